@@ -1,0 +1,170 @@
+"""The command line: the only module that imports click. Heavy imports wait until a command runs."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import click
+
+from . import __version__
+
+EXIT_CONTENT = 1
+EXIT_INTERNAL = 3
+BUG_REPORT = "internal error in build_deck {version}: {error}. Please report it as a bug (rerun with --debug for the traceback)."
+
+F = TypeVar("F", bound=Callable[..., object])
+
+_dir = click.Path(file_okay=False, path_type=Path)
+
+
+def content_option(f: F) -> F:
+    return click.option(
+        "--content", type=_dir, default=None,
+        help="Folder of Markdown cards.  [default: content/, or [tool.build_deck] content]",
+    )(f)
+
+
+def media_option(f: F) -> F:
+    return click.option(
+        "--media", type=_dir, default=None, help="Folder of images the cards use.  [default: media/]"
+    )(f)
+
+
+def strict_option(f: F) -> F:
+    return click.option("--strict", is_flag=True, help="Treat warnings as errors.")(f)
+
+
+def _print_diagnostics(diagnostics: object) -> None:
+    for diagnostic in diagnostics:  # type: ignore[attr-defined]
+        click.echo(str(diagnostic), err=True)
+
+
+def _run(ctx: click.Context, action: Callable[[], int]) -> None:
+    """Turn our errors into `path:line: error: ...` lines and exit codes; anything else is a bug."""
+    from .errors import DeckError
+
+    try:
+        code = action()
+    except DeckError as exc:
+        _print_diagnostics(exc.diagnostics)
+        errors = sum(1 for d in exc.diagnostics if d.severity.value == "error")
+        warnings = len(exc.diagnostics) - errors
+        click.echo(f"failed: {errors} error(s), {warnings} warning(s); nothing was written", err=True)
+        ctx.exit(EXIT_CONTENT)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        ctx.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
+        if ctx.find_root().params.get("debug"):
+            traceback.print_exc()
+        click.echo(BUG_REPORT.format(version=__version__, error=f"{type(exc).__name__}: {exc}"), err=True)
+        ctx.exit(EXIT_INTERNAL)
+    ctx.exit(code)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="build_deck")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Build Anki decks (.apkg) from Markdown question-and-answer files.
+
+    With no command, runs `build` with its defaults.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(build)
+
+
+@main.command()
+@content_option
+@media_option
+@click.option("--out", type=_dir, default=None, help="Folder the decks are written to.  [default: dist/]")
+@click.option(
+    "--lock", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="File remembering when each note last changed.  [default: build_deck.lock, or OUT/build_deck.lock]",
+)
+@strict_option
+@click.pass_context
+def build(ctx: click.Context, content: Path | None = None, media: Path | None = None,
+          out: Path | None = None, lock: Path | None = None, strict: bool = False) -> None:
+    """Build every configured deck into the output folder.
+
+    Without configuration (or with --content pointing elsewhere) the folder becomes one deck.
+    A failed build leaves the output folder exactly as it was.
+    """
+    def action() -> int:
+        from .build import build as run_build
+        from .config import load_config
+        from .errors import display_path
+
+        config = load_config(content, media, out, lock_path=lock)
+        report = run_build(config, strict=strict)
+        _print_diagnostics(report.diagnostics)
+        for deck in report.decks:
+            click.echo(f"{display_path(deck.path)}: {deck.notes} notes, {deck.cards} cards")
+        total = sum(deck.cards for deck in report.decks)
+        click.echo(f"built {len(report.decks)} deck(s), {total} cards in {report.seconds:.2f} s")
+        return 0
+
+    _run(ctx, action)
+
+
+@main.command()
+@content_option
+@media_option
+@strict_option
+@click.pass_context
+def check(ctx: click.Context, content: Path | None, media: Path | None, strict: bool) -> None:
+    """Validate everything a build would, and write nothing."""
+    def action() -> int:
+        from .build import read_content
+        from .config import load_config
+
+        config = load_config(content, media)
+        result = read_content(config, strict=strict)
+        _print_diagnostics(result.diagnostics)
+        click.echo(f"ok: {len(result.cards)} cards in {len(result.files)} file(s)", err=True)
+        return 0
+
+    _run(ctx, action)
+
+
+@main.command("add-ids")
+@content_option
+@click.pass_context
+def add_ids_command(ctx: click.Context, content: Path | None) -> None:
+    """Write an id into every card that has none (the id its question gives now).
+
+    Rewrites only the files that need it, atomically, adding one id per card and changing
+    nothing else. Ids keep a card's review history when its question is reworded later.
+    """
+    def action() -> int:
+        from .config import load_config
+        from .errors import Diagnostics
+        from .ids import add_ids
+        from .load import load_sources
+        from .parse import check_cards, make_markdown, parse_source
+
+        config = load_config(content)
+        diagnostics = Diagnostics()
+        md = make_markdown()
+        parsed = [parse_source(source, diagnostics, md) for source in load_sources(config.content_dir, diagnostics)]
+        check_cards([card for file in parsed for card in file.cards], diagnostics)
+        diagnostics.raise_if_errors()
+        added = 0
+        for file in parsed:
+            count = add_ids(file.source.path, list(file.cards))
+            if count:
+                click.echo(f"{file.source.display}: added {count} id(s)")
+            added += count
+        click.echo(f"added {added} id(s)")
+        return 0
+
+    _run(ctx, action)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Deck configuration: the `[tool.build_deck]` table of pyproject.toml, or one deck for any folder."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .errors import DeckError, Diagnostic, Diagnostics, Severity, SourceLocation, display_path
+from .records import DIFFICULTIES, BuildConfig, DeckSpec
+
+DEFAULT_CONTENT = Path("content")
+DEFAULT_MEDIA = Path("media")
+DEFAULT_OUT = Path("dist")
+LOCK_NAME = "build_deck.lock"
+DECK_KEYS = ("name", "file", "namespace", "description", "topics", "difficulties", "subdecks")
+TABLE_KEYS = ("content", "media", "out", "lock", "decks")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "deck"
+
+
+def _default_deck(content_dir: Path) -> DeckSpec:
+    folder = content_dir.resolve().name or "deck"
+    name = re.sub(r"[-_]+", " ", folder).strip().capitalize() or "Deck"
+    return DeckSpec(
+        name=name,
+        file_name=f"{slug(folder)}.apkg",
+        namespace=slug(name),
+        description=f"Cards built from the Markdown files in {folder}/.",
+    )
+
+
+def _config_error(pyproject: Path, message: str) -> DeckError:
+    line = 1
+    try:
+        for number, text in enumerate(pyproject.read_text(encoding="utf-8").splitlines(), 1):
+            if text.strip().startswith(("[tool.build_deck", "[[tool.build_deck")):
+                line = number
+                break
+    except OSError:
+        pass
+    return DeckError([Diagnostic(SourceLocation(display_path(pyproject), line), Severity.ERROR, message)])
+
+
+def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
+    if not isinstance(raw, dict) or not raw.get("name"):
+        raise _config_error(pyproject, "every [[tool.build_deck.decks]] entry needs a name")
+    unknown = sorted(set(raw) - set(DECK_KEYS))
+    if unknown:
+        raise _config_error(pyproject, f"unknown deck key '{unknown[0]}' (known: {', '.join(DECK_KEYS)})")
+    difficulties = tuple(raw.get("difficulties", ()))
+    bad = [d for d in difficulties if d not in DIFFICULTIES]
+    if bad:
+        raise _config_error(pyproject, f"unknown difficulty '{bad[0]}' in deck '{raw['name']}'")
+    name = str(raw["name"])
+    return DeckSpec(
+        name=name,
+        file_name=str(raw.get("file") or f"{slug(name)}.apkg"),
+        namespace=slug(str(raw.get("namespace") or name)),
+        description=str(raw.get("description", "")),
+        topics=tuple(str(t) for t in raw.get("topics", ())),
+        difficulties=difficulties,
+        subdecks=bool(raw.get("subdecks", True)),
+    )
+
+
+def load_config(
+    content_dir: Path | None = None,
+    media_dir: Path | None = None,
+    out_dir: Path | None = None,
+    pyproject: Path = Path("pyproject.toml"),
+    lock_path: Path | None = None,
+) -> BuildConfig:
+    """The configured decks when building the configured content folder; else one deck for the folder."""
+    table: dict[str, Any] = {}
+    version = "unversioned"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise DeckError(
+                [Diagnostic(SourceLocation(display_path(pyproject), 0), Severity.ERROR, f"invalid TOML: {exc}")]
+            ) from None
+        table = data.get("tool", {}).get("build_deck", {})
+        version = str(data.get("project", {}).get("version", version))
+    unknown = sorted(set(table) - set(TABLE_KEYS))
+    if unknown:
+        raise _config_error(pyproject, f"unknown key '{unknown[0]}' in [tool.build_deck] (known: {', '.join(TABLE_KEYS)})")
+
+    root = pyproject.parent
+    configured_content = root / table.get("content", str(DEFAULT_CONTENT))
+    content = content_dir or configured_content
+    uses_config = bool(table.get("decks")) and content.resolve() == configured_content.resolve()
+    media = media_dir or (root / table.get("media", str(DEFAULT_MEDIA)) if uses_config else DEFAULT_MEDIA)
+    out = out_dir or (root / table.get("out", str(DEFAULT_OUT)) if uses_config else DEFAULT_OUT)
+    if uses_config:
+        decks = tuple(_read_deck(raw, pyproject) for raw in table["decks"])
+        lock_path = lock_path or root / table.get("lock", LOCK_NAME)
+    else:
+        decks = (_default_deck(content),)
+        lock_path = lock_path or out / LOCK_NAME
+    names = [d.file_name for d in decks]
+    if len(set(names)) != len(names):
+        raise _config_error(pyproject, "two decks write the same file")
+    return BuildConfig(
+        content_dir=content, media_dir=media, out_dir=out, decks=decks, version=version, lock_path=lock_path
+    )
+
+
+__all__ = ["load_config", "slug", "Diagnostics"]

@@ -1,0 +1,76 @@
+"""One family of errors: every problem in the content knows its `path:line`."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Severity(enum.Enum):
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceLocation:
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        # line 0 stands for the file or folder as a whole
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Diagnostic:
+    location: SourceLocation
+    severity: Severity = field(compare=False)
+    message: str = field(compare=True)
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity.value}: {self.message}"
+
+
+class DeckError(Exception):
+    """Problems in the content (or its configuration) that stop a build."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = sorted(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class Diagnostics:
+    """Collects every problem of a run so that all are reported at once."""
+
+    def __init__(self) -> None:
+        self._items: list[Diagnostic] = []
+
+    def error(self, location: SourceLocation, message: str) -> None:
+        self._items.append(Diagnostic(location, Severity.ERROR, message))
+
+    def warning(self, location: SourceLocation, message: str) -> None:
+        self._items.append(Diagnostic(location, Severity.WARNING, message))
+
+    def extend(self, other: "Diagnostics") -> None:
+        self._items.extend(other._items)
+
+    @property
+    def items(self) -> list[Diagnostic]:
+        return sorted(self._items)
+
+    def has_errors(self, strict: bool = False) -> bool:
+        return any(d.severity is Severity.ERROR or strict for d in self._items)
+
+    def raise_if_errors(self, strict: bool = False) -> None:
+        if self.has_errors(strict):
+            raise DeckError(self.items)
+
+
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as the user should see it: relative to the working directory when it can be."""
+    base = root or Path.cwd()
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,59 @@
+"""`add-ids`: write the derived ids of cards that have none into their sources, and nothing else."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .parse import CardSource
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines with their own line endings, split exactly as the parser counts them."""
+    parts = _LINE_BREAK.split(text)
+    lines = [parts[i] + (parts[i + 1] if i + 1 < len(parts) else "") for i in range(0, len(parts), 2)]
+    return lines if lines[-1] else lines[:-1]
+
+
+def insert_ids(original: str, cards: list[CardSource]) -> str:
+    """The file's text with an id added to each card that lacks one; every other byte unchanged."""
+    lines = _split_lines(original)
+    ending = next((m.group(0) for m in _LINE_BREAK.finditer(original)), "\n")
+    for card in sorted(cards, key=lambda c: c.heading_end, reverse=True):
+        if card.options_comment_line is not None:
+            index = card.options_comment_line - 1
+            lines[index] = lines[index].replace("<!--", f"<!-- id: {card.id},", 1)
+        else:
+            if card.heading_end > 0 and not _LINE_BREAK.search(lines[card.heading_end - 1]):
+                lines[card.heading_end - 1] += ending  # the heading was the file's last line
+            lines.insert(card.heading_end, f"<!-- id: {card.id} -->{ending}")
+    return "".join(lines)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(name, path.stat().st_mode & 0o7777)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def add_ids(path: Path, cards: list[CardSource]) -> int:
+    """Rewrite one file with ids for `cards` (those without an id). Returns how many were added."""
+    missing = [card for card in cards if card.id_is_derived]
+    if not missing:
+        return 0
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    updated = insert_ids(text, missing)
+    write_atomically(path, (b"\xef\xbb\xbf" if bom else b"") + updated.encode("utf-8"))
+    return len(missing)

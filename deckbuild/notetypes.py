@@ -1,0 +1,92 @@
+"""The note-type contract: ids, fields and templates that released decks depend on.
+
+Anki matches note types by id, and fields and templates by their ids. Changing a field here makes
+every user's Anki create a copy of the note type and stop updating notes: tests/golden/notetypes.json
+freezes this contract, and a change to it must be deliberate and released as a breaking change.
+CSS and template text may change freely: imports update the existing note type in place.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+from .highlight import style_sheet
+
+
+@dataclass(frozen=True, slots=True)
+class NoteTypeContract:
+    key: str
+    id: int
+    name: str
+    fields: tuple[tuple[str, int], ...]  # (name, field id)
+    templates: tuple[tuple[str, int, str, str], ...]  # (name, template id, front, back)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.fields)
+
+
+_NOTICE = '{{#Notice}}<div class="notice">{{Notice}}</div>{{/Notice}}'
+_SOURCE = '<div class="source">{{Id}} &middot; {{Source}}</div>'
+
+BASIC = NoteTypeContract(
+    key="basic",
+    id=1_718_330_261,
+    name="Markdown Q&A (build_deck)",
+    fields=(
+        ("Id", 1_718_330_262),
+        ("Question", 1_718_330_263),
+        ("Context", 1_718_330_264),
+        ("Answer", 1_718_330_265),
+        ("Notice", 1_718_330_266),
+        ("Source", 1_718_330_267),
+    ),
+    templates=(
+        (
+            "Card 1",
+            1_718_330_268,
+            _NOTICE + '<div class="question">{{Question}}</div>'
+            '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}',
+            '{{FrontSide}}\n<hr id="answer">\n<div class="answer">{{Answer}}</div>\n' + _SOURCE,
+        ),
+    ),
+)
+
+MULTIPLE_CHOICE = NoteTypeContract(
+    key="multiple-choice",
+    id=1_718_330_271,
+    name="Multiple choice (build_deck)",
+    fields=(
+        ("Id", 1_718_330_272),
+        ("Question", 1_718_330_273),
+        ("Context", 1_718_330_274),
+        ("Options", 1_718_330_275),
+        ("Marked", 1_718_330_276),
+        ("Explanation", 1_718_330_277),
+        ("Notice", 1_718_330_278),
+        ("Source", 1_718_330_279),
+    ),
+    templates=(
+        (
+            "Choose",
+            1_718_330_280,
+            _NOTICE + '<div class="question">{{Question}}</div>'
+            '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}'
+            '<div class="options">{{Options}}</div>',
+            _NOTICE + '<div class="question">{{Question}}</div>'
+            '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}'
+            '\n<hr id="answer">\n<div class="options">{{Marked}}</div>'
+            '\n<div class="answer">{{Explanation}}</div>\n' + _SOURCE,
+        ),
+    ),
+)
+
+NOTETYPES = {contract.key: contract for contract in (BASIC, MULTIPLE_CHOICE)}
+
+
+@functools.lru_cache(maxsize=1)
+def card_css() -> str:
+    base = resources.files("deckbuild").joinpath("resources", "card.css").read_text(encoding="utf-8")
+    return base + "\n" + style_sheet()

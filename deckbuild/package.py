@@ -1,0 +1,145 @@
+"""Package stage: notes -> .apkg files. The only module that imports genanki.
+
+genanki stamps every note, card and zip entry with the wall clock and leaves its temporary
+database behind; here each note gets its own modification time, ids come from the build's own
+clock, the zip has fixed dates, order and compression, and the database lives in a folder that
+is removed. The same notes give the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import genanki
+
+from .notetypes import NOTETYPES, NoteTypeContract, card_css
+from .records import DeckPlan
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 6
+
+
+def note_guid(namespace: str, card_id: str) -> str:
+    """A note's identity: the deck's namespace and the card's id, never its text."""
+    return genanki.guid_for(namespace, card_id)
+
+
+def deck_id(name: str) -> int:
+    digest = hashlib.sha256(f"build_deck deck {name}".encode()).digest()
+    return (1 << 40) + int.from_bytes(digest[:6], "big")
+
+
+def _model(contract: NoteTypeContract) -> genanki.Model:
+    return genanki.Model(
+        model_id=contract.id,
+        name=contract.name,
+        fields=[{"name": name, "id": field_id} for name, field_id in contract.fields],
+        templates=[
+            {"name": name, "id": template_id, "qfmt": front, "afmt": back}
+            for name, template_id, front, back in contract.templates
+        ],
+        css=card_css(),
+        sort_field_index=0,
+    )
+
+
+def _build_database(plan: DeckPlan, database: Path) -> None:
+    models = {key: _model(contract) for key, contract in NOTETYPES.items()}
+    top = genanki.Deck(deck_id(plan.spec.name), plan.spec.name, plan.description)
+    decks = {plan.spec.name: top}
+    for position, record in enumerate(plan.notes):
+        deck = decks.get(record.deck_name)
+        if deck is None:
+            deck = decks[record.deck_name] = genanki.Deck(deck_id(record.deck_name), record.deck_name)
+        deck.add_note(
+            genanki.Note(
+                model=models[record.notetype],
+                fields=list(record.fields),
+                guid=record.guid,
+                tags=list(record.tags),
+                due=position,
+            )
+        )
+    for model in models.values():
+        top.add_model(model)  # every note type travels, so a deck of one kind still updates the others
+
+    stamp = max([record.modified for record in plan.notes] + list(plan.notetype_modified.values()) + [0])
+    connection = sqlite3.connect(database)
+    try:
+        cursor = connection.cursor()
+        package = genanki.Package(list(decks.values()))
+        package.write_to_db(cursor, stamp, itertools.count(stamp * 1000))
+        for record in plan.notes:
+            cursor.execute("UPDATE notes SET mod = ? WHERE guid = ?", (record.modified, record.guid))
+        cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
+        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+        stored = json.loads(models_json)
+        for contract in NOTETYPES.values():
+            stored[str(contract.id)]["mod"] = plan.notetype_modified.get(contract.key, stamp)
+        cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data, compresslevel=ZIP_LEVEL)
+
+
+def write_package(plan: DeckPlan, target: Path) -> None:
+    """Write one deck to `target` (normally a temporary file that the caller renames)."""
+    with tempfile.TemporaryDirectory(prefix="build_deck-") as scratch:
+        database = Path(scratch) / "collection.anki2"
+        _build_database(plan, database)
+        with zipfile.ZipFile(target, "w") as archive:
+            _zip_entry(archive, "collection.anki2", database.read_bytes())
+            _zip_entry(archive, "media", b"{}")
+
+
+def public_mode() -> int:
+    """The mode a newly created file gets under the current umask (mkstemp makes files private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def staged_outputs(out_dir: Path) -> Iterator[dict[Path, Path]]:
+    """Collect final path -> temporary file; rename them all into place only if the block succeeds.
+
+    A failed or interrupted build (Ctrl-C included) removes its temporary files and leaves every
+    existing file in `out_dir` as it was.
+    """
+    staged: dict[Path, Path] = {}
+    try:
+        yield staged
+    except BaseException:
+        for temporary in staged.values():
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+        raise
+    for final, temporary in staged.items():
+        os.replace(temporary, final)
+
+
+def stage_package(plan: DeckPlan, out_dir: Path, staged: dict[Path, Path]) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / plan.spec.file_name
+    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=out_dir)
+    os.close(handle)
+    os.chmod(name, public_mode())
+    staged[final] = Path(name)
+    write_package(plan, Path(name))
+    return final

@@ -1,0 +1,444 @@
+"""Parse stage: a source file -> card sources (structure, options and validation, no HTML yet)."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from .errors import Diagnostics, SourceLocation
+from .highlight import find_lexer, language_of
+from .records import DIFFICULTIES, SourceFile
+
+FRONT_MATTER_KEYS = ("topic", "difficulty", "tags")
+CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_OPTIONS = 8
+MIN_OPTIONS = 2
+PLAIN_LANGUAGES = ("", "text", "plain", "txt")
+
+
+def make_markdown() -> MarkdownIt:
+    """The one Markdown dialect: CommonMark plus GitHub's tables, strikethrough and task lists."""
+    md = MarkdownIt("commonmark", {"html": True})
+    md.enable(["table", "strikethrough"])
+    md.use(front_matter_plugin)
+    md.use(tasklists_plugin)
+    return md
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSource:
+    tokens: tuple[Token, ...]
+    correct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CardSource:
+    """One card's parts as markdown-it tokens, with everything the build needs to know about it."""
+
+    location: SourceLocation
+    id: str
+    id_is_derived: bool
+    topic: str
+    difficulty: str | None
+    tags: tuple[str, ...]
+    retired: bool
+    question_text: str
+    question_tokens: tuple[Token, ...]  # the heading's inline children
+    context_tokens: tuple[Token, ...]
+    answer_tokens: tuple[Token, ...]
+    options: tuple[OptionSource, ...]
+    source_text: str  # the card's lines in the file, for cache keys and duplicate detection
+    options_comment_line: int | None  # where the id belongs, for `add-ids`
+    heading_end: int  # 0-based index of the first line after the heading
+    env: dict[str, Any] = field(compare=False, hash=False)
+
+    @property
+    def heading_line(self) -> int:
+        return self.location.line
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    source: SourceFile
+    topic: str
+    title: str | None
+    cards: tuple[CardSource, ...]
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0]
+    if not slug:
+        slug = "card-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return slug
+
+
+def default_topic(source: SourceFile) -> str:
+    return re.sub(r"^\d+[-_. ]*", "", source.path.stem) or source.path.stem
+
+
+def _closest(key: str, known: tuple[str, ...]) -> str:
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else f" (known keys: {', '.join(known)})"
+
+
+def _inline_text(tokens: list[Token] | tuple[Token, ...]) -> str:
+    parts = []
+    for token in tokens:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.children:
+            parts.append(_inline_text(token.children))
+    return "".join(parts).strip()
+
+
+def _normalise_tags(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(t, (str, int, float)) for t in value):
+        diagnostics.error(location, "tags must be a list of words, for example [lists, sorting]")
+        return ()
+    tags = []
+    for tag in value:
+        tag = re.sub(r"\s+", "-", str(tag).strip())
+        if tag:
+            tags.append(tag)
+    return tuple(tags)
+
+
+def _check_difficulty(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text not in DIFFICULTIES:
+        diagnostics.error(
+            location, f"unknown difficulty '{value}': use one of {', '.join(DIFFICULTIES)}"
+            + (_closest(text, DIFFICULTIES) if difflib.get_close_matches(text, DIFFICULTIES, 1) else "")
+        )
+        return None
+    return text
+
+
+def _yaml_error_line(exc: yaml.YAMLError, first_line: int) -> int:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return first_line + (mark.line if mark is not None else 0)
+
+
+def _read_front_matter(
+    token: Token, source: SourceFile, diagnostics: Diagnostics
+) -> tuple[dict[str, Any], dict[str, SourceLocation]]:
+    """The front matter's values, and the location of each key (for messages about its value)."""
+    first_content_line = token.map[0] + 2  # the line after the opening ---
+    try:
+        data = yaml.safe_load(token.content) if token.content.strip() else {}
+    except yaml.YAMLError as exc:
+        line = _yaml_error_line(exc, first_content_line)
+        problem = getattr(exc, "problem", None) or "cannot be read"
+        diagnostics.error(SourceLocation(source.display, line), f"invalid YAML in front matter: {problem}")
+        return {}, {}
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        diagnostics.error(
+            SourceLocation(source.display, first_content_line),
+            "front matter must be a mapping of keys to values (topic: ..., difficulty: ...)",
+        )
+        return {}, {}
+    lines = token.content.split("\n")
+    key_locations = {}
+    for key in data:
+        line = next((i for i, text in enumerate(lines) if text.startswith(f"{key}:")), 0)
+        key_locations[key] = SourceLocation(source.display, first_content_line + line)
+        if key not in FRONT_MATTER_KEYS:
+            diagnostics.error(
+                key_locations[key], f"unknown front-matter key '{key}'" + _closest(str(key), FRONT_MATTER_KEYS)
+            )
+    return data, key_locations
+
+
+def _read_card_options(token: Token, source: SourceFile, diagnostics: Diagnostics) -> dict[str, Any]:
+    location = SourceLocation(source.display, token.map[0] + 1)
+    body = token.content.strip()
+    body = body[len("<!--"):]
+    body = body[: body.rfind("-->")] if "-->" in body else body
+    try:
+        data = yaml.safe_load("{" + body.strip() + "}")
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "cannot be read"
+        diagnostics.error(
+            location,
+            f"card options cannot be read ({problem}); write them as <!-- id: my-card, difficulty: beginner -->",
+        )
+        return {}
+    for key in data:
+        if key not in CARD_OPTION_KEYS:
+            diagnostics.error(location, f"unknown card option '{key}'" + _closest(str(key), CARD_OPTION_KEYS))
+    return data
+
+
+def _is_comment(token: Token) -> bool:
+    return token.type == "html_block" and token.content.lstrip().startswith("<!--")
+
+
+def _check_fences(tokens: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
+    lines = source.text.split("\n")
+    for token in tokens:
+        if token.type != "fence" or token.map is None:
+            continue
+        start, end = token.map
+        location = SourceLocation(source.display, start + 1)
+        closing = re.sub(r"^[\s>]*", "", lines[end - 1]) if end - 1 > start else ""
+        marker = token.markup
+        if not (closing.startswith(marker) and set(closing.rstrip()) == {marker[0]}):
+            diagnostics.error(
+                location,
+                f"code fence {marker} is never closed, so it swallows the rest of the file; "
+                f"close it with a line holding {marker}",
+            )
+            continue
+        language = language_of(token.info)
+        if language not in PLAIN_LANGUAGES and find_lexer(language) is None:
+            diagnostics.warning(location, f"unknown language '{language}': the code is shown without highlighting")
+
+
+def _split_multiple_choice(
+    answer: list[Token], location: SourceLocation, diagnostics: Diagnostics
+) -> tuple[tuple[OptionSource, ...], list[Token]]:
+    """A task list at the start of the answer makes a multiple-choice card: (options, explanation)."""
+    if not answer or answer[0].type != "bullet_list_open" or answer[0].attrGet("class") != "contains-task-list":
+        return (), answer
+    depth, end = 0, 0
+    for end, token in enumerate(answer):
+        depth += token.nesting
+        if depth == 0:
+            break
+    items, options_location = [], SourceLocation(location.path, answer[0].map[0] + 1)
+    current: list[Token] | None = None
+    for token in answer[1:end]:
+        if token.type == "list_item_open" and token.level == answer[0].level + 1:
+            current = []
+            items.append((token, current))
+        elif token.type == "list_item_close" and token.level == answer[0].level + 1:
+            current = None
+        elif current is not None:
+            current.append(token)
+    options = []
+    for item_open, body in items:
+        if item_open.attrGet("class") != "task-list-item":
+            diagnostics.error(
+                SourceLocation(location.path, item_open.map[0] + 1),
+                "every option of a multiple-choice card needs a box: - [ ] wrong or - [x] right",
+            )
+            continue
+        inline = next(t for t in body if t.type == "inline")
+        checkbox = inline.children[0]
+        correct = 'checked="checked"' in checkbox.content
+        inline.children = inline.children[1:]
+        if inline.children and inline.children[0].type == "text":
+            inline.children[0].content = inline.children[0].content.lstrip()
+        options.append(OptionSource(tokens=tuple(body), correct=correct))
+    if not MIN_OPTIONS <= len(items) <= MAX_OPTIONS:
+        diagnostics.error(
+            options_location,
+            f"a multiple-choice card has {MIN_OPTIONS} to {MAX_OPTIONS} options; this one has {len(items)}",
+        )
+    elif options and not any(option.correct for option in options):
+        diagnostics.error(options_location, "no option is marked correct: mark the right one with - [x]")
+    return tuple(options), answer[end + 1:]
+
+
+def _has_content(tokens: list[Token]) -> bool:
+    return any(not _is_comment(t) and t.type not in ("hr",) for t in tokens)
+
+
+class _CardBuilder:
+    """Gathers one card's tokens between its heading and the next level-1 or level-2 heading."""
+
+    def __init__(self, heading: Token, inline: Token):
+        self.heading = heading
+        self.inline = inline
+        self.body: list[Token] = []
+
+
+def parse_source(source: SourceFile, diagnostics: Diagnostics, md: MarkdownIt | None = None) -> ParsedFile:
+    md = md or make_markdown()
+    env: dict[str, Any] = {}
+    tokens = md.parse(source.text, env)
+    _check_fences(tokens, source, diagnostics)
+
+    front: dict[str, Any] = {}
+    front_lines: dict[str, SourceLocation] = {}
+    title: str | None = None
+    builders: list[_CardBuilder] = []
+    current: _CardBuilder | None = None
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "front_matter":
+            front, front_lines = _read_front_matter(token, source, diagnostics)
+        elif token.type == "heading_open" and token.level == 0 and token.tag in ("h1", "h2"):
+            inline = tokens[index + 1]
+            if token.tag == "h1":
+                current = None
+                if title is None:
+                    title = _inline_text(inline.children or []) or None
+            else:
+                if token.markup == "-":
+                    diagnostics.warning(
+                        SourceLocation(source.display, token.map[0] + 1),
+                        "a line of text directly above --- makes a heading and so a new card; "
+                        "if you meant a break, leave a blank line before ---",
+                    )
+                current = _CardBuilder(token, inline)
+                builders.append(current)
+            index += 3  # heading_open, inline, heading_close
+            continue
+        elif current is not None:
+            current.body.append(token)
+        index += 1
+
+    file_location = SourceLocation(source.display, 1)
+    topic = str(front.get("topic") or default_topic(source)).strip()
+    file_difficulty = _check_difficulty(
+        front.get("difficulty"), front_lines.get("difficulty", file_location), diagnostics
+    )
+    file_tags = _normalise_tags(front.get("tags"), front_lines.get("tags", file_location), diagnostics)
+    lines = source.text.split("\n")
+    cards = []
+    for position, builder in enumerate(builders):
+        card = _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env)
+        if card is None:
+            continue
+        end_line = builders[position + 1].heading.map[0] if position + 1 < len(builders) else len(lines)
+        card_text = "\n".join(lines[builder.heading.map[0]:end_line])
+        cards.append(_with_source_text(card, card_text))
+    return ParsedFile(source=source, topic=topic, title=title, cards=tuple(cards))
+
+
+def _with_source_text(card: CardSource, text: str) -> CardSource:
+    return replace(card, source_text=text)
+
+
+def _finish_card(
+    builder: _CardBuilder,
+    source: SourceFile,
+    diagnostics: Diagnostics,
+    topic: str,
+    file_difficulty: str | None,
+    file_tags: tuple[str, ...],
+    env: dict[str, Any],
+) -> CardSource | None:
+    heading_line = builder.heading.map[0] + 1
+    location = SourceLocation(source.display, heading_line)
+    question_text = _inline_text(builder.inline.children or [])
+    ok = True
+    if not question_text:
+        diagnostics.error(location, "heading has no text: a card's heading is its question")
+        ok = False
+
+    body = builder.body
+    options: dict[str, Any] = {}
+    options_line: int | None = None
+    if body and _is_comment(body[0]) and body[0].map[0] == builder.heading.map[1]:
+        options_line = body[0].map[0] + 1
+        options = _read_card_options(body[0], source, diagnostics)
+        body = body[1:]
+
+    options_location = SourceLocation(source.display, options_line or heading_line)
+    card_id = options.get("id")
+    id_is_derived = card_id is None
+    if card_id is None:
+        card_id = slugify(question_text)
+    else:
+        card_id = str(card_id)
+        if not ID_PATTERN.match(card_id):
+            diagnostics.error(
+                options_location,
+                f"id '{card_id}' is not lowercase kebab-case (letters a-z, digits and single hyphens)",
+            )
+            ok = False
+
+    difficulty = file_difficulty
+    if "difficulty" in options:
+        difficulty = _check_difficulty(options["difficulty"], options_location, diagnostics)
+    card_topic = str(options.get("topic") or topic).strip()
+    tags = file_tags + _normalise_tags(options.get("tags"), options_location, diagnostics)
+    retired = bool(options.get("retired", False))
+
+    split = next((i for i, t in enumerate(body) if t.type == "hr" and t.level == 0), None)
+    context, answer = ([], body) if split is None else (body[:split], body[split + 1:])
+    choices, answer = _split_multiple_choice(answer, location, diagnostics)
+    if not retired and not choices and not _has_content(answer):
+        where = "after the --- break" if split is not None else "under the heading"
+        diagnostics.error(location, f"card has no answer: write the answer {where}")
+        ok = False
+    if not ok:
+        return None
+    return CardSource(
+        location=location,
+        id=card_id,
+        id_is_derived=id_is_derived,
+        topic=card_topic,
+        difficulty=difficulty,
+        tags=tags,
+        retired=retired,
+        question_text=question_text,
+        question_tokens=tuple(builder.inline.children or ()),
+        context_tokens=tuple(context),
+        answer_tokens=tuple(answer),
+        options=choices,
+        source_text="",
+        options_comment_line=options_line,
+        heading_end=builder.heading.map[1],
+        env=env,
+    )
+
+
+def check_cards(cards: list[CardSource], diagnostics: Diagnostics) -> None:
+    """Checks across files: unique ids, no question asked twice, a difficulty for every card."""
+    by_id: dict[str, CardSource] = {}
+    by_question: dict[tuple[str, str], CardSource] = {}
+    for card in cards:
+        first = by_id.setdefault(card.id, card)
+        if first is not card:
+            kind = "derived id" if card.id_is_derived else "id"
+            diagnostics.error(
+                card.location,
+                f"duplicate {kind} '{card.id}': already used by the card at {first.location}",
+            )
+        key = (card.question_text.casefold(), _context_key(card))
+        first_q = by_question.setdefault(key, card)
+        if first_q is not card and first_q.id != card.id:
+            diagnostics.error(
+                card.location, f"duplicate question: the card at {first_q.location} asks the same"
+            )
+        if card.id_is_derived:
+            diagnostics.warning(
+                card.location,
+                f"card has no id; using '{card.id}' derived from its question, so rewording it will lose "
+                "its review history: run `python build_deck.py add-ids` to write ids into the sources",
+            )
+        if card.difficulty is None:
+            diagnostics.warning(
+                card.location,
+                "card has no difficulty: set `difficulty:` in the front matter or the card's options",
+            )
+
+
+def _context_key(card: CardSource) -> str:
+    return "\n".join(t.content for t in card.context_tokens if t.type in ("fence", "inline", "code_block"))

@@ -1,0 +1,103 @@
+"""Frozen records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SourceLocation
+
+DIFFICULTIES = ("beginner", "intermediate", "advanced", "expert")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A decoded Markdown file: LF line endings, no byte-order mark."""
+
+    path: Path
+    display: str  # the path as messages show it
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option of a multiple-choice card, in source order."""
+
+    html: str
+    correct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One card as parsed from its source, with its HTML parts already rendered."""
+
+    location: SourceLocation
+    id: str
+    id_is_derived: bool
+    topic: str
+    difficulty: str | None
+    tags: tuple[str, ...]
+    question_html: str
+    question_text: str
+    context_html: str
+    answer_html: str
+    options: tuple[Option, ...] = ()  # non-empty for a multiple-choice card
+    retired: bool = False
+
+    @property
+    def is_multiple_choice(self) -> bool:
+        return bool(self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class DeckSpec:
+    """A deck this repository releases, from the configuration."""
+
+    name: str
+    file_name: str
+    namespace: str
+    description: str
+    topics: tuple[str, ...] = ()  # empty: every topic
+    difficulties: tuple[str, ...] = ()  # empty: every difficulty, and cards with none
+    subdecks: bool = True
+
+    def includes(self, card: Card) -> bool:
+        if self.topics and card.topic not in self.topics:
+            return False
+        if self.difficulties and card.difficulty not in self.difficulties:
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class BuildConfig:
+    content_dir: Path
+    media_dir: Path
+    out_dir: Path
+    decks: tuple[DeckSpec, ...]
+    version: str
+    lock_path: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRecord:
+    """A note ready to be packaged: every field is final HTML."""
+
+    guid: str
+    notetype: str  # key into notetypes.NOTETYPES
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck_name: str
+    modified: int  # seconds since the epoch when its content last changed
+
+
+@dataclass(frozen=True, slots=True)
+class DeckPlan:
+    spec: DeckSpec
+    notes: tuple[NoteRecord, ...]
+    description: str
+    notetype_modified: dict[str, int]
+
+    @property
+    def card_count(self) -> int:
+        return len(self.notes)

@@ -1,0 +1,57 @@
+"""Render stage: card sources (markdown-it tokens) -> cards with sanitised HTML parts."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .highlight import highlight_code, language_of
+from .parse import CardSource
+from .records import Card, Option
+from .sanitize import sanitize_html
+
+
+def _render_fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    return highlight_code(token.content, language_of(token.info))
+
+
+def _render_code_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    return highlight_code(tokens[idx].content, "")
+
+
+def install_render_rules(md: MarkdownIt) -> MarkdownIt:
+    md.add_render_rule("fence", _render_fence)
+    md.add_render_rule("code_block", _render_code_block)
+    return md
+
+
+def _render_blocks(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any]) -> str:
+    if not tokens:
+        return ""
+    return sanitize_html(md.renderer.render(list(tokens), md.options, env)).strip()
+
+
+def render_card(md: MarkdownIt, source: CardSource) -> Card:
+    env = source.env
+    question = sanitize_html(md.renderer.renderInline(list(source.question_tokens), md.options, env))
+    options = tuple(
+        Option(html=_render_blocks(md, option.tokens, env), correct=option.correct)
+        for option in source.options
+    )
+    return Card(
+        location=source.location,
+        id=source.id,
+        id_is_derived=source.id_is_derived,
+        topic=source.topic,
+        difficulty=source.difficulty,
+        tags=source.tags,
+        question_html=question.strip(),
+        question_text=source.question_text,
+        context_html=_render_blocks(md, source.context_tokens, env),
+        answer_html=_render_blocks(md, source.answer_tokens, env),
+        options=options,
+        retired=source.retired,
+    )

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE = FIXTURES / "sample"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite golden files after a deliberate change")
+    parser.addoption("--hypothesis-heavy", action="store_true", help="run many more property-test examples")
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A private copy of the sample content folder, safe to edit."""
+    target = tmp_path / "sample"
+    shutil.copytree(SAMPLE, target)
+    return target
+
+
+@dataclass(frozen=True)
+class ImportedCard:
+    question: str
+    answer: str
+    deck: str
+    ord: int
+
+
+@dataclass(frozen=True)
+class ImportedNote:
+    id: int
+    guid: str
+    notetype: str
+    fields: dict[str, str]
+    tags: tuple[str, ...]
+    mod: int
+    cards: tuple[ImportedCard, ...]
+
+
+class AnkiCollection:
+    """A real Anki collection (the PyPI `anki` package), for importing what the build wrote."""
+
+    def __init__(self, folder: Path):
+        from anki.collection import Collection
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.col = Collection(str(folder / "collection.anki2"))
+
+    def import_package(self, path: Path):
+        from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+        request = ImportAnkiPackageRequest(
+            package_path=str(path), options=ImportAnkiPackageOptions(with_scheduling=True)
+        )
+        return self.col.import_anki_package(request)
+
+    def notes(self) -> dict[str, ImportedNote]:
+        """Every note by its `Id` field."""
+        result = {}
+        for note_id in self.col.find_notes(""):
+            note = self.col.get_note(note_id)
+            cards = tuple(
+                ImportedCard(c.question(), c.answer(), self.col.decks.name(c.did), c.ord) for c in note.cards()
+            )
+            fields = dict(note.items())
+            result[fields["Id"]] = ImportedNote(
+                note.id, note.guid, note.note_type()["name"], fields, tuple(sorted(note.tags)), note.mod, cards
+            )
+        assert len(result) == len(self.col.find_notes("")), "two notes share an Id field"
+        return result
+
+    def notetype_names(self) -> list[str]:
+        return sorted(n.name for n in self.col.models.all_names_and_ids())
+
+    def close(self) -> None:
+        self.col.close()
+
+
+@pytest.fixture
+def anki(tmp_path: Path) -> Iterator[AnkiCollection]:
+    collection = AnkiCollection(tmp_path / "anki")
+    yield collection
+    collection.close()

@@ -1,0 +1,117 @@
+"""The command line, through click's CliRunner: exit codes and exact messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+from deckbuild import __version__
+from helpers import build_folder, run_cli, tree_snapshot
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"build_deck, version {__version__}\n"
+
+
+def test_every_command_has_help() -> None:
+    for command in ([], ["build"], ["check"], ["add-ids"]):
+        result = run_cli(*command, "--help")
+        assert result.exit_code == 0
+        assert "Usage:" in result.stdout and "--help" in result.stdout
+
+
+def test_usage_error_exits_2() -> None:
+    result = run_cli("build", "--no-such-option")
+    assert result.exit_code == 2
+    assert "Error: No such option '--no-such-option'." in result.stderr
+
+
+def test_build_reports_each_deck_and_total(sample: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = build_folder(sample, Path("dist"))
+    lines = result.stdout.splitlines()
+    assert lines[0] == "dist/sample.apkg: 5 notes, 5 cards"
+    assert lines[1].startswith("built 1 deck(s), 5 cards in ") and lines[1].endswith(" s")
+    assert result.stderr == ""
+
+
+def test_check_writes_nothing(sample: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = tree_snapshot(tmp_path)
+    result = run_cli("check", "--content", sample)
+    assert result.exit_code == 0
+    assert result.stderr == "ok: 5 cards in 2 file(s)\n"
+    assert tree_snapshot(tmp_path) == before
+
+
+def test_missing_content_folder_is_a_content_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("check", "--content", "nowhere")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("nowhere: error: content folder not found\n")
+
+
+def test_no_arguments_builds_the_configured_decks(tmp_path: Path) -> None:
+    # A copy of the repository's configuration and content, so the real checkout is not written to.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    (project / "content").mkdir()
+    for source in (ROOT / "tests" / "fixtures" / "sample").rglob("*.md"):
+        (project / "content" / source.name).write_text(source.read_text())
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "build_deck.py")], cwd=project, capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("dist/python-interview-prep.apkg: 5 notes, 5 cards\n")
+    assert (project / "build_deck.lock").is_file()
+
+
+def test_internal_error_asks_for_a_bug_report(sample: Path, tmp_path: Path, monkeypatch) -> None:
+    import deckbuild.build
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(deckbuild.build, "plan_deck", broken)
+    result = run_cli("build", "--content", sample, "--out", tmp_path / "out")
+    assert result.exit_code == 3
+    assert "internal error in build_deck" in result.stderr and "RuntimeError: boom" in result.stderr
+    assert "Traceback" not in result.stderr
+    debug = run_cli("--debug", "build", "--content", sample, "--out", tmp_path / "out")
+    assert "Traceback (most recent call last)" in debug.stderr
+
+
+def test_add_ids_writes_only_the_missing_ids(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    original = (
+        "\ufeff---\r\ndifficulty: beginner\r\n---\r\n\r\n## Has an id\r\n<!-- id: kept -->\r\n\r\nA.\r\n\r\n"
+        "## Needs one\r\n\r\nB.\r\n\r\n## Has options but no id\r\n<!-- difficulty: expert -->\r\n\r\nC.\r\n"
+    )
+    path = content / "cards.md"
+    path.write_bytes(original.encode("utf-8"))
+    result = run_cli("add-ids", "--content", content)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith("added 2 id(s)\n")
+    expected = original.replace(
+        "## Needs one\r\n", "## Needs one\r\n<!-- id: needs-one -->\r\n"
+    ).replace("<!-- difficulty: expert -->", "<!-- id: has-options-but-no-id, difficulty: expert -->")
+    assert path.read_bytes() == expected.encode("utf-8")
+    again = run_cli("add-ids", "--content", content)
+    assert again.stdout == "added 0 id(s)\n"
+    assert path.read_bytes() == expected.encode("utf-8")
+    check = run_cli("check", "--content", content, "--strict")
+    assert check.exit_code == 0, check.stderr
+
+
+def test_build_never_changes_sources(sample: Path, tmp_path: Path) -> None:
+    before = tree_snapshot(sample)
+    (sample / "no-id.md").write_text("---\ndifficulty: beginner\n---\n\n## A card without id\n\nAnswer.\n")
+    before = tree_snapshot(sample)
+    build_folder(sample, tmp_path / "dist")
+    assert tree_snapshot(sample) == before
