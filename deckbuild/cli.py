@@ -166,5 +166,26 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
     _run(ctx, action)
 
 
+@main.command("release-notes")
+@content_option
+@click.option(
+    "--previous-lock", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="The lock file of the previous release (for example from `git show v1.0.0:build_deck.lock`).",
+)
+@click.pass_context
+def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path) -> None:
+    """Print Markdown release notes: the cards added, changed and retired since the previous release."""
+    def action() -> int:
+        from .build import read_content
+        from .config import load_config
+        from .release import compare_with, format_notes
+
+        config = load_config(content)
+        click.echo(format_notes(config.version, compare_with(config, read_content(config), previous_lock)))
+        return 0
+
+    _run(ctx, action)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

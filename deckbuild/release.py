@@ -1,0 +1,50 @@
+"""Release notes: which cards were added, changed and retired since the previous release's lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import Content, plan_deck
+from .lock import ModificationLock
+from .records import BuildConfig
+
+
+@dataclass(frozen=True, slots=True)
+class DeckChanges:
+    deck: str
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    retired: tuple[str, ...]
+
+
+def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> list[DeckChanges]:
+    lock = ModificationLock.read(previous_lock, now=0)
+    before = dict(lock.entries)
+    questions = {card.id: card for card in content.cards}
+    changes = []
+    for spec in config.decks:
+        plan = plan_deck(spec, content, config, lock)
+        added, changed, retired = [], [], []
+        for note in plan.notes:
+            card_id = note.fields[0]
+            key = f"{spec.namespace}/{card_id}"
+            line = f"`{card_id}`: {questions[card_id].question_text}"
+            if key not in before:
+                (retired if questions[card_id].retired else added).append(line)
+            elif before[key][0] != lock.entries[key][0]:
+                (retired if questions[card_id].retired else changed).append(line)
+        changes.append(DeckChanges(spec.name, tuple(added), tuple(changed), tuple(retired)))
+    return changes
+
+
+def format_notes(version: str, changes: list[DeckChanges]) -> str:
+    lines = [f"# Release {version}", ""]
+    for deck in changes:
+        lines += [f"## {deck.deck}", ""]
+        for title, items in (("Added", deck.added), ("Changed", deck.changed), ("Retired", deck.retired)):
+            lines.append(f"### {title} ({len(items)})")
+            lines.append("")
+            lines += [f"- {item}" for item in items] or ["- none"]
+            lines.append("")
+    return "\n".join(lines)
