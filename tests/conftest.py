@@ -6,6 +6,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# 200 examples per property in every run (CI included); `pytest --hypothesis-profile=heavy` for 2,000.
+settings.register_profile("default", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("heavy", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("default")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -14,7 +20,6 @@ SAMPLE = FIXTURES / "sample"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", help="rewrite golden files after a deliberate change")
-    parser.addoption("--hypothesis-heavy", action="store_true", help="run many more property-test examples")
 
 
 @pytest.fixture
