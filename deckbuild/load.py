@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .errors import Diagnostics, SourceLocation, display_path
 from .records import SourceFile
 
 MAX_FILE_BYTES = 1024 * 1024  # a card file larger than this is almost surely a mistake
+# C0 controls other than tab and line breaks: \x1f separates Anki's fields, and none belongs on a card.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _is_hidden(path: Path, root: Path) -> bool:
@@ -45,6 +48,14 @@ def decode_source(path: Path, data: bytes, diagnostics: Diagnostics) -> SourceFi
         )
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    control = CONTROL_CHARACTER.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        diagnostics.error(
+            SourceLocation(shown, line),
+            f"control character U+{ord(control.group()):04X} is not allowed in a card file; remove it",
+        )
+        return None
     if not text.strip():
         diagnostics.warning(SourceLocation(shown, 1), "empty file: no cards")
     return SourceFile(path=path, display=shown, text=text)
