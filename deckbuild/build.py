@@ -13,7 +13,8 @@ from . import __version__
 from .errors import Diagnostic, Diagnostics, SourceLocation, display_path
 from .load import load_sources
 from .lock import ModificationLock, content_hash
-from .notetypes import BASIC, MULTIPLE_CHOICE, NOTETYPES, card_css
+from .media import MediaResolver
+from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
 from .parse import CardSource, ParsedFile, check_cards, make_markdown, parse_source
 from .records import BuildConfig, Card, DeckPlan, DeckSpec, NoteRecord
 from .render import install_render_rules, render_card
@@ -52,8 +53,9 @@ def read_content(config: BuildConfig, strict: bool = False) -> Content:
     """Load, parse, check and render every card; raise DeckError listing every problem found."""
     diagnostics = Diagnostics()
     md = install_render_rules(make_markdown())
+    media = MediaResolver(config.media_dir)
     sources = load_sources(config.content_dir, diagnostics)
-    files = [parse_source(source, diagnostics, md) for source in sources]
+    files = [parse_source(source, diagnostics, md, media) for source in sources]
     card_sources: list[CardSource] = [card for parsed in files for card in parsed.cards]
     check_cards(card_sources, diagnostics)
     if sources and not card_sources and not diagnostics.has_errors():
@@ -64,6 +66,7 @@ def read_content(config: BuildConfig, strict: bool = False) -> Content:
     elif not sources and not diagnostics.has_errors():
         diagnostics.error(SourceLocation(display_path(config.content_dir), 0), "no .md files found")
     check_vanished(config, card_sources, diagnostics)
+    media.report_unused(diagnostics)
     diagnostics.raise_if_errors(strict)
     titles: dict[str, str] = {}
     for parsed in files:
@@ -101,6 +104,10 @@ def _tags(spec: DeckSpec, card: Card) -> tuple[str, ...]:
 def _fields(card: Card, content_dir: Path) -> tuple[str, tuple[str, ...]]:
     notice = html.escape(RETIRED_NOTICE) if card.retired else ""
     source = html.escape(f"{source_path(card, content_dir)}:{card.location.line}")
+    if card.is_cloze:
+        # the text with the clozes is the part before the --- break, or the whole card without one
+        text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
+        return CLOZE.key, (card.id, card.question_html, text, extra, notice, source)
     if not card.is_multiple_choice:
         return BASIC.key, (card.id, card.question_html, card.context_html, card.answer_html, notice, source)
     choices = "".join(f"<li>{option.html}</li>" for option in card.options)
@@ -144,16 +151,22 @@ def plan_deck(
         if spec.subdecks:
             deck_name = f"{spec.name}::{content.topic_titles.get(card.topic, card.topic)}"
         modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags))
-        notes.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified))
+        count = len(card.cloze_numbers) or 1
+        notes.append(
+            NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, count)
+        )
     notetype_modified = {
         key: lock.modified(f"notetype/{key}", content_hash(contract, card_css()))
         for key, contract in NOTETYPES.items()
     }
     description = (
         f"{html.escape(spec.description)}<br><br>Version {html.escape(config.version)} &middot; "
-        f"{len(notes)} cards &middot; built from Markdown with build_deck {__version__}."
+        f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with build_deck {__version__}."
     ).strip()
-    return DeckPlan(spec=spec, notes=tuple(notes), description=description, notetype_modified=notetype_modified)
+    media = tuple(dict.fromkeys(m for card in content.cards if spec.includes(card) for m in card.media))
+    return DeckPlan(
+        spec=spec, notes=tuple(notes), description=description, notetype_modified=notetype_modified, media=media
+    )
 
 
 def build(config: BuildConfig, strict: bool = False) -> BuildReport:

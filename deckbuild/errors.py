@@ -71,6 +71,6 @@ def display_path(path: Path, root: Path | None = None) -> str:
     """A path as the user should see it: relative to the working directory when it can be."""
     base = root or Path.cwd()
     try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
+        return path.absolute().relative_to(base.absolute()).as_posix()
     except ValueError:
         return path.as_posix()

@@ -38,9 +38,13 @@ def language_of(info: str) -> str:
 
 def highlight_code(code: str, language: str) -> str:
     """A complete `<pre>` element for a code block; unknown languages come out as escaped text."""
+    from .cloze import has_cloze, highlight_code_clozes  # only cloze cards need it
+
     lexer = find_lexer(language)
     css_language = html.escape(language, quote=True)
-    if lexer is None:
+    if has_cloze(code):
+        inner = highlight_code_clozes(code, lexer)
+    elif lexer is None:
         inner = html.escape(code)
     else:
         inner = pygments_highlight(code, lexer, _FORMATTER)

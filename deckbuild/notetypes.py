@@ -22,6 +22,7 @@ class NoteTypeContract:
     name: str
     fields: tuple[tuple[str, int], ...]  # (name, field id)
     templates: tuple[tuple[str, int, str, str], ...]  # (name, template id, front, back)
+    is_cloze: bool = False
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -83,7 +84,31 @@ MULTIPLE_CHOICE = NoteTypeContract(
     ),
 )
 
-NOTETYPES = {contract.key: contract for contract in (BASIC, MULTIPLE_CHOICE)}
+CLOZE = NoteTypeContract(
+    key="cloze",
+    id=1_718_330_291,
+    name="Markdown cloze (build_deck)",
+    fields=(
+        ("Id", 1_718_330_292),
+        ("Heading", 1_718_330_293),
+        ("Text", 1_718_330_294),
+        ("Extra", 1_718_330_295),
+        ("Notice", 1_718_330_296),
+        ("Source", 1_718_330_297),
+    ),
+    templates=(
+        (
+            "Cloze",
+            1_718_330_298,
+            _NOTICE + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>',
+            _NOTICE + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>'
+            '\n<hr id="answer">\n{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}\n' + _SOURCE,
+        ),
+    ),
+    is_cloze=True,
+)
+
+NOTETYPES = {contract.key: contract for contract in (BASIC, MULTIPLE_CHOICE, CLOZE)}
 
 
 @functools.lru_cache(maxsize=1)

@@ -48,6 +48,7 @@ def _model(contract: NoteTypeContract) -> genanki.Model:
             for name, template_id, front, back in contract.templates
         ],
         css=card_css(),
+        model_type=genanki.Model.CLOZE if contract.is_cloze else genanki.Model.FRONT_BACK,
         sort_field_index=0,
     )
 
@@ -103,9 +104,13 @@ def write_package(plan: DeckPlan, target: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="build_deck-") as scratch:
         database = Path(scratch) / "collection.anki2"
         _build_database(plan, database)
+        media = sorted(plan.media, key=lambda m: m.name)
         with zipfile.ZipFile(target, "w") as archive:
             _zip_entry(archive, "collection.anki2", database.read_bytes())
-            _zip_entry(archive, "media", b"{}")
+            index = {str(number): item.name for number, item in enumerate(media)}
+            _zip_entry(archive, "media", json.dumps(index, sort_keys=True).encode("utf-8"))
+            for number, item in enumerate(media):
+                _zip_entry(archive, str(number), item.path.read_bytes())
 
 
 def public_mode() -> int:

@@ -11,11 +11,14 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from .cloze import find_clozes, has_cloze, numbering_problem
 from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
+from .media import MediaFile, MediaResolver
 from .records import DIFFICULTIES, SourceFile
 
 FRONT_MATTER_KEYS = ("topic", "difficulty", "tags")
@@ -27,12 +30,38 @@ PLAIN_LANGUAGES = ("", "text", "plain", "txt")
 
 
 def make_markdown() -> MarkdownIt:
-    """The one Markdown dialect: CommonMark plus GitHub's tables, strikethrough and task lists."""
+    """The one Markdown dialect: CommonMark plus GitHub's tables, strikethrough and task lists, and
+    dollar math (`$x$`, `$$x$$`; a `$` followed by a digit or a space stays a dollar sign)."""
     md = MarkdownIt("commonmark", {"html": True})
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(tasklists_plugin)
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_labels=False)
+    math_rule = next(rule.fn for rule in md.inline.ruler.__rules__ if rule.name == "math_inline")
+    md.inline.ruler.at("math_inline", _prose_math_only(math_rule))
     return md
+
+
+def _prose_math_only(math_rule: Any) -> Any:
+    """Dollar math that leaves prices and code spans alone.
+
+    `$3 and $4` is money, not a formula (an inline formula never starts with a digit), and a `$`
+    inside a code span never closes a formula that began outside it.
+    """
+
+    def rule(state: Any, silent: bool) -> bool:
+        start = state.pos
+        if state.src[start] != "$" or state.src[start + 1:start + 2].isdigit():
+            return False
+        if not math_rule(state, True):
+            return False
+        end = state.pos
+        state.pos = start
+        if "`" in state.src[start:end]:
+            return False
+        return bool(math_rule(state, silent))
+
+    return rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +86,8 @@ class CardSource:
     context_tokens: tuple[Token, ...]
     answer_tokens: tuple[Token, ...]
     options: tuple[OptionSource, ...]
+    cloze_numbers: tuple[int, ...]  # non-empty for a cloze card
+    media: tuple[MediaFile, ...]
     source_text: str  # the card's lines in the file, for cache keys and duplicate detection
     options_comment_line: int | None  # where the id belongs, for `add-ids`
     heading_end: int  # 0-based index of the first line after the heading
@@ -275,7 +306,12 @@ class _CardBuilder:
         self.body: list[Token] = []
 
 
-def parse_source(source: SourceFile, diagnostics: Diagnostics, md: MarkdownIt | None = None) -> ParsedFile:
+def parse_source(
+    source: SourceFile,
+    diagnostics: Diagnostics,
+    md: MarkdownIt | None = None,
+    media: MediaResolver | None = None,
+) -> ParsedFile:
     md = md or make_markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(source.text, env)
@@ -321,7 +357,7 @@ def parse_source(source: SourceFile, diagnostics: Diagnostics, md: MarkdownIt | 
     lines = source.text.split("\n")
     cards = []
     for position, builder in enumerate(builders):
-        card = _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env)
+        card = _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env, media)
         if card is None:
             continue
         end_line = builders[position + 1].heading.map[0] if position + 1 < len(builders) else len(lines)
@@ -342,6 +378,7 @@ def _finish_card(
     file_difficulty: str | None,
     file_tags: tuple[str, ...],
     env: dict[str, Any],
+    media: MediaResolver | None,
 ) -> CardSource | None:
     heading_line = builder.heading.map[0] + 1
     location = SourceLocation(source.display, heading_line)
@@ -382,11 +419,21 @@ def _finish_card(
 
     split = next((i for i, t in enumerate(body) if t.type == "hr" and t.level == 0), None)
     context, answer = ([], body) if split is None else (body[:split], body[split + 1:])
+    whole_answer = answer
     choices, answer = _split_multiple_choice(answer, location, diagnostics)
-    if not retired and not choices and not _has_content(answer):
+    cloze_text = context if split is not None else whole_answer
+    after_break = whole_answer if split is not None else []
+    cloze_numbers = _check_clozes(builder, cloze_text, after_break, source, diagnostics)
+    if cloze_numbers and choices:
+        diagnostics.error(location, "a card is either a cloze or a multiple-choice card, not both")
+        ok = False
+    if not retired and not choices and not cloze_numbers and not _has_content(answer):
         where = "after the --- break" if split is not None else "under the heading"
         diagnostics.error(location, f"card has no answer: write the answer {where}")
         ok = False
+    images = _resolve_images(
+        [builder.inline, *context, *answer, *(t for o in choices for t in o.tokens)], source, diagnostics, media
+    )
     if not ok:
         return None
     return CardSource(
@@ -402,11 +449,102 @@ def _finish_card(
         context_tokens=tuple(context),
         answer_tokens=tuple(answer),
         options=choices,
+        cloze_numbers=tuple(sorted(cloze_numbers)),
+        media=images,
         source_text="",
         options_comment_line=options_line,
         heading_end=builder.heading.map[1],
         env=env,
     )
+
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+
+
+def _check_clozes(
+    builder: _CardBuilder,
+    text_tokens: list[Token],
+    after_break: list[Token],
+    source: SourceFile,
+    diagnostics: Diagnostics,
+) -> set[int]:
+    """Cloze numbers of the card's text; every marker problem reported at its line."""
+    heading_line = builder.heading.map[0] + 1
+    if has_cloze(builder.inline.content):
+        diagnostics.error(
+            SourceLocation(source.display, heading_line),
+            "clozes belong in the card's text, not in its heading (the heading is shown as context)",
+        )
+    for token in after_break:
+        if token.map is not None and has_cloze(token.content):
+            diagnostics.error(
+                SourceLocation(source.display, token.map[0] + 1),
+                "a cloze after the --- break would never be hidden: move it before the break",
+            )
+    numbers: set[int] = set()
+    for token in text_tokens:
+        if token.map is None:
+            continue
+        first_line = token.map[0] + 1
+        if token.type in ("fence", "code_block"):
+            regions = [(token.content, True, first_line + (1 if token.type == "fence" else 0))]
+        elif token.type == "inline":
+            prose = _CODE_SPAN.sub(lambda m: "x" * len(m.group(0)), token.content)  # keep offsets
+            regions = [(prose, False, first_line)]
+            regions += [(m.group(2), True, first_line + token.content.count("\n", 0, m.start()))
+                        for m in _CODE_SPAN.finditer(token.content)]
+        else:
+            continue
+        for text, code, line in regions:
+            clozes, problems = find_clozes(text, code)
+            numbers.update(cloze.number for cloze in clozes)
+            for problem in problems:
+                where = line + text.count("\n", 0, problem.offset)
+                diagnostics.error(SourceLocation(source.display, where), problem.message)
+    gap = numbering_problem(numbers)
+    if gap:
+        diagnostics.error(SourceLocation(source.display, heading_line), gap)
+    return numbers
+
+
+def _resolve_images(
+    tokens: list[Token], source: SourceFile, diagnostics: Diagnostics, media: MediaResolver | None
+) -> tuple[MediaFile, ...]:
+    """Check every image and point it at its packaged name."""
+    found: list[MediaFile] = []
+    line = 1
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0] + 1
+        for child in _walk(token.children or []):
+            if child.type != "image":
+                continue
+            location = SourceLocation(source.display, line + _line_offset(token, child))
+            if media is None:
+                continue
+            resolved = media.resolve(str(child.attrGet("src") or ""), source.path, location, diagnostics)
+            if resolved is not None:
+                child.attrSet("src", resolved.name)
+                found.append(resolved)
+    return tuple(dict.fromkeys(found))
+
+
+def _walk(tokens: list[Token]):
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _walk(token.children)
+
+
+def _line_offset(inline: Token, image: Token) -> int:
+    """Lines between the start of a paragraph and an image in it (markdown-it maps blocks only)."""
+    offset = 0
+    for child in inline.children or []:
+        if child is image:
+            return offset
+        if child.type in ("softbreak", "hardbreak"):
+            offset += 1
+    return 0
 
 
 def check_cards(cards: list[CardSource], diagnostics: Diagnostics) -> None:
@@ -441,4 +579,6 @@ def check_cards(cards: list[CardSource], diagnostics: Diagnostics) -> None:
 
 
 def _context_key(card: CardSource) -> str:
-    return "\n".join(t.content for t in card.context_tokens if t.type in ("fence", "inline", "code_block"))
+    # a cloze card's question is its text; any other card's is its heading and what is shown with it
+    tokens = card.context_tokens + (card.answer_tokens if card.cloze_numbers else ())
+    return "\n".join(t.content for t in tokens if t.type in ("fence", "inline", "code_block"))

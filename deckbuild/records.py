@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SourceLocation
+from .media import MediaFile
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced", "expert")
 
@@ -42,11 +43,17 @@ class Card:
     context_html: str
     answer_html: str
     options: tuple[Option, ...] = ()  # non-empty for a multiple-choice card
+    cloze_numbers: tuple[int, ...] = ()  # non-empty for a cloze card
+    media: tuple["MediaFile", ...] = ()
     retired: bool = False
 
     @property
     def is_multiple_choice(self) -> bool:
         return bool(self.options)
+
+    @property
+    def is_cloze(self) -> bool:
+        return bool(self.cloze_numbers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,7 @@ class NoteRecord:
     tags: tuple[str, ...]
     deck_name: str
     modified: int  # seconds since the epoch when its content last changed
+    card_count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +105,8 @@ class DeckPlan:
     notes: tuple[NoteRecord, ...]
     description: str
     notetype_modified: dict[str, int]
+    media: tuple[MediaFile, ...] = ()
 
     @property
     def card_count(self) -> int:
-        return len(self.notes)
+        return sum(note.card_count for note in self.notes)

@@ -7,6 +7,9 @@ from typing import Any, Sequence
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+import html
+
+from .cloze import has_cloze, render_code_clozes
 from .highlight import highlight_code, language_of
 from .parse import CardSource
 from .records import Card, Option
@@ -22,9 +25,28 @@ def _render_code_block(self: Any, tokens: Sequence[Token], idx: int, options: An
     return highlight_code(tokens[idx].content, "")
 
 
+def _render_code_inline(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    content = tokens[idx].content
+    inner = render_code_clozes(content) if has_cloze(content) else html.escape(content, quote=False)
+    return f"<code>{inner}</code>"
+
+
+def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # Anki's MathJax reads \(...\) and \[...\]; backslashes pass through untouched.
+    return f"\\({html.escape(tokens[idx].content, quote=False)}\\)"
+
+
+def _render_math_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    return f'<div class="math">\\[{html.escape(tokens[idx].content.strip(), quote=False)}\\]</div>\n'
+
+
 def install_render_rules(md: MarkdownIt) -> MarkdownIt:
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("code_block", _render_code_block)
+    md.add_render_rule("code_inline", _render_code_inline)
+    md.add_render_rule("math_inline", _render_math_inline)
+    md.add_render_rule("math_inline_double", _render_math_block)
+    md.add_render_rule("math_block", _render_math_block)
     return md
 
 
@@ -53,5 +75,7 @@ def render_card(md: MarkdownIt, source: CardSource) -> Card:
         context_html=_render_blocks(md, source.context_tokens, env),
         answer_html=_render_blocks(md, source.answer_tokens, env),
         options=options,
+        cloze_numbers=source.cloze_numbers,
+        media=source.media,
         retired=source.retired,
     )

@@ -14,7 +14,7 @@ ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
     "h3", "h4", "h5", "h6", "hr", "i", "img", "input", "ins", "kbd", "li", "mark", "ol", "p", "pre",
     "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead",
-    "tr", "u", "ul",
+    "tr", "u", "ul", "wbr",
 }
 _CLASSED = ("code", "div", "li", "ol", "pre", "span", "ul", "input")
 ALLOWED_ATTRIBUTES = {

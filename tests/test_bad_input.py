@@ -26,8 +26,11 @@ FAILING = [c for c in CASES if not _expected(c).exists() or "\nfailed: " in "\n"
 
 
 def _content_folder(case: Path, tmp_path: Path) -> Path:
+    """The case as `content/` (and `media/`, when the case folder has one) in a fresh folder."""
     content = tmp_path / "content"
-    if case.is_dir():
+    if (case / "content").is_dir():
+        shutil.copytree(case, tmp_path, dirs_exist_ok=True, symlinks=True)
+    elif case.is_dir():
         shutil.copytree(case, content)
     else:
         content.mkdir()

@@ -1,0 +1,157 @@
+"""Cloze markers ({{c1::text}} and {{c1::text::hint}}): finding them, checking them, and keeping
+them intact through syntax highlighting.
+
+In prose a cloze ends at the first `}}`, as in Anki. In code (inline or fenced) a cloze ends at the
+first `}}` outside brackets, so `{{c1::{"a": {"b": 1}}}}` hides the whole dict, and a `::` that
+belongs to the code is never read as the start of a hint. To stop Anki from reading such `::` or
+`}}` as cloze syntax, the rendered HTML separates the two characters with an empty `<wbr>`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from pygments.lexer import Lexer
+from pygments.token import STANDARD_TYPES, _TokenType
+
+CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+_OPENERS, _CLOSERS = "([{", ")]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cloze:
+    number: int
+    start: int  # offset of `{{`
+    content_start: int
+    content_end: int
+    end: int  # offset after `}}`
+    hint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClozeProblem:
+    offset: int
+    message: str
+
+
+def has_cloze(text: str) -> bool:
+    return CLOZE_OPEN.search(text) is not None
+
+
+def _content_end(text: str, start: int, code: bool) -> int:
+    """Offset of the `}}` that closes a cloze whose content starts at `start`, or -1."""
+    if not code:
+        return text.find("}}", start)
+    depth = 0
+    index = start
+    while index < len(text):
+        char = text[index]
+        if depth == 0 and text.startswith("}}", index):
+            return index
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS and depth > 0:
+            depth -= 1
+        index += 1
+    return -1
+
+
+def find_clozes(text: str, code: bool) -> tuple[list[Cloze], list[ClozeProblem]]:
+    clozes, problems = [], []
+    position = 0
+    while (match := CLOZE_OPEN.search(text, position)) is not None:
+        content_start = match.end()
+        content_end = _content_end(text, content_start, code)
+        if content_end == -1:
+            problems.append(ClozeProblem(match.start(), f"cloze {{{{c{match.group(1)}:: is never closed with }}}}"))
+            break
+        body, hint = text[content_start:content_end], None
+        if not code and "::" in body:
+            body, hint = body.split("::", 1)
+        number = int(match.group(1))
+        if number == 0:
+            problems.append(ClozeProblem(match.start(), "cloze numbers start at c1"))
+        if not body.strip():
+            problems.append(ClozeProblem(match.start(), f"cloze c{number} is empty: it would hide nothing"))
+        clozes.append(Cloze(number, match.start(), content_start, content_end, content_end + 2, hint))
+        position = content_end + 2
+    return clozes, problems
+
+
+def numbering_problem(numbers: set[int]) -> str | None:
+    if not numbers:
+        return None
+    missing = sorted(set(range(1, max(numbers) + 1)) - numbers)
+    if missing:
+        used = ", ".join(f"c{n}" for n in sorted(numbers))
+        gaps = ", ".join(f"c{n}" for n in missing)
+        return f"cloze numbers skip {gaps} (used: {used}); Anki would make an empty card for each gap"
+    return None
+
+
+def _separate(text: str) -> str:
+    """Escape code text for HTML inside a cloze so that Anki sees no `::` or `}}` in it."""
+    escaped = html.escape(text, quote=False)
+    return escaped.replace("::", ":<wbr>:").replace("}}", "}<wbr>}").replace("{{", "{<wbr>{")
+
+
+def _css_class(token_type: _TokenType) -> str:
+    while token_type not in STANDARD_TYPES:
+        token_type = token_type.parent
+    return STANDARD_TYPES[token_type]
+
+
+def _pieces(code: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """Code without its cloze markers, and the (number, start, end) ranges they hid in it."""
+    clozes, _ = find_clozes(code, code=True)
+    plain, ranges, last = [], [], 0
+    length = 0
+    for cloze in clozes:
+        plain.append(code[last:cloze.start])
+        length += cloze.start - last
+        hidden = code[cloze.content_start:cloze.content_end]
+        ranges.append((cloze.number, length, length + len(hidden)))
+        plain.append(hidden)
+        length += len(hidden)
+        last = cloze.end
+    plain.append(code[last:])
+    return "".join(plain), ranges
+
+
+def render_code_clozes(code: str) -> str:
+    """Inline code holding clozes, as HTML with the cloze markers kept whole."""
+    plain, ranges = _pieces(code)
+    return _emit([("", plain)], ranges)
+
+
+def highlight_code_clozes(code: str, lexer: Lexer | None) -> str:
+    """A code block's highlighted inner HTML with its clozes around exactly the hidden characters."""
+    plain, ranges = _pieces(code)
+    tokens = [("", plain)] if lexer is None else [(_css_class(t), v) for t, v in lexer.get_tokens(plain)]
+    return _emit(tokens, ranges)
+
+
+def _emit(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]]) -> str:
+    boundaries: dict[int, list[str]] = {}
+    for number, start, end in ranges:
+        boundaries.setdefault(start, []).append(f"{{{{c{number}::")
+        boundaries.setdefault(end, []).insert(0, "}}")
+    out: list[str] = []
+    inside = 0
+    position = 0
+    for css, value in tokens:
+        cuts = sorted(b for b in boundaries if position < b < position + len(value))
+        edges = [position, *cuts, position + len(value)]
+        for left, right in zip(edges, edges[1:]):
+            for marker in boundaries.get(left, []) if left == position or left in cuts else []:
+                out.append(marker)
+                inside += 1 if marker.startswith("{{") else -1
+            piece = value[left - position:right - position]
+            text = _separate(piece) if inside else html.escape(piece, quote=False)
+            out.append(f'<span class="{css}">{text}</span>' if css else text)
+        position += len(value)
+    for marker in boundaries.get(position, []):
+        out.append(marker)
+    return "".join(out)

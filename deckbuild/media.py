@@ -1,0 +1,102 @@
+"""Images: `![alt](path)` relative to the Markdown file, inside the media folder, packaged under
+content-hashed names so that a changed image is never skipped by Anki's importer."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from .errors import Diagnostics, SourceLocation, display_path
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    name: str  # the name inside the package: <stem>-<hash8><suffix>
+    path: Path
+
+
+@dataclass
+class MediaResolver:
+    """Checks image references and gives each image file its packaged name (one per content)."""
+
+    media_dir: Path
+    by_path: dict[Path, MediaFile] = field(default_factory=dict)
+    by_digest: dict[str, MediaFile] = field(default_factory=dict)
+
+    def resolve(self, src: str, markdown_file: Path, location: SourceLocation, diagnostics: Diagnostics) -> MediaFile | None:
+        shown_media = display_path(self.media_dir)
+        reference = unquote(src.strip())
+        if not reference:
+            diagnostics.error(location, "image has no path")
+            return None
+        if _SCHEME.match(reference) or reference.startswith("//"):
+            diagnostics.error(
+                location,
+                f"image '{reference}' is not a local file: cards never load anything from the network; "
+                f"put the file in {shown_media}/",
+            )
+            return None
+        if reference.startswith("/") or Path(reference).is_absolute():
+            diagnostics.error(location, f"image path '{reference}' is absolute: write it relative to the Markdown file")
+            return None
+        root = self.media_dir.resolve()
+        literal = (markdown_file.parent / reference).absolute()
+        literal_normal = Path(*_normalise(literal.parts))
+        if not literal_normal.is_relative_to(root) and not _is_inside_lexically(literal_normal, self.media_dir):
+            diagnostics.error(location, f"image '{reference}' is outside the media folder {shown_media}/")
+            return None
+        if not literal.exists():
+            diagnostics.error(location, f"image '{reference}' not found")
+            return None
+        real = literal.resolve()
+        if not real.is_relative_to(root):
+            diagnostics.error(
+                location, f"image '{reference}' is a symbolic link that leads outside the media folder {shown_media}/"
+            )
+            return None
+        if not real.is_file():
+            diagnostics.error(location, f"image '{reference}' is not a file")
+            return None
+        known = self.by_path.get(real)
+        if known is not None:
+            return known
+        data = real.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        media = self.by_digest.get(digest)
+        if media is None:
+            media = MediaFile(f"{real.stem}-{digest[:8]}{real.suffix.lower()}", real)
+            self.by_digest[digest] = media
+        self.by_path[real] = media
+        return media
+
+    def report_unused(self, diagnostics: Diagnostics) -> None:
+        if not self.media_dir.is_dir():
+            return
+        used = set(self.by_path)
+        root = self.media_dir.resolve()
+        for path in sorted(self.media_dir.rglob("*")):
+            relative = path.relative_to(self.media_dir)
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+                real = path.resolve()
+                if real not in used and real.is_relative_to(root):
+                    diagnostics.warning(SourceLocation(display_path(path), 0), "media file is not used by any card")
+
+
+def _normalise(parts: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        if part == "..":
+            if len(out) > 1:
+                out.pop()
+        elif part != ".":
+            out.append(part)
+    return out
+
+
+def _is_inside_lexically(path: Path, media_dir: Path) -> bool:
+    return path.is_relative_to(Path(*_normalise(media_dir.absolute().parts)))
