@@ -79,8 +79,10 @@ def _build_database(plan: DeckPlan, database: Path) -> None:
         cursor = connection.cursor()
         package = genanki.Package(list(decks.values()))
         package.write_to_db(cursor, stamp, itertools.count(stamp * 1000))
-        for record in plan.notes:
-            cursor.execute("UPDATE notes SET mod = ? WHERE guid = ?", (record.modified, record.guid))
+        note_ids = dict(cursor.execute("SELECT guid, id FROM notes"))
+        cursor.executemany(
+            "UPDATE notes SET mod = ? WHERE id = ?", ((r.modified, note_ids[r.guid]) for r in plan.notes)
+        )
         cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
         stored = json.loads(models_json)
