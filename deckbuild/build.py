@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import itertools
 import os
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 from .errors import Diagnostic, Diagnostics, SourceLocation, display_path
+from .cache import RenderCache
+from .checks import check_cards
 from .load import load_sources
 from .lock import ModificationLock, content_hash
-from .media import MediaResolver
+from .media import report_unused_media
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
-from .parse import CardSource, ParsedFile, check_cards, make_markdown, parse_source
-from .records import BuildConfig, Card, DeckPlan, DeckSpec, NoteRecord
-from .render import install_render_rules, render_card
+from .records import BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
+from .render import render_file
 
 RETIRED_NOTICE = (
     "This card has been retired from the deck: it is no longer updated. "
@@ -29,7 +34,7 @@ RETIRED_NOTICE = (
 class Content:
     """Everything read from a content folder, validated."""
 
-    files: tuple[ParsedFile, ...]
+    files: tuple[FileResult, ...]
     cards: tuple[Card, ...]
     topic_titles: dict[str, str]
     diagnostics: tuple[Diagnostic, ...]
@@ -40,6 +45,7 @@ class DeckResult:
     path: Path
     notes: int
     cards: int
+    written: bool = True  # False when the file on disk already held exactly this deck
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,34 +55,73 @@ class BuildReport:
     seconds: float
 
 
-def read_content(config: BuildConfig, strict: bool = False) -> Content:
-    """Load, parse, check and render every card; raise DeckError listing every problem found."""
+PARALLEL_MIN_CHARACTERS = 200_000  # below this much text to render, worker start-up costs more than it saves
+
+
+def render_files(
+    sources: list[SourceFile],
+    media_dir: Path,
+    cache: RenderCache,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[FileResult]:
+    """Each file's cards, from the cache or rendered (on several cores when there is enough work)."""
+    keys = [cache.key(source, media_dir) for source in sources]
+    results: list[FileResult | None] = [cache.get(key) for key in keys]
+    todo = [index for index, result in enumerate(results) if result is None]
+    if progress:
+        progress(len(sources) - len(todo))
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if len(todo) < 2 or sum(len(sources[i].text) for i in todo) < PARALLEL_MIN_CHARACTERS:
+        workers = 1
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            rendered = pool.map(render_file, [sources[i] for i in todo], itertools.repeat(media_dir), chunksize=4)
+            for index, result in zip(todo, rendered):
+                results[index] = result
+                if progress:
+                    progress(1)
+    else:
+        for index in todo:
+            results[index] = render_file(sources[index], media_dir)
+            if progress:
+                progress(1)
+    for index in todo:
+        cache.put(keys[index], results[index])  # type: ignore[arg-type]
+    return results  # type: ignore[return-value]
+
+
+def read_content(
+    config: BuildConfig,
+    strict: bool = False,
+    cache: RenderCache | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Content:
+    """Load, parse, render and check every card; raise DeckError listing every problem found."""
     diagnostics = Diagnostics()
-    md = install_render_rules(make_markdown())
-    media = MediaResolver(config.media_dir)
     sources = load_sources(config.content_dir, diagnostics)
-    files = [parse_source(source, diagnostics, md, media) for source in sources]
-    card_sources: list[CardSource] = [card for parsed in files for card in parsed.cards]
-    check_cards(card_sources, diagnostics)
-    if sources and not card_sources and not diagnostics.has_errors():
-        diagnostics.error(
-            SourceLocation(display_path(config.content_dir), 0),
-            "no cards found: every card starts with a level-2 heading (## Question)",
-        )
+    files = render_files(sources, config.media_dir, cache or RenderCache(None), jobs, progress)
+    for result in files:
+        diagnostics.extend(result.diagnostics)
+    cards = [card for result in files for card in result.cards]
+    check_cards(cards, diagnostics)
+    folder = SourceLocation(display_path(config.content_dir), 0)
+    if sources and not cards and not diagnostics.has_errors():
+        diagnostics.error(folder, "no cards found: every card starts with a level-2 heading (## Question)")
     elif not sources and not diagnostics.has_errors():
-        diagnostics.error(SourceLocation(display_path(config.content_dir), 0), "no .md files found")
-    check_vanished(config, card_sources, diagnostics)
-    media.report_unused(diagnostics)
+        diagnostics.error(folder, "no .md files found")
+    check_vanished(config, cards, diagnostics)
+    report_unused_media(config.media_dir, {media.path for card in cards for media in card.media}, diagnostics)
     diagnostics.raise_if_errors(strict)
     titles: dict[str, str] = {}
-    for parsed in files:
-        if parsed.title:
-            titles.setdefault(parsed.topic, parsed.title)
-    cards = tuple(render_card(md, card) for card in card_sources)
-    return Content(tuple(files), cards, titles, tuple(diagnostics.items))
+    for result in files:
+        if result.title:
+            titles.setdefault(result.topic, result.title)
+    return Content(tuple(files), tuple(cards), titles, tuple(diagnostics.items))
 
 
-def check_vanished(config: BuildConfig, cards: list[CardSource], diagnostics: Diagnostics) -> None:
+def check_vanished(config: BuildConfig, cards: list[Card], diagnostics: Diagnostics) -> None:
     """An id the previous build packaged must be retired, not deleted: Anki never deletes notes."""
     lock = ModificationLock.read(config.lock_path, now=0)
     present = {card.id for card in cards}
@@ -128,8 +173,13 @@ def _fields(card: Card, content_dir: Path) -> tuple[str, tuple[str, ...]]:
 
 def source_path(card: Card, content_dir: Path) -> str:
     """The card's file relative to the content folder's parent: the same wherever the build runs."""
-    path = Path(card.location.path).resolve()
-    root = content_dir.resolve()
+    return _relative_source(card.location.path, str(content_dir))
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_source(shown: str, content_dir: str) -> str:
+    path = Path(shown).resolve()
+    root = Path(content_dir).resolve()
     try:
         return (Path(root.name) / path.relative_to(root)).as_posix()
     except ValueError:
@@ -151,10 +201,8 @@ def plan_deck(
         if spec.subdecks:
             deck_name = f"{spec.name}::{content.topic_titles.get(card.topic, card.topic)}"
         modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags))
-        count = len(card.cloze_numbers) or 1
-        notes.append(
-            NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, count)
-        )
+        ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
+        notes.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
     notetype_modified = {
         key: lock.modified(f"notetype/{key}", content_hash(contract, card_css()))
         for key, contract in NOTETYPES.items()
@@ -169,20 +217,31 @@ def plan_deck(
     )
 
 
-def build(config: BuildConfig, strict: bool = False) -> BuildReport:
-    from .package import stage_package, staged_outputs
+def build(
+    config: BuildConfig,
+    strict: bool = False,
+    cache: RenderCache | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BuildReport:
+    from .package import package_is_current, record_package, stage_package, staged_outputs
 
     started = time.perf_counter()
-    content = read_content(config, strict)
+    cache = cache or RenderCache(None)
+    content = read_content(config, strict, cache, jobs, progress)
     lock = ModificationLock.read(config.lock_path)
     plans = [plan_deck(spec, content, config, lock) for spec in config.decks]
     results = []
     with staged_outputs(config.out_dir) as staged:
         for plan in plans:
-            path = stage_package(plan, config.out_dir, staged)
-            results.append(DeckResult(path, len(plan.notes), plan.card_count))
+            current = package_is_current(plan, config.out_dir, cache.folder)
+            path = current or stage_package(plan, config.out_dir, staged)
+            results.append(DeckResult(path, len(plan.notes), plan.card_count, written=current is None))
         if config.lock_path is not None:
             _stage_text(config.lock_path, lock.to_text(), staged)
+    for plan, result in zip(plans, results):
+        if result.written:
+            record_package(plan, result.path, cache.folder)
     return BuildReport(tuple(results), content.diagnostics, time.perf_counter() - started)
 
 

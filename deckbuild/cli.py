@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import click
 
@@ -40,6 +42,20 @@ def strict_option(f: F) -> F:
 def _print_diagnostics(diagnostics: object) -> None:
     for diagnostic in diagnostics:  # type: ignore[attr-defined]
         click.echo(str(diagnostic), err=True)
+
+
+PROGRESS_MIN_FILES = 20  # fewer files than this build in a moment: no bar
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for long builds, only when stderr is a terminal (never in CI logs)."""
+    stream = click.get_text_stream("stderr")
+    if total < PROGRESS_MIN_FILES or not stream.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    with click.progressbar(length=total, label="rendering", file=stream, show_pos=True) as bar:
+        yield bar.update
 
 
 def _run(ctx: click.Context, action: Callable[[], int]) -> None:
@@ -87,9 +103,17 @@ def main(ctx: click.Context, debug: bool) -> None:
     help="File remembering when each note last changed.  [default: build_deck.lock, or OUT/build_deck.lock]",
 )
 @strict_option
+@click.option("--no-cache", is_flag=True, help="Render every card afresh, ignoring the cache.")
+@click.option(
+    "--cache-dir", type=_dir, default=None,
+    help="Where rendered cards are cached.  [default: $BUILD_DECK_CACHE_DIR or ~/.cache/build_deck]",
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes for rendering.  [default: one per core, when there is enough work]")
 @click.pass_context
 def build(ctx: click.Context, content: Path | None = None, media: Path | None = None,
-          out: Path | None = None, lock: Path | None = None, strict: bool = False) -> None:
+          out: Path | None = None, lock: Path | None = None, strict: bool = False,
+          no_cache: bool = False, cache_dir: Path | None = None, jobs: int | None = None) -> None:
     """Build every configured deck into the output folder.
 
     Without configuration (or with --content pointing elsewhere) the folder becomes one deck.
@@ -100,11 +124,17 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
         from .config import load_config
         from .errors import display_path
 
+        from .cache import RenderCache, default_cache_dir
+        from .load import find_markdown_files
+
         config = load_config(content, media, out, lock_path=lock)
-        report = run_build(config, strict=strict)
+        cache = RenderCache(None if no_cache else (cache_dir or default_cache_dir()))
+        with _progress(len(find_markdown_files(config.content_dir)) if config.content_dir.is_dir() else 0) as step:
+            report = run_build(config, strict=strict, cache=cache, jobs=jobs, progress=step)
         _print_diagnostics(report.diagnostics)
         for deck in report.decks:
-            click.echo(f"{display_path(deck.path)}: {deck.notes} notes, {deck.cards} cards")
+            note = "" if deck.written else " (unchanged)"
+            click.echo(f"{display_path(deck.path)}: {deck.notes} notes, {deck.cards} cards{note}")
         total = sum(deck.cards for deck in report.decks)
         click.echo(f"built {len(report.decks)} deck(s), {total} cards in {report.seconds:.2f} s")
         return 0
@@ -121,10 +151,11 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
     """Validate everything a build would, and write nothing."""
     def action() -> int:
         from .build import read_content
+        from .cache import RenderCache, default_cache_dir
         from .config import load_config
 
         config = load_config(content, media)
-        result = read_content(config, strict=strict)
+        result = read_content(config, strict=strict, cache=RenderCache(default_cache_dir()))
         _print_diagnostics(result.diagnostics)
         click.echo(f"ok: {len(result.cards)} cards in {len(result.files)} file(s)", err=True)
         return 0
@@ -142,17 +173,19 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
     nothing else. Ids keep a card's review history when its question is reworded later.
     """
     def action() -> int:
+        from .checks import check_cards
         from .config import load_config
         from .errors import Diagnostics
         from .ids import add_ids
         from .load import load_sources
-        from .parse import check_cards, make_markdown, parse_source
+        from .parse import parse_source
+        from .render import markdown, render_card
 
         config = load_config(content)
         diagnostics = Diagnostics()
-        md = make_markdown()
+        md = markdown()
         parsed = [parse_source(source, diagnostics, md) for source in load_sources(config.content_dir, diagnostics)]
-        check_cards([card for file in parsed for card in file.cards], diagnostics)
+        check_cards([render_card(md, card) for file in parsed for card in file.cards], diagnostics)
         diagnostics.raise_if_errors()
         added = 0
         for file in parsed:

@@ -52,8 +52,8 @@ class Diagnostics:
     def warning(self, location: SourceLocation, message: str) -> None:
         self._items.append(Diagnostic(location, Severity.WARNING, message))
 
-    def extend(self, other: "Diagnostics") -> None:
-        self._items.extend(other._items)
+    def extend(self, items: "Diagnostics | tuple[Diagnostic, ...] | list[Diagnostic]") -> None:
+        self._items.extend(items._items if isinstance(items, Diagnostics) else items)
 
     @property
     def items(self) -> list[Diagnostic]:

@@ -74,17 +74,19 @@ class MediaResolver:
         self.by_path[real] = media
         return media
 
-    def report_unused(self, diagnostics: Diagnostics) -> None:
-        if not self.media_dir.is_dir():
-            return
-        used = set(self.by_path)
-        root = self.media_dir.resolve()
-        for path in sorted(self.media_dir.rglob("*")):
-            relative = path.relative_to(self.media_dir)
-            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-                real = path.resolve()
-                if real not in used and real.is_relative_to(root):
-                    diagnostics.warning(SourceLocation(display_path(path), 0), "media file is not used by any card")
+
+
+def report_unused_media(media_dir: Path, used: set[Path], diagnostics: Diagnostics) -> None:
+    """Warn about files in the media folder that no card uses (`used` holds resolved paths)."""
+    if not media_dir.is_dir():
+        return
+    root = media_dir.resolve()
+    for path in sorted(media_dir.rglob("*")):
+        relative = path.relative_to(media_dir)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            real = path.resolve()
+            if real not in used and real.is_relative_to(root):
+                diagnostics.warning(SourceLocation(display_path(path), 0), "media file is not used by any card")
 
 
 def _normalise(parts: tuple[str, ...]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceLocation
+from .errors import Diagnostic, SourceLocation
 from .media import MediaFile
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced", "expert")
@@ -55,6 +55,23 @@ class Card:
     def is_cloze(self) -> bool:
         return bool(self.cloze_numbers)
 
+    @property
+    def duplicate_key(self) -> tuple[str, str]:
+        """What a learner is asked: the question and what is shown with it (a cloze's text)."""
+        shown = self.context_html + (self.answer_html if self.is_cloze else "")
+        return self.question_text.casefold(), shown
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """Everything one source file gives: its cards (rendered) and the problems found in it."""
+
+    display: str
+    topic: str
+    title: str | None
+    cards: tuple[Card, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
 
 @dataclass(frozen=True, slots=True)
 class DeckSpec:
@@ -96,7 +113,11 @@ class NoteRecord:
     tags: tuple[str, ...]
     deck_name: str
     modified: int  # seconds since the epoch when its content last changed
-    card_count: int = 1
+    card_ords: tuple[int, ...] = (0,)  # the cards Anki makes of it: one per cloze number, else one
+
+    @property
+    def card_count(self) -> int:
+        return len(self.card_ords)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Sequence
 
 from markdown_it import MarkdownIt
@@ -11,8 +12,10 @@ import html
 
 from .cloze import has_cloze, render_code_clozes
 from .highlight import highlight_code, language_of
-from .parse import CardSource
-from .records import Card, Option
+from .errors import Diagnostics
+from .media import MediaResolver
+from .parse import CardSource, make_markdown, parse_source
+from .records import Card, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
 
 
@@ -50,15 +53,28 @@ def install_render_rules(md: MarkdownIt) -> MarkdownIt:
     return md
 
 
+def _has_raw_html(tokens: Sequence[Token]) -> bool:
+    return any(
+        t.type in ("html_block", "html_inline") or (t.children is not None and _has_raw_html(t.children))
+        for t in tokens
+    )
+
+
+def _safe(html_text: str, tokens: Sequence[Token]) -> str:
+    # Our own rendering escapes all text and only lets safe links through (parse._validate_link):
+    # the allow-list sanitizer is needed only where the author wrote raw HTML.
+    return sanitize_html(html_text) if _has_raw_html(tokens) else html_text
+
+
 def _render_blocks(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any]) -> str:
     if not tokens:
         return ""
-    return sanitize_html(md.renderer.render(list(tokens), md.options, env)).strip()
+    return _safe(md.renderer.render(list(tokens), md.options, env), tokens).strip()
 
 
 def render_card(md: MarkdownIt, source: CardSource) -> Card:
     env = source.env
-    question = sanitize_html(md.renderer.renderInline(list(source.question_tokens), md.options, env))
+    question = _safe(md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens)
     options = tuple(
         Option(html=_render_blocks(md, option.tokens, env), correct=option.correct)
         for option in source.options
@@ -79,3 +95,23 @@ def render_card(md: MarkdownIt, source: CardSource) -> Card:
         media=source.media,
         retired=source.retired,
     )
+
+
+_MARKDOWN: MarkdownIt | None = None
+
+
+def markdown() -> MarkdownIt:
+    """One configured parser per process."""
+    global _MARKDOWN
+    if _MARKDOWN is None:
+        _MARKDOWN = install_render_rules(make_markdown())
+    return _MARKDOWN
+
+
+def render_file(source: SourceFile, media_dir: Path) -> FileResult:
+    """Parse and render one file: the unit of caching and of parallel work."""
+    diagnostics = Diagnostics()
+    md = markdown()
+    parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir))
+    cards = tuple(render_card(md, card) for card in parsed.cards)
+    return FileResult(source.display, parsed.topic, parsed.title, cards, tuple(diagnostics.items))

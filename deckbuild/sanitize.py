@@ -47,6 +47,6 @@ def sanitize_html(html: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         attribute_filter=_drop_remote_images,
-        link_rel="noopener noreferrer",
+        link_rel=None,  # the same links as cards without raw HTML get
         strip_comments=True,
     )

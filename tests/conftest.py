@@ -98,3 +98,11 @@ def anki(tmp_path: Path) -> Iterator[AnkiCollection]:
     collection = AnkiCollection(tmp_path / "anki")
     yield collection
     collection.close()
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own render cache, so no test sees another's (or the user's) entries."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("BUILD_DECK_CACHE_DIR", str(folder))
+    return folder

@@ -1,0 +1,88 @@
+"""The render cache and the skipped package write never change what a build produces."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from helpers import build_folder, run_cli
+
+
+def _build(content: Path, out: Path, lock: Path, *extra: str) -> bytes:
+    result = build_folder(content, out, "--lock", lock, *extra)
+    assert result.exit_code == 0
+    return (out / f"{content.name}.apkg").read_bytes()
+
+
+def test_cached_and_uncached_builds_give_the_same_bytes(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    lock = tmp_path / "lock"
+    uncached = _build(sample, tmp_path / "a", lock, "--no-cache")
+    assert not any(private_cache.iterdir())  # --no-cache neither reads nor writes the cache
+    first = _build(sample, tmp_path / "b", lock)
+    assert any((private_cache / "files").rglob("*.pickle"))
+    second = _build(sample, tmp_path / "c", lock)  # every file from the cache now
+    assert uncached == first == second
+
+
+def test_parallel_rendering_gives_the_same_bytes(sample: Path, tmp_path: Path, monkeypatch) -> None:
+    import deckbuild.build
+
+    for number in range(6):  # enough files to use several processes
+        shutil.copy(sample / "01-strings.md", sample / f"extra-{number}.md")
+        text = (sample / f"extra-{number}.md").read_text(encoding="utf-8")
+        text = text.replace("id: str-", f"id: x{number}-str-").replace("\n## ", f"\n## ({number}) ")
+        (sample / f"extra-{number}.md").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(deckbuild.build, "PARALLEL_MIN_CHARACTERS", 0)
+    lock = tmp_path / "lock"
+    serial = _build(sample, tmp_path / "serial", lock, "--no-cache", "--jobs", "1")
+    parallel = _build(sample, tmp_path / "parallel", lock, "--no-cache", "--jobs", "2")
+    assert serial == parallel
+
+
+def test_corrupt_cache_entries_are_ignored(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    for entry in (private_cache / "files").rglob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    assert _build(sample, tmp_path / "b", lock) == clean
+
+
+def test_an_edit_is_never_hidden_by_the_cache(sample: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "lock"
+    out = tmp_path / "dist"
+    before = _build(sample, out, lock)
+    path = sample / "01-strings.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("repeats it", "repeats the string"), encoding="utf-8")
+    after = _build(sample, out, lock)
+    assert after != before and _build(sample, tmp_path / "fresh", lock, "--no-cache") == after
+
+
+def test_unchanged_deck_is_not_rewritten_but_a_damaged_one_is(sample: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "lock"
+    out = tmp_path / "dist"
+    good = _build(sample, out, lock)
+    again = run_cli("build", "--content", sample, "--out", out, "--lock", lock)
+    assert "5 notes, 5 cards (unchanged)" in again.stdout
+    (out / "sample.apkg").write_bytes(b"damaged")
+    repaired = run_cli("build", "--content", sample, "--out", out, "--lock", lock)
+    assert "(unchanged)" not in repaired.stdout
+    assert (out / "sample.apkg").read_bytes() == good
+
+
+def test_a_changed_image_invalidates_the_cached_card(tmp_path: Path) -> None:
+    from conftest import FIXTURES
+
+    shutil.copytree(FIXTURES / "kinds", tmp_path / "kinds")
+    content, media = tmp_path / "kinds" / "content", tmp_path / "kinds" / "media"
+    first = build_folder(content, tmp_path / "v1", "--media", media)
+    image = media / "diagrams" / "stack.png"
+    image.write_bytes(image.read_bytes() + b"changed")
+    build_folder(content, tmp_path / "v2", "--media", media)
+    assert first.exit_code == 0
+    import json
+    import zipfile
+
+    def names(path: Path) -> set[str]:
+        return set(json.loads(zipfile.ZipFile(path).read("media")).values())
+
+    assert names(tmp_path / "v1" / "content.apkg") != names(tmp_path / "v2" / "content.apkg")
