@@ -211,7 +211,8 @@ def plan_deck(
         f"{html.escape(spec.description)}<br><br>Version {html.escape(config.version)} &middot; "
         f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with build_deck {__version__}."
     ).strip()
-    media = tuple(dict.fromkeys(m for card in content.cards if spec.includes(card) for m in card.media))
+    media_by_name = {m.name: m for card in content.cards if spec.includes(card) for m in reversed(card.media)}
+    media = tuple(sorted(media_by_name.values(), key=lambda m: m.name))
     return DeckPlan(
         spec=spec, notes=tuple(notes), description=description, notetype_modified=notetype_modified, media=media
     )

@@ -199,6 +199,125 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
     _run(ctx, action)
 
 
+@main.command()
+@content_option
+@media_option
+@click.option("--out", type=_dir, default=None, help="Folder of the site.  [default: dist/preview/]")
+@click.pass_context
+def preview(ctx: click.Context, content: Path | None, media: Path | None, out: Path | None) -> None:
+    """Write a static site showing every card's front and back as Anki shows them.
+
+    Open OUT/index.html in a browser: it works offline, from file://. Filter by topic and
+    difficulty, search, switch night mode, narrow to a phone's width.
+    """
+    def action() -> int:
+        from .errors import display_path
+
+        config, content_read, plans = _plan_everything(content, media)
+        from .preview import write_preview
+
+        target = out or config.out_dir / "preview"
+        index, total = write_preview(plans, target)
+        _print_diagnostics(content_read.diagnostics)
+        click.echo(f"{display_path(index)}: {total} cards in {len(plans)} deck(s)")
+        return 0
+
+    _run(ctx, action)
+
+
+@main.command()
+@content_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
+    """Print how many cards there are per topic and difficulty, with totals."""
+    def action() -> int:
+        import json as json_module
+
+        from .build import read_content
+        from .cache import RenderCache, default_cache_dir
+        from .config import load_config
+        from .stats import count_cards, format_table
+
+        config = load_config(content)
+        result = read_content(config, cache=RenderCache(default_cache_dir()))
+        counts = count_cards(result.cards)
+        click.echo(json_module.dumps(counts, indent=2) if as_json else format_table(counts))
+        return 0
+
+    _run(ctx, action)
+
+
+@main.command()
+@content_option
+@media_option
+@click.option("--out", type=_dir, default=None, help="Folder the decks are written to.  [default: dist/]")
+@click.option("--preview/--no-preview", default=True, show_default=True, help="Refresh the preview site too.")
+@click.pass_context
+def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Path | None, preview: bool) -> None:
+    """Rebuild (and refresh the preview) whenever a source or media file changes.
+
+    Keeps running after a content error: fix the file and save, and it builds again. Ctrl-C stops.
+    """
+    def action() -> int:
+        from watchfiles import watch as watch_changes
+
+        from .config import load_config
+
+        config = load_config(content, media, out)
+        _rebuild(config, preview)
+        folders = [str(p) for p in (config.content_dir, config.media_dir) if p.is_dir()]
+        announced = False
+        # yield_on_timeout: the first (empty) batch comes once the watcher is really listening, so
+        # "watching" is never printed before a change can be seen.
+        for changes in watch_changes(*folders, raise_interrupt=False, yield_on_timeout=True, rust_timeout=500):
+            if not announced:
+                click.echo(f"watching {', '.join(folders)} (Ctrl-C to stop)", err=True)
+                announced = True
+            if changes:
+                _rebuild(config, preview)
+        return 0
+
+    _run(ctx, action)
+
+
+def _plan_everything(content: Path | None, media: Path | None, config=None):
+    from .build import plan_deck, read_content
+    from .cache import RenderCache, default_cache_dir
+    from .config import load_config
+    from .lock import ModificationLock
+
+    config = config or load_config(content, media)
+    content_read = read_content(config, cache=RenderCache(default_cache_dir()))
+    lock = ModificationLock.read(config.lock_path)  # read only: previews never update the lock
+    return config, content_read, [plan_deck(spec, content_read, config, lock) for spec in config.decks]
+
+
+def _rebuild(config, preview: bool) -> None:
+    """One build for `watch`: content errors are printed, and watching goes on."""
+    import time
+
+    from .build import build as run_build
+    from .cache import RenderCache, default_cache_dir
+    from .errors import DeckError, display_path
+
+    started = time.strftime("%H:%M:%S")
+    try:
+        report = run_build(config, cache=RenderCache(default_cache_dir()))
+        _print_diagnostics(report.diagnostics)
+        cards = sum(deck.cards for deck in report.decks)
+        click.echo(f"[{started}] built {len(report.decks)} deck(s), {cards} cards in {report.seconds:.2f} s", err=True)
+        if preview:
+            from .preview import write_preview
+
+            _, _, plans = _plan_everything(None, None, config)
+            index, _ = write_preview(plans, config.out_dir / "preview")
+            click.echo(f"[{started}] preview: {display_path(index)}", err=True)
+    except DeckError as exc:
+        _print_diagnostics(exc.diagnostics)
+        click.echo(f"[{started}] build failed; waiting for the next change", err=True)
+
+
 @main.command("release-notes")
 @content_option
 @click.option(

@@ -67,10 +67,11 @@ class MediaResolver:
             return known
         data = real.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        media = self.by_digest.get(digest)
-        if media is None:
-            media = MediaFile(f"{real.stem}-{digest[:8]}{real.suffix.lower()}", real)
-            self.by_digest[digest] = media
+        first = self.by_digest.get(digest)
+        if first is None:
+            media = self.by_digest[digest] = MediaFile(f"{real.stem}-{digest[:8]}{real.suffix.lower()}", real)
+        else:
+            media = MediaFile(first.name, real)  # identical bytes: packaged once, under the first name
         self.by_path[real] = media
         return media
 

@@ -1,0 +1,37 @@
+"""`stats`: cards per topic and difficulty."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .records import DIFFICULTIES, Card
+
+COLUMNS = (*DIFFICULTIES, "none")
+
+
+def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict:
+    """{"topics": {topic: {difficulty: n, ..., "total": n}}, "difficulties": {...}, "total": n}.
+
+    Counts Anki cards: a cloze note with three clozes is three cards.
+    """
+    table: dict[str, Counter[str]] = {}
+    for card in cards:
+        table.setdefault(card.topic, Counter())[card.difficulty or "none"] += len(card.cloze_numbers) or 1
+    topics = {
+        topic: {**{level: counts[level] for level in COLUMNS}, "total": sum(counts.values())}
+        for topic, counts in sorted(table.items())
+    }
+    by_level = {level: sum(row[level] for row in topics.values()) for level in COLUMNS}
+    return {"topics": topics, "difficulties": by_level, "total": sum(by_level.values())}
+
+
+def format_table(stats: dict) -> str:
+    width = max([len("topic"), len("total"), *(len(t) for t in stats["topics"])])
+    header = f"{'topic':<{width}}" + "".join(f" {c:>12}" for c in (*COLUMNS, "total"))
+    lines = [header, "-" * len(header)]
+    for topic, row in stats["topics"].items():
+        lines.append(f"{topic:<{width}}" + "".join(f" {row[c]:>12}" for c in (*COLUMNS, "total")))
+    lines.append("-" * len(header))
+    totals = stats["difficulties"]
+    lines.append(f"{'total':<{width}}" + "".join(f" {totals[c]:>12}" for c in COLUMNS) + f" {stats['total']:>12}")
+    return "\n".join(lines)

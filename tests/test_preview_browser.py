@@ -1,0 +1,106 @@
+"""The preview site, opened in a real headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from browser import open_browser
+from conftest import FIXTURES, SAMPLE
+from helpers import run_cli
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """A preview of a folder holding basic, multiple-choice, cloze, math and image cards."""
+    root = tmp_path_factory.mktemp("preview")
+    shutil.copytree(FIXTURES / "kinds", root / "kinds")
+    for source in SAMPLE.rglob("*.md"):
+        shutil.copy(source, root / "kinds" / "content" / source.name)
+    content, media = root / "kinds" / "content", root / "kinds" / "media"
+    built = run_cli("build", "--content", content, "--media", media, "--out", root / "dist")
+    assert built.exit_code == 0, built.output
+    cards = int(re.search(r"(\d+) cards\n", built.stdout).group(1))
+    result = run_cli("preview", "--content", content, "--media", media, "--out", root / "site")
+    assert result.exit_code == 0, result.output
+    return root / "site" / "content.html", cards
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with open_browser() as launched:
+        yield launched
+
+
+def _open(browser, page_path: Path, width: int = 1200):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_path.as_uri())
+    page.wait_for_load_state("load")
+    return page, requests, errors
+
+
+def test_every_built_card_is_rendered(browser, site) -> None:
+    page_path, built_cards = site
+    page, _, _ = _open(browser, page_path)
+    assert page.locator(".preview-card").count() == built_cards == 12
+    assert page.locator("#shown").inner_text() == f"{built_cards} cards"
+    # each cloze card separately, with its own span hidden
+    assert page.locator(".preview-card .card .cloze").count() >= 7
+
+
+def test_night_mode_switch_changes_the_colours_of_code(browser, site) -> None:
+    page, _, _ = _open(browser, site[0])
+    keyword = page.locator(".highlight .nb").first
+    background = page.locator("pre.highlight").first
+    light = (keyword.evaluate("e => getComputedStyle(e).color"), background.evaluate("e => getComputedStyle(e).backgroundColor"))
+    page.check("#dark")
+    dark = (keyword.evaluate("e => getComputedStyle(e).color"), background.evaluate("e => getComputedStyle(e).backgroundColor"))
+    assert light[0] != dark[0] and light[1] != dark[1]
+    page.uncheck("#dark")
+    assert keyword.evaluate("e => getComputedStyle(e).color") == light[0]
+
+
+def test_no_card_overflows_a_phone_screen(browser, site) -> None:
+    page, _, _ = _open(browser, site[0], width=375)
+    page.check("#phone")
+    overflowing = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.preview-card .card'))
+              .filter(card => card.scrollWidth > card.clientWidth + 1).length"""
+    )
+    assert overflowing == 0
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    # long code lines scroll inside their block instead of widening the card
+    assert page.evaluate(
+        "() => Array.from(document.querySelectorAll('pre.highlight')).some(pre => pre.scrollWidth > pre.clientWidth)"
+    )
+
+
+def test_filters_and_search(browser, site) -> None:
+    page, _, _ = _open(browser, site[0])
+    page.select_option("#topic", "numbers")
+    assert page.locator(".preview-card:not([hidden])").count() == 2
+    page.select_option("#topic", "")
+    page.select_option("#difficulty", "expert")
+    assert page.locator(".preview-card:not([hidden])").count() == 1
+    page.select_option("#difficulty", "")
+    page.fill("#search", "fractions")
+    assert page.locator(".preview-card:not([hidden])").count() == 1
+    assert page.locator("#shown").inner_text() == "1 card"
+
+
+def test_page_is_offline_and_error_free(browser, site) -> None:
+    page, requests, errors = _open(browser, site[0])
+    page.check("#dark")
+    page.fill("#search", "stack")
+    assert all(url.startswith("file://") for url in requests), requests
+    assert errors == []
+    images = page.evaluate("() => Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
+    assert images and all(images)
