@@ -77,7 +77,7 @@ def render_files(
     if workers > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             rendered = pool.map(render_file, [sources[i] for i in todo], itertools.repeat(media_dir), chunksize=4)
-            for index, result in zip(todo, rendered):
+            for index, result in zip(todo, rendered, strict=True):
                 results[index] = result
                 if progress:
                     progress(1)
@@ -240,7 +240,7 @@ def build(
             results.append(DeckResult(path, len(plan.notes), plan.card_count, written=current is None))
         if config.lock_path is not None:
             _stage_text(config.lock_path, lock.to_text(), staged)
-    for plan, result in zip(plans, results):
+    for plan, result in zip(plans, results, strict=True):
         if result.written:
             record_package(plan, result.path, cache.folder)
     return BuildReport(tuple(results), content.diagnostics, time.perf_counter() - started)

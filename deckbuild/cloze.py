@@ -144,7 +144,7 @@ def _emit(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]]) -> 
     for css, value in tokens:
         cuts = sorted(b for b in boundaries if position < b < position + len(value))
         edges = [position, *cuts, position + len(value)]
-        for left, right in zip(edges, edges[1:]):
+        for left, right in zip(edges, edges[1:], strict=False):
             for marker in boundaries.get(left, []) if left == position or left in cuts else []:
                 out.append(marker)
                 inside += 1 if marker.startswith("{{") else -1

@@ -44,7 +44,7 @@ def preview_cards(plan: DeckPlan) -> list[PreviewCard]:
     cards = []
     for note in plan.notes:
         contract = NOTETYPES[note.notetype]
-        fields = dict(zip(contract.field_names, note.fields))
+        fields = dict(zip(contract.field_names, note.fields, strict=True))
         _, _, front_template, back_template = contract.templates[0]
         for ordinal in note.card_ords:
             number = ordinal + 1 if contract.is_cloze else 0

@@ -61,7 +61,8 @@ class AnkiCollection:
         from anki.collection import Collection
 
         folder.mkdir(parents=True, exist_ok=True)
-        self.col = Collection(str(folder / "collection.anki2"))
+        self.path = folder / "collection.anki2"
+        self.col = Collection(str(self.path))
 
     def import_package(self, path: Path):
         from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -85,6 +86,13 @@ class AnkiCollection:
             )
         assert len(result) == len(self.col.find_notes("")), "two notes share an Id field"
         return result
+
+    def reopen(self) -> None:
+        """Close and open again, so that nothing is read from the Python side's caches."""
+        from anki.collection import Collection
+
+        self.col.close()
+        self.col = Collection(str(self.path))
 
     def notetype_names(self) -> list[str]:
         return sorted(n.name for n in self.col.models.all_names_and_ids())

@@ -40,7 +40,7 @@ def test_cloze_in_highlighted_code_hides_exactly_each_span(kinds: dict) -> None:
     assert len(note.cards) == 3
     cards = sorted(note.cards, key=lambda c: c.ord)
     hidden = ['{"a": {"b": 1}}', '["a"]["b"]', "len"]
-    for card, span in zip(cards, hidden):
+    for card, span in zip(cards, hidden, strict=True):
         front = _visible_text(card.question)
         assert "[...]" in front
         assert front.count("[...]") == 1

@@ -54,7 +54,8 @@ def test_update_keeps_reviews_updates_changed_notes_only(sample: Path, tmp_path:
         reviews = anki.col.db.scalar("select count() from revlog")
         v1 = anki.notes()
 
-        # v2: one reworded question, one extended answer, one card moved to another file, one new card.
+        # v2: one reworded question, one extended answer, one card moved to another file, one new card,
+        # one retired card.
         _reword(sample / "01-strings.md", 'What does `"ab" * 2` evaluate to?', 'What is `"ab" * 2`?')
         _reword(sample / "nested" / "02-numbers.md", "The `fractions` module.", "The `fractions` module (exact rationals).")
         strings = (sample / "01-strings.md").read_text(encoding="utf-8")
@@ -63,6 +64,7 @@ def test_update_keeps_reviews_updates_changed_notes_only(sample: Path, tmp_path:
         (sample / "01-strings.md").write_text(strings[:start])
         with (sample / "nested" / "02-numbers.md").open("a", encoding="utf-8") as stream:
             stream.write("\n## What does `int('7') + 1` give?\n<!-- id: int-parse -->\n\n`8`\n")
+        _reword(sample / "nested" / "02-numbers.md", "<!-- id: float-sum -->", "<!-- id: float-sum, retired: true -->")
         os.environ["SOURCE_DATE_EPOCH"] = "1800000000"
         build_folder(sample, tmp_path / "v2", "--lock", lock)
         anki.import_package(tmp_path / "v2" / "sample.apkg")
@@ -73,7 +75,8 @@ def test_update_keeps_reviews_updates_changed_notes_only(sample: Path, tmp_path:
     assert sorted(v2) == sorted([*v1, "int-parse"])  # nothing duplicated, one new
     changed = {key for key in v1 if v2[key].fields != v1[key].fields}
     # the moved card's Source field changed too: it is an update of the same note, not a new one
-    assert changed == {"str-repeat", "fractions-module", "str-equal-quiz"}
+    assert changed == {"str-repeat", "fractions-module", "str-equal-quiz", "float-sum"}
+    assert "sample::status::retired" in v2["float-sum"].tags
     for key in v1:
         assert v2[key].id == v1[key].id and v2[key].guid == v1[key].guid
         assert (v2[key].mod > v1[key].mod) == (key in changed)
@@ -105,3 +108,24 @@ def test_a_user_edit_survives_an_update_of_an_unchanged_note(sample: Path, tmp_p
     build_folder(sample, tmp_path / "v2", "--lock", lock)
     anki.import_package(tmp_path / "v2" / "sample.apkg")
     assert anki.notes()["str-repeat"].fields["Answer"] == "my own note"
+
+
+def test_style_change_updates_the_note_type_in_place(sample: Path, tmp_path: Path, anki: AnkiCollection, monkeypatch) -> None:
+    import deckbuild.build
+    import deckbuild.package
+    from deckbuild.notetypes import card_css
+
+    lock = tmp_path / "build_deck.lock"
+    build_folder(sample, tmp_path / "v1", "--lock", lock)
+    anki.import_package(tmp_path / "v1" / "sample.apkg")
+    before = anki.col.models.by_name(NOTETYPES["basic"].name)
+    names_before = anki.notetype_names()
+    restyled = card_css() + "\n.question { letter-spacing: 0.01em; }\n"
+    monkeypatch.setattr(deckbuild.build, "card_css", lambda: restyled)
+    monkeypatch.setattr(deckbuild.package, "card_css", lambda: restyled)
+    build_folder(sample, tmp_path / "v2", "--lock", lock, "--no-cache")
+    anki.import_package(tmp_path / "v2" / "sample.apkg")
+    anki.reopen()  # the Python side caches note types
+    after = anki.col.models.by_name(NOTETYPES["basic"].name)
+    assert after["id"] == before["id"] and "letter-spacing: 0.01em" in after["css"]
+    assert anki.notetype_names() == names_before  # updated in place: no copy such as "... +"
