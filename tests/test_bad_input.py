@@ -73,3 +73,23 @@ def test_strict_check_turns_warnings_into_errors(tmp_path: Path, monkeypatch) ->
     strict = run_cli("check", "--content", "content", "--strict")
     assert strict.exit_code == 1
     assert "content/warnings-only.md:8: warning: unknown language 'pyhton'" in strict.stderr
+
+
+def test_a_file_too_large_to_be_cards_names_the_limit(tmp_path: Path, monkeypatch) -> None:
+    from deckbuild.load import MAX_FILE_BYTES
+
+    content = tmp_path / "content"
+    content.mkdir()
+    card = "## Question {n}\n<!-- id: q{n} -->\n\nAnswer.\n\n"
+    text = "---\ndifficulty: beginner\n---\n\n"
+    n = 0
+    while len(text) <= MAX_FILE_BYTES:
+        text += card.format(n=n)
+        n += 1
+    (content / "huge.md").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("check", "--content", "content")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"content/huge.md:1: error: file is {len(text):,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes"
+    )
