@@ -53,6 +53,7 @@ class BuildReport:
     decks: tuple[DeckResult, ...]
     diagnostics: tuple[Diagnostic, ...]
     seconds: float
+    plans: tuple[DeckPlan, ...] = ()  # what was packaged, for the preview
 
 
 PARALLEL_MIN_CHARACTERS = 200_000  # below this much text to render, worker start-up costs more than it saves
@@ -243,7 +244,7 @@ def build(
     for plan, result in zip(plans, results, strict=True):
         if result.written:
             record_package(plan, result.path, cache.folder)
-    return BuildReport(tuple(results), content.diagnostics, time.perf_counter() - started)
+    return BuildReport(tuple(results), content.diagnostics, time.perf_counter() - started, tuple(plans))
 
 
 def _stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:

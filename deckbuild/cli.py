@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 import click
 
@@ -18,6 +18,9 @@ EXIT_INTERNAL = 3
 BUG_REPORT = "internal error in build_deck {version}: {error}. Please report it as a bug (rerun with --debug for the traceback)."
 
 F = TypeVar("F", bound=Callable[..., object])
+
+if TYPE_CHECKING:
+    from .records import BuildConfig
 
 _dir = click.Path(file_okay=False, path_type=Path)
 
@@ -73,6 +76,10 @@ def _run(ctx: click.Context, action: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         ctx.exit(130)
+    except OSError as exc:  # the machine, not the content: a folder that cannot be written, a full disk
+        where = exc.filename or "?"
+        click.echo(f"{where}: error: {exc.strerror or exc}; nothing was written", err=True)
+        ctx.exit(EXIT_CONTENT)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
         if ctx.find_root().params.get("debug"):
             traceback.print_exc()
@@ -281,19 +288,20 @@ def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Pat
     _run(ctx, action)
 
 
-def _plan_everything(content: Path | None, media: Path | None, config=None):
+def _plan_everything(content: Path | None, media: Path | None):
+    """Read the content and plan its decks without writing anything (the lock is only read)."""
     from .build import plan_deck, read_content
     from .cache import RenderCache, default_cache_dir
     from .config import load_config
     from .lock import ModificationLock
 
-    config = config or load_config(content, media)
+    config = load_config(content, media)
     content_read = read_content(config, cache=RenderCache(default_cache_dir()))
-    lock = ModificationLock.read(config.lock_path)  # read only: previews never update the lock
+    lock = ModificationLock.read(config.lock_path)
     return config, content_read, [plan_deck(spec, content_read, config, lock) for spec in config.decks]
 
 
-def _rebuild(config, preview: bool) -> None:
+def _rebuild(config: "BuildConfig", preview: bool) -> None:
     """One build for `watch`: content errors are printed, and watching goes on."""
     import time
 
@@ -310,8 +318,7 @@ def _rebuild(config, preview: bool) -> None:
         if preview:
             from .preview import write_preview
 
-            _, _, plans = _plan_everything(None, None, config)
-            index, _ = write_preview(plans, config.out_dir / "preview")
+            index, _ = write_preview(list(report.plans), config.out_dir / "preview")
             click.echo(f"[{started}] preview: {display_path(index)}", err=True)
     except DeckError as exc:
         _print_diagnostics(exc.diagnostics)

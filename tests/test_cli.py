@@ -115,3 +115,12 @@ def test_build_never_changes_sources(sample: Path, tmp_path: Path) -> None:
     before = tree_snapshot(sample)
     build_folder(sample, tmp_path / "dist")
     assert tree_snapshot(sample) == before
+
+
+def test_unwritable_output_is_reported_without_a_traceback(sample: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should be")
+    result = run_cli("build", "--content", sample, "--out", blocker / "dist")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{blocker / 'dist'}: error: ") and "nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
