@@ -120,6 +120,11 @@ def _pieces(code: str) -> tuple[str, list[tuple[int, int, int]]]:
     return "".join(plain), ranges
 
 
+def strip_clozes(code: str) -> str:
+    """Code with its cloze markers removed and the hidden text kept: the code as it really reads."""
+    return _pieces(code)[0]
+
+
 def render_code_clozes(code: str) -> str:
     """Inline code holding clozes, as HTML with the cloze markers kept whole."""
     plain, ranges = _pieces(code)

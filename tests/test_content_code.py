@@ -4,6 +4,7 @@
   card is its expected standard output.
 - ```pycon blocks run as doctests.
 - A block whose info string says `norun: <reason>` is skipped, with that reason.
+- Cloze markers in a block are removed first: the code runs as it reads with every cloze revealed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
+
+from deckbuild.cloze import has_cloze, strip_clozes
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 TIMEOUT_SECONDS = 60
@@ -64,8 +67,9 @@ def collect_blocks(content: Path = CONTENT) -> list[CodeBlock]:
                     previous_python = None
                 continue
             if language in ("python", "py", "python3", "pycon"):
+                code = strip_clozes(token.content) if has_cloze(token.content) else token.content
                 record = {
-                    "path": path, "line": line, "language": language, "code": token.content,
+                    "path": path, "line": line, "language": language, "code": code,
                     "norun_reason": reason, "expected_output": None,
                 }
                 blocks.append(record)  # type: ignore[arg-type]
