@@ -67,8 +67,9 @@ def _stamps_hold(stamps: tuple[tuple[str, int, int], ...]) -> bool:
 
 
 class RenderCache:
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path | None, writable: bool = True):
         self.folder = folder  # None: disabled
+        self.writable = writable  # `check` and `stats` read the cache but never write to it
         self.hits = 0
 
     def key(self, source: SourceFile, media_dir: Path) -> str:
@@ -97,7 +98,7 @@ class RenderCache:
         return result
 
     def put(self, key: str, result: FileResult) -> None:
-        if self.folder is None:
+        if self.folder is None or not self.writable:
             return
         path = self._path(key)
         try:

@@ -162,7 +162,7 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
         from .config import load_config
 
         config = load_config(content, media)
-        result = read_content(config, strict=strict, cache=RenderCache(default_cache_dir()))
+        result = read_content(config, strict=strict, cache=RenderCache(default_cache_dir(), writable=False))
         _print_diagnostics(result.diagnostics)
         click.echo(f"ok: {len(result.cards)} cards in {len(result.files)} file(s)", err=True)
         return 0
@@ -247,7 +247,7 @@ def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
         from .stats import count_cards, format_table
 
         config = load_config(content)
-        result = read_content(config, cache=RenderCache(default_cache_dir()))
+        result = read_content(config, cache=RenderCache(default_cache_dir(), writable=False))
         counts = count_cards(result.cards)
         click.echo(json_module.dumps(counts, indent=2) if as_json else format_table(counts))
         return 0

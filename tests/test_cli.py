@@ -39,13 +39,14 @@ def test_build_reports_each_deck_and_total(sample: Path, tmp_path: Path, monkeyp
     assert result.stderr == ""
 
 
-def test_check_writes_nothing(sample: Path, tmp_path: Path, monkeypatch) -> None:
+def test_check_writes_nothing(sample: Path, tmp_path: Path, monkeypatch, private_cache: Path) -> None:
     monkeypatch.chdir(tmp_path)
     before = tree_snapshot(tmp_path)
     result = run_cli("check", "--content", sample)
     assert result.exit_code == 0
     assert result.stderr == "ok: 5 cards in 2 file(s)\n"
     assert tree_snapshot(tmp_path) == before
+    assert tree_snapshot(private_cache) == {}  # not even the render cache
 
 
 def test_missing_content_folder_is_a_content_error(tmp_path: Path, monkeypatch) -> None:
