@@ -70,7 +70,6 @@ class RenderCache:
     def __init__(self, folder: Path | None, writable: bool = True):
         self.folder = folder  # None: disabled
         self.writable = writable  # `check` and `stats` read the cache but never write to it
-        self.hits = 0
 
     def key(self, source: SourceFile, media_dir: Path) -> str:
         digest = hashlib.sha256(tool_fingerprint().encode())
@@ -94,7 +93,6 @@ class RenderCache:
             return None
         if not isinstance(result, FileResult) or not _stamps_hold(stamps):
             return None
-        self.hits += 1
         return result
 
     def put(self, key: str, result: FileResult) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -106,14 +106,9 @@ class CardSource:
     options: tuple[OptionSource, ...]
     cloze_numbers: tuple[int, ...]  # non-empty for a cloze card
     media: tuple[MediaFile, ...]
-    source_text: str  # the card's lines in the file, for cache keys and duplicate detection
     options_comment_line: int | None  # where the id belongs, for `add-ids`
     heading_end: int  # 0-based index of the first line after the heading
     env: dict[str, Any] = field(compare=False, hash=False)
-
-    @property
-    def heading_line(self) -> int:
-        return self.location.line
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,20 +367,12 @@ def parse_source(
         front.get("difficulty"), front_lines.get("difficulty", file_location), diagnostics
     )
     file_tags = _normalise_tags(front.get("tags"), front_lines.get("tags", file_location), diagnostics)
-    lines = source.text.split("\n")
-    cards = []
-    for position, builder in enumerate(builders):
-        card = _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env, media)
-        if card is None:
-            continue
-        end_line = builders[position + 1].heading.map[0] if position + 1 < len(builders) else len(lines)
-        card_text = "\n".join(lines[builder.heading.map[0]:end_line])
-        cards.append(_with_source_text(card, card_text))
+    cards = [
+        card
+        for builder in builders
+        if (card := _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env, media))
+    ]
     return ParsedFile(source=source, topic=topic, title=title, cards=tuple(cards))
-
-
-def _with_source_text(card: CardSource, text: str) -> CardSource:
-    return replace(card, source_text=text)
 
 
 def _finish_card(
@@ -469,7 +456,6 @@ def _finish_card(
         options=choices,
         cloze_numbers=tuple(sorted(cloze_numbers)),
         media=images,
-        source_text="",
         options_comment_line=options_line,
         heading_end=builder.heading.map[1],
         env=env,
@@ -563,9 +549,3 @@ def _line_offset(inline: Token, image: Token) -> int:
         if child.type in ("softbreak", "hardbreak"):
             offset += 1
     return 0
-
-
-def _context_key(card: CardSource) -> str:
-    # a cloze card's question is its text; any other card's is its heading and what is shown with it
-    tokens = card.context_tokens + (card.answer_tokens if card.cloze_numbers else ())
-    return "\n".join(t.content for t in tokens if t.type in ("fence", "inline", "code_block"))
