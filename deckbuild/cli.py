@@ -164,7 +164,9 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
         config = load_config(content, media)
         result = read_content(config, strict=strict, cache=RenderCache(default_cache_dir(), writable=False))
         _print_diagnostics(result.diagnostics)
-        click.echo(f"ok: {len(result.cards)} cards in {len(result.files)} file(s)", err=True)
+        notes = len(result.cards)
+        cards = sum(len(card.cloze_numbers) or 1 for card in result.cards)  # a cloze note makes one card per number
+        click.echo(f"ok: {notes} notes ({cards} cards) in {len(result.files)} file(s)", err=True)
         return 0
 
     _run(ctx, action)

@@ -113,3 +113,12 @@ def test_colons_and_braces_of_code_never_end_a_cloze(tmp_path: Path, anki: AnkiC
     assert "[...] keeps its colons" in vector_front and "vector" not in vector_front
     assert "[the hint]" in hint_front
     assert "std::vector" in _visible_text(cards[2].answer)
+
+
+def test_check_counts_one_card_per_cloze_number(tmp_path: Path) -> None:
+    from helpers import run_cli
+
+    shutil.copytree(KINDS, tmp_path / "kinds")
+    result = run_cli("check", "--content", tmp_path / "kinds" / "content", "--media", tmp_path / "kinds" / "media")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "ok: 4 notes (7 cards) in 1 file(s)\n"

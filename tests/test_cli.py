@@ -44,7 +44,7 @@ def test_check_writes_nothing(sample: Path, tmp_path: Path, monkeypatch, private
     before = tree_snapshot(tmp_path)
     result = run_cli("check", "--content", sample)
     assert result.exit_code == 0
-    assert result.stderr == "ok: 5 cards in 2 file(s)\n"
+    assert result.stderr == "ok: 5 notes (5 cards) in 2 file(s)\n"
     assert tree_snapshot(tmp_path) == before
     assert tree_snapshot(private_cache) == {}  # not even the render cache
 
