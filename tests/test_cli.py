@@ -125,3 +125,39 @@ def test_unwritable_output_is_reported_without_a_traceback(sample: Path, tmp_pat
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{blocker / 'dist'}: error: ") and "nothing was written" in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+class _Terminal:
+    """A stand-in stderr that says it is a terminal and records what is written to it."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.written.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch) -> None:
+    import click
+
+    from deckbuild import cli
+
+    terminal = _Terminal()
+    monkeypatch.setattr(click, "get_text_stream", lambda name: terminal)
+    monkeypatch.delenv("CI", raising=False)
+    with cli._progress(cli.PROGRESS_MIN_FILES) as step:
+        assert step is not None
+        step(cli.PROGRESS_MIN_FILES)
+    assert any("rendering" in text for text in terminal.written)
+    with cli._progress(cli.PROGRESS_MIN_FILES - 1) as step:
+        assert step is None  # a small build finishes in a moment
+    monkeypatch.setenv("CI", "true")
+    with cli._progress(cli.PROGRESS_MIN_FILES) as step:
+        assert step is None  # never in CI logs
