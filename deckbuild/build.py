@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .errors import Diagnostic, Diagnostics, SourceLocation, display_path
+from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_path
 from .cache import RenderCache
 from .checks import check_cards
 from .load import load_sources
@@ -88,7 +88,11 @@ def render_files(
             if progress:
                 progress(1)
     for index in todo:
-        cache.put(keys[index], results[index])  # type: ignore[arg-type]
+        result = results[index]
+        # An error may come from outside the file (a missing image): such a result is never cached,
+        # so that fixing the cause is seen even when the Markdown itself did not change.
+        if result is not None and not any(d.severity is Severity.ERROR for d in result.diagnostics):
+            cache.put(keys[index], result)
     return results  # type: ignore[return-value]
 
 

@@ -86,3 +86,18 @@ def test_a_changed_image_invalidates_the_cached_card(tmp_path: Path) -> None:
         return set(json.loads(zipfile.ZipFile(path).read("media")).values())
 
     assert names(tmp_path / "v1" / "content.apkg") != names(tmp_path / "v2" / "content.apkg")
+
+
+def test_adding_a_missing_image_is_seen_although_the_markdown_did_not_change(tmp_path: Path) -> None:
+    from conftest import FIXTURES
+
+    shutil.copytree(FIXTURES / "kinds", tmp_path / "kinds")
+    content, media = tmp_path / "kinds" / "content", tmp_path / "kinds" / "media"
+    image = media / "diagrams" / "stack.png"
+    saved = image.read_bytes()
+    image.unlink()
+    failed = run_cli("build", "--content", content, "--media", media, "--out", tmp_path / "dist")
+    assert failed.exit_code == 1 and "image '../media/diagrams/stack.png' not found" in failed.stderr
+    image.write_bytes(saved)
+    fixed = run_cli("build", "--content", content, "--media", media, "--out", tmp_path / "dist")
+    assert fixed.exit_code == 0, fixed.stderr
