@@ -1,0 +1,218 @@
+"""Pygments' regex lexers, run with fewer regex attempts and exactly the same tokens.
+
+A Pygments `RegexLexer` tries every rule of its current state, in order, at every position, until one
+matches: about 28 failed `re.match` calls per token for Python code, which is most of a cold build's
+time. Most rules can only match text that starts with certain characters (a comment starts with `#`,
+a number with a digit, whitespace with a space). This module works out, from each rule's regular
+expression, which characters it can start with, and keeps per state and per character the list of
+rules that could match there, in their original order. The lexing loop is Pygments' own algorithm,
+run over that shorter list: a rule is skipped only when it could not have matched, so the first rule
+that matches is the same one Pygments would pick, and the tokens are identical.
+
+The analysis is conservative: where it meets something it does not model before the first
+consumed character (a back reference, a conditional, a construct newer than this code) or cannot
+parse the pattern at all, the rule stays a candidate for every character. The tests compare our
+tokens with Pygments' on the deck's code, on every Pygments regex lexer and on generated text
+(tests/test_fastlex.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterator
+
+from pygments.lexer import DelegatingLexer, Lexer, RegexLexer
+from pygments.token import Error, Whitespace, _TokenType
+
+try:  # the regex parser is private to the standard library; without it nothing is accelerated
+    from re import _constants as sre_constants, _parser as sre_parser
+except ImportError:  # pragma: no cover - older or other Pythons
+    sre_constants = sre_parser = None
+
+Rule = tuple[Callable[..., Any], Any, Any]  # (compiled pattern's match, action, new state)
+CharTest = Callable[[str], bool]
+ANY_CHAR: CharTest = lambda char: True  # noqa: E731
+
+
+class _Unknown(Exception):
+    """A regex construct the analysis does not model: the rule stays a candidate everywhere."""
+
+
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+def _class_item(op: Any, arg: Any) -> str:
+    c = sre_constants
+    if op is c.LITERAL:
+        return re.escape(chr(arg))
+    if op is c.RANGE:
+        return f"{re.escape(chr(arg[0]))}-{re.escape(chr(arg[1]))}"
+    if op is c.CATEGORY and str(arg) in _CATEGORIES:
+        return _CATEGORIES[str(arg)]
+    raise _Unknown(op)
+
+
+def _one_char_test(op: Any, arg: Any, flags: int) -> CharTest:
+    """Whether a character matches one single-character item, asked of the regex engine itself.
+
+    The item is rebuilt as a one-character class and compiled with the pattern's flags, so case
+    folding and Unicode categories behave exactly as they do in the rule.
+    """
+    c = sre_constants
+    if op is c.LITERAL:
+        body = "[" + _class_item(op, arg) + "]"
+    elif op is c.NOT_LITERAL:
+        body = "[^" + _class_item(c.LITERAL, arg) + "]"
+    else:  # IN: a character class
+        negate = bool(arg) and arg[0][0] is c.NEGATE
+        items = arg[1:] if negate else arg
+        body = "[" + ("^" if negate else "") + "".join(_class_item(o, a) for o, a in items) + "]"
+    return re.compile(body, flags & (re.IGNORECASE | re.ASCII)).fullmatch  # type: ignore[return-value]
+
+
+def _first(items: Any, flags: int) -> tuple[list[CharTest], bool]:
+    """The tests one of which the first consumed character passes, and whether nothing may be consumed."""
+    c = sre_constants
+    tests: list[CharTest] = []
+    for op, arg in items:
+        if op in (c.LITERAL, c.NOT_LITERAL, c.IN):
+            tests.append(_one_char_test(op, arg, flags))
+            return tests, False
+        if op is c.ANY:
+            tests.append(ANY_CHAR)
+            return tests, False
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero width: the next item consumes the first character
+        if op is c.SUBPATTERN:
+            _group, add_flags, del_flags, pattern = arg
+            inner, nullable = _first(pattern, (flags | add_flags) & ~del_flags)
+        elif op is c.BRANCH:
+            inner, nullable = [], False
+            for alternative in arg[1]:
+                alt_tests, alt_nullable = _first(alternative, flags)
+                inner += alt_tests
+                nullable = nullable or alt_nullable
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            low, _high, pattern = arg
+            inner, nullable = _first(pattern, flags)
+            nullable = nullable or low == 0
+        elif op is getattr(c, "ATOMIC_GROUP", None):
+            inner, nullable = _first(arg, flags)
+        else:
+            raise _Unknown(op)  # back references, conditionals, anything new
+        tests += inner
+        if not nullable:
+            return tests, False
+    return tests, True
+
+
+def start_test(pattern: re.Pattern[str]) -> tuple[CharTest, bool]:
+    """(can the pattern's match start with this character?, can it match the empty string?)."""
+    if sre_parser is None or not isinstance(pattern.pattern, str):
+        return ANY_CHAR, True
+    try:
+        parsed = sre_parser.parse(pattern.pattern, pattern.flags)
+        tests, nullable = _first(parsed, parsed.state.flags)
+    except (_Unknown, re.error, AttributeError, TypeError, ValueError):
+        return ANY_CHAR, True
+    if ANY_CHAR in tests:
+        return ANY_CHAR, nullable
+    return (lambda char: any(test(char) for test in tests)), nullable
+
+
+class _State:
+    """One lexer state's rules, and for each character seen so far the rules that could match there."""
+
+    __slots__ = ("rules", "tests", "by_char")
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self.tests: list[tuple[CharTest, bool]] | None = None  # worked out when the state is first entered
+        self.by_char: dict[str, list[Rule]] = {}
+
+    def candidates(self, char: str) -> list[Rule]:
+        found = self.by_char.get(char)
+        if found is None:
+            if self.tests is None:
+                self.tests = [start_test(rule[0].__self__) for rule in self.rules]
+            found = [rule for rule, (test, nullable) in zip(self.rules, self.tests)
+                     if nullable or (char != "" and test(char))]
+            self.by_char[char] = found
+        return found
+
+
+def _supported(lexer: Lexer) -> bool:
+    cls = type(lexer)
+    return (
+        sre_parser is not None
+        and isinstance(lexer, RegexLexer)
+        and cls.get_tokens_unprocessed is RegexLexer.get_tokens_unprocessed
+        and all(hasattr(rule[0], "__self__") for rules in lexer._tokens.values() for rule in rules)
+    )
+
+
+def accelerate(lexer: Lexer) -> Lexer:
+    """Give a plain RegexLexer the faster tokenizer (a delegating one, such as `pycon`, gets it for
+    both lexers it delegates to); any other lexer is returned untouched."""
+    if isinstance(lexer, DelegatingLexer):
+        accelerate(lexer.root_lexer)
+        accelerate(lexer.language_lexer)
+        return lexer
+    if not _supported(lexer):
+        return lexer
+    states = {name: _State(rules) for name, rules in lexer._tokens.items()}
+
+    def get_tokens_unprocessed(text: str, stack: tuple[str, ...] = ("root",)) -> Iterator[tuple[int, Any, str]]:
+        # Pygments' RegexLexer loop, trying only the rules that could match at this character.
+        pos = 0
+        end = len(text)
+        statestack = list(stack)
+        state = states[statestack[-1]]
+        while True:
+            for rexmatch, action, new_state in state.candidates(text[pos] if pos < end else ""):
+                m = rexmatch(text, pos)
+                if m:
+                    if action is not None:
+                        if type(action) is _TokenType:
+                            yield pos, action, m.group()
+                        else:
+                            yield from action(lexer, m)
+                    pos = m.end()
+                    if new_state is not None:
+                        if isinstance(new_state, tuple):
+                            for name in new_state:
+                                if name == "#pop":
+                                    if len(statestack) > 1:
+                                        statestack.pop()
+                                elif name == "#push":
+                                    statestack.append(statestack[-1])
+                                else:
+                                    statestack.append(name)
+                        elif isinstance(new_state, int):
+                            if abs(new_state) >= len(statestack):
+                                del statestack[1:]
+                            else:
+                                del statestack[new_state:]
+                        elif new_state == "#push":
+                            statestack.append(statestack[-1])
+                        else:
+                            raise AssertionError(f"wrong state def: {new_state!r}")
+                        state = states[statestack[-1]]
+                    break
+            else:
+                if pos >= end:
+                    break
+                if text[pos] == "\n":
+                    statestack = ["root"]
+                    state = states["root"]
+                    yield pos, Whitespace, "\n"
+                else:
+                    yield pos, Error, text[pos]
+                pos += 1
+
+    lexer.get_tokens_unprocessed = get_tokens_unprocessed  # type: ignore[method-assign]
+    return lexer
