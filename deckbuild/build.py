@@ -102,8 +102,12 @@ def read_content(
     cache: RenderCache | None = None,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    lock: ModificationLock | None = None,
 ) -> Content:
-    """Load, parse, render and check every card; raise DeckError listing every problem found."""
+    """Load, parse, render and check every card; raise DeckError listing every problem found.
+
+    `lock` is the build's lock when the caller has read it already (otherwise it is read here).
+    """
     diagnostics = Diagnostics()
     sources = load_sources(config.content_dir, diagnostics)
     files = render_files(sources, config.media_dir, cache or RenderCache(None), jobs, progress)
@@ -116,7 +120,7 @@ def read_content(
         diagnostics.error(folder, "no cards found: every card starts with a level-2 heading (## Question)")
     elif not sources and not diagnostics.has_errors():
         diagnostics.error(folder, "no .md files found")
-    check_vanished(config, cards, diagnostics)
+    check_vanished(config, lock or ModificationLock.read(config.lock_path, now=0), cards, diagnostics)
     report_unused_media(config.media_dir, {media.path for card in cards for media in card.media}, diagnostics)
     diagnostics.raise_if_errors(strict)
     titles: dict[str, str] = {}
@@ -126,13 +130,15 @@ def read_content(
     return Content(tuple(files), tuple(cards), titles, tuple(diagnostics.items))
 
 
-def check_vanished(config: BuildConfig, cards: list[Card], diagnostics: Diagnostics) -> None:
+def check_vanished(
+    config: BuildConfig, lock: ModificationLock, cards: list[Card], diagnostics: Diagnostics
+) -> None:
     """An id the previous build packaged must be retired, not deleted: Anki never deletes notes."""
-    lock = ModificationLock.read(config.lock_path, now=0)
     present = {card.id for card in cards}
+    previous = sorted(lock.previous_keys())
     for spec in config.decks:
         prefix = f"{spec.namespace}/"
-        for key in sorted(lock.previous_keys()):
+        for key in previous:
             if key.startswith(prefix) and key[len(prefix):] not in present:
                 diagnostics.warning(
                     SourceLocation(display_path(config.lock_path), 0),
@@ -234,8 +240,8 @@ def build(
 
     started = time.perf_counter()
     cache = cache or RenderCache(None)
-    content = read_content(config, strict, cache, jobs, progress)
     lock = ModificationLock.read(config.lock_path)
+    content = read_content(config, strict, cache, jobs, progress, lock)
     plans = [plan_deck(spec, content, config, lock) for spec in config.decks]
     results = []
     with staged_outputs(config.out_dir) as staged:
