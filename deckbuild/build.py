@@ -120,7 +120,9 @@ def read_content(
         diagnostics.error(folder, "no cards found: every card starts with a level-2 heading (## Question)")
     elif not sources and not diagnostics.has_errors():
         diagnostics.error(folder, "no .md files found")
-    check_vanished(config, lock or ModificationLock.read(config.lock_path, now=0), cards, diagnostics)
+    if lock is None:
+        lock = ModificationLock.read(config.lock_path, now=0)
+    check_vanished(config, lock, cards, diagnostics)
     report_unused_media(config.media_dir, {media.path for card in cards for media in card.media}, diagnostics)
     diagnostics.raise_if_errors(strict)
     titles: dict[str, str] = {}
