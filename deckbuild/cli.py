@@ -53,7 +53,7 @@ PROGRESS_MIN_FILES = 20  # fewer files than this build in a moment: no bar
 @contextlib.contextmanager
 def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr for long builds, only when stderr is a terminal (never in CI logs)."""
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
     if total < PROGRESS_MIN_FILES or not stream.isatty() or os.environ.get("CI"):
         yield None
         return

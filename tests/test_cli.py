@@ -145,12 +145,10 @@ class _Terminal:
 
 
 def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch) -> None:
-    import click
-
     from deckbuild import cli
 
     terminal = _Terminal()
-    monkeypatch.setattr(click, "get_text_stream", lambda name: terminal)
+    monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.delenv("CI", raising=False)
     with cli._progress(cli.PROGRESS_MIN_FILES) as step:
         assert step is not None
