@@ -161,7 +161,7 @@ def _tags(spec: DeckSpec, card: Card) -> tuple[str, ...]:
 
 def _fields(card: Card, content_dir: Path) -> tuple[str, tuple[str, ...]]:
     notice = html.escape(RETIRED_NOTICE) if card.retired else ""
-    source = html.escape(f"{source_path(card, content_dir)}:{card.location.line}")
+    source = html.escape(source_path(card, content_dir))  # no line: a note must not change when another card moves it
     if card.is_cloze:
         # the text with the clozes is the part before the --- break, or the whole card without one
         text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
