@@ -4,6 +4,11 @@
   card is its expected standard output.
 - ```pycon blocks run as doctests.
 - A block whose info string says `norun: <reason>` is skipped, with that reason.
+- A version qualifier after the language, `py>=3.13` or `py<3.13` (any PEP 440 specifier set, e.g.
+  `py>=3.11,<3.13`), limits a block to those Pythons: a ```python or ```pycon block is skipped on
+  the others, and of several ```output blocks after one ```python block each Python compares the one
+  that names it (or the one without a qualifier). A card that teaches a version difference shows one
+  output per version, and the suite, run on each supported Python, checks each.
 - Cloze markers in a block are removed first: the code runs as it reads with every cloze revealed.
 """
 
@@ -18,6 +23,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
+from packaging.specifiers import SpecifierSet
 
 from deckbuild.cloze import has_cloze, strip_clozes
 
@@ -33,18 +39,36 @@ class CodeBlock:
     code: str
     norun_reason: str | None
     expected_output: str | None
+    pythons: str = ""  # a specifier set such as ">=3.13"; empty: every Python
+
+    @property
+    def runs_here(self) -> bool:
+        return runs_on_this_python(self.pythons)
 
     @property
     def test_id(self) -> str:
         return f"{self.path.name}:{self.line}"
 
 
-def _split_info(info: str) -> tuple[str, str | None]:
+PYTHON_HERE = ".".join(map(str, sys.version_info[:3]))
+
+
+def runs_on_this_python(pythons: str) -> bool:
+    return not pythons or PYTHON_HERE in SpecifierSet(pythons)
+
+
+def _split_info(info: str) -> tuple[str, str | None, str]:
+    """`python py>=3.12 norun: why` -> ("python", "why", ">=3.12")."""
     language, _, rest = info.strip().partition(" ")
     rest = rest.strip()
+    pythons = ""
+    if rest.startswith("py") and rest[2:3] in "<>=!~":
+        pythons, _, rest = rest[2:].partition(" ")
+        SpecifierSet(pythons)  # a typo is an error here, not a silently skipped block
+        rest = rest.strip()
     if rest.startswith("norun:"):
-        return language, rest[len("norun:"):].strip() or "no reason given"
-    return language, None
+        return language, rest[len("norun:"):].strip() or "no reason given", pythons
+    return language, None, pythons
 
 
 def collect_blocks(content: Path = CONTENT) -> list[CodeBlock]:
@@ -59,18 +83,20 @@ def collect_blocks(content: Path = CONTENT) -> list[CodeBlock]:
                 previous_python = None  # a new card: outputs never pair across cards
             if token.type != "fence":
                 continue
-            language, reason = _split_info(token.info)
+            language, reason, pythons = _split_info(token.info)
             line = token.map[0] + 1
             if language == "output":
-                if previous_python is not None:
+                # one output per Python: keep reading outputs until a block of another kind
+                if previous_python is not None and runs_on_this_python(pythons):
                     previous_python["expected_output"] = token.content
+                if not pythons:
                     previous_python = None
                 continue
             if language in ("python", "py", "python3", "pycon"):
                 code = strip_clozes(token.content) if has_cloze(token.content) else token.content
                 record = {
                     "path": path, "line": line, "language": language, "code": code,
-                    "norun_reason": reason, "expected_output": None,
+                    "norun_reason": reason, "expected_output": None, "pythons": pythons,
                 }
                 blocks.append(record)  # type: ignore[arg-type]
                 previous_python = record if language != "pycon" else None
@@ -90,6 +116,8 @@ def test_content_has_code_blocks() -> None:
 def test_code_block_runs(block: CodeBlock) -> None:
     if block.norun_reason is not None:
         pytest.skip(f"{block.test_id}: marked norun: {block.norun_reason}")
+    if not block.runs_here:
+        pytest.skip(f"{block.test_id}: for Python {block.pythons}, this is {PYTHON_HERE}")
     where = f"{block.path}:{block.line}"
     if block.language == "pycon":
         parser = doctest.DocTestParser()
@@ -109,3 +137,20 @@ def test_code_block_runs(block: CodeBlock) -> None:
         assert result.stdout == block.expected_output, (
             f"{where}: printed\n{result.stdout!r}\nbut the card shows\n{block.expected_output!r}"
         )
+
+
+def test_version_qualifiers_pick_this_pythons_block(tmp_path: Path) -> None:
+    here = sys.version_info
+    this, later = f"{here.major}.{here.minor}", f"{here.major}.{here.minor + 1}"
+    (tmp_path / "a.md").write_text(
+        "## Q\n\n```python\nprint(1)\n```\n\n"
+        f"```output py<{this}\nolder\n```\n\n```output py>={this},<{later}\nthis one\n```\n\n"
+        f"```output py>={later}\nnewer\n```\n\n"
+        f"```python py>={later}\nprint(2)\n```\n\n```output\nunqualified\n```\n\n```output\nnot paired\n```\n",
+        encoding="utf-8",
+    )
+    first, second = collect_blocks(tmp_path)
+    assert (first.expected_output, first.runs_here) == ("this one\n", True)
+    assert (second.expected_output, second.pythons, second.runs_here) == ("unqualified\n", f">={later}", False)
+    with pytest.raises(ValueError):
+        _split_info("python py>=3.1x")
