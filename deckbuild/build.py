@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import itertools
@@ -18,7 +19,7 @@ from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_p
 from .cache import RenderCache
 from .checks import check_cards
 from .load import load_sources
-from .lock import ModificationLock, content_hash
+from .lock import LockError, ModificationLock, content_hash, exclusive
 from .media import report_unused_media
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
 from .records import BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
@@ -54,6 +55,7 @@ class BuildReport:
     diagnostics: tuple[Diagnostic, ...]
     seconds: float
     plans: tuple[DeckPlan, ...] = ()  # what was packaged, for the preview
+    toolchain_change: str | None = None  # said once when the lock was rendered by other versions
 
 
 PARALLEL_MIN_CHARACTERS = 200_000  # below this much text to render, worker start-up costs more than it saves
@@ -213,7 +215,7 @@ def plan_deck(
         deck_name = spec.name
         if spec.subdecks:
             deck_name = f"{spec.name}::{content.topic_titles.get(card.topic, card.topic)}"
-        modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags))
+        modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags), card.source_digest)
         ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
         notes.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
     notetype_modified = {
@@ -237,35 +239,96 @@ def build(
     cache: RenderCache | None = None,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    frozen: bool = False,
 ) -> BuildReport:
-    from .package import package_is_current, record_package, stage_package, staged_outputs
+    """Build every deck. With `frozen`, a build that would change the lock fails and writes nothing
+    (a release must never stamp notes that the author did not see change)."""
+    from .package import (
+        clean_stale_temporaries, package_is_current, record_package, stage_package, staged_outputs,
+    )
 
     started = time.perf_counter()
     cache = cache or RenderCache(None)
-    lock = ModificationLock.read(config.lock_path)
-    content = read_content(config, strict, cache, jobs, progress, lock)
-    plans = [plan_deck(spec, content, config, lock) for spec in config.decks]
-    results = []
-    with staged_outputs(config.out_dir) as staged:
-        for plan in plans:
-            current = package_is_current(plan, config.out_dir, cache.folder)
-            path = current or stage_package(plan, config.out_dir, staged)
-            results.append(DeckResult(path, len(plan.notes), plan.card_count, written=current is None))
-        if config.lock_path is not None:
-            _stage_text(config.lock_path, lock.to_text(), staged)
+    _check_lock_path(config)
+    with exclusive(config.lock_path):
+        lock = ModificationLock.read(config.lock_path)
+        content = read_content(config, strict, cache, jobs, progress, lock)
+        plans = [plan_deck(spec, content, config, lock) for spec in config.decks]
+        lock_text = lock.to_text()
+        if frozen:
+            _check_frozen(config, lock, lock_text)
+        clean_stale_temporaries(config.out_dir, [config.lock_path] if config.lock_path else [])
+        results = []
+        try:
+            with staged_outputs(config.out_dir) as staged:
+                for plan in plans:
+                    current = package_is_current(plan, config.out_dir, cache.folder)
+                    path = current or stage_package(plan, config.out_dir, staged)
+                    results.append(DeckResult(path, len(plan.notes), plan.card_count, written=current is None))
+                if config.lock_path is not None:
+                    _stage_text(config.lock_path, lock_text, staged)
+        except OSError as exc:
+            if exc.filename is None:  # a full disk names no file: name the folder being written
+                exc.filename = display_path(config.out_dir)
+            raise
     for plan, result in zip(plans, results, strict=True):
         if result.written:
             record_package(plan, result.path, cache.folder)
-    return BuildReport(tuple(results), content.diagnostics, time.perf_counter() - started, tuple(plans))
+    return BuildReport(
+        tuple(results), content.diagnostics, time.perf_counter() - started, tuple(plans), lock.toolchain_change()
+    )
+
+
+def _check_lock_path(config: BuildConfig) -> None:
+    """The lock is written by every build: it must not be a deck, a source or a media file."""
+    if config.lock_path is None:
+        return
+    lock = config.lock_path.absolute()
+    decks = {(config.out_dir / spec.file_name).absolute() for spec in config.decks}
+    if lock in decks:
+        raise LockError(config.lock_path, "the lock path is also a deck's output file: give --lock another file")
+    for folder, what, suffixes in ((config.content_dir, "a source", {".md"}), (config.media_dir, "a media", None)):
+        if folder.absolute() in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
+            raise LockError(
+                config.lock_path,
+                f"the lock path would be {what} file in {display_path(folder)}, and a build never changes "
+                "those: give --lock a file outside it",
+            )
+    if lock.is_dir():
+        raise LockError(config.lock_path, "the lock path is a folder: give --lock a file")
+
+
+def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -> None:
+    path = config.lock_path
+    if path is None:
+        raise LockError("--frozen", "--frozen needs a lock file to compare with")
+    old = path.read_text(encoding="utf-8") if path.is_file() else None
+    if old == lock_text:
+        return
+    reason = "does not exist" if old is None else "would change"
+    if old is not None:
+        before = ModificationLock.read(path, now=0)
+        changed = sorted(k for k in lock.entries if before.entries.get(k, (None,))[0] != lock.entries[k][0])
+        if changed:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            reason += f": {len(changed)} note(s) changed ({shown})"
+        elif lock.toolchain_change():
+            reason += ": the toolchain differs"
+    raise LockError(
+        path,
+        f"--frozen: the lock {reason}; nothing was written. Run `python build_deck.py build` and commit "
+        f"{display_path(path)}",
+    )
 
 
 def _stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:
-    from .package import public_mode
+    from .package import public_mode, temporary_prefix
 
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            return
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
     os.chmod(name, public_mode())

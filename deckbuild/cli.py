@@ -117,14 +117,20 @@ def main(ctx: click.Context, debug: bool) -> None:
 )
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for rendering.  [default: one per core, when there is enough work]")
+@click.option(
+    "--frozen", is_flag=True,
+    help="Fail, writing nothing, if the lock would change (for releases: every changed note was committed).",
+)
 @click.pass_context
 def build(ctx: click.Context, content: Path | None = None, media: Path | None = None,
           out: Path | None = None, lock: Path | None = None, strict: bool = False,
-          no_cache: bool = False, cache_dir: Path | None = None, jobs: int | None = None) -> None:
+          no_cache: bool = False, cache_dir: Path | None = None, jobs: int | None = None,
+          frozen: bool = False) -> None:
     """Build every configured deck into the output folder.
 
     Without configuration (or with --content pointing elsewhere) the folder becomes one deck.
-    A failed build leaves the output folder exactly as it was.
+    A failed build leaves the output folder exactly as it was. The lock records when each note
+    last changed and which versions rendered it; commit it with the content.
     """
     def action() -> int:
         from .build import build as run_build
@@ -137,8 +143,10 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
         config = load_config(content, media, out, lock_path=lock)
         cache = RenderCache(None if no_cache else (cache_dir or default_cache_dir()))
         with _progress(len(find_markdown_files(config.content_dir)) if config.content_dir.is_dir() else 0) as step:
-            report = run_build(config, strict=strict, cache=cache, jobs=jobs, progress=step)
+            report = run_build(config, strict=strict, cache=cache, jobs=jobs, progress=step, frozen=frozen)
         _print_diagnostics(report.diagnostics)
+        if report.toolchain_change:
+            click.echo(f"{display_path(config.lock_path)}: note: {report.toolchain_change}", err=True)
         for deck in report.decks:
             note = "" if deck.written else " (unchanged)"
             click.echo(f"{display_path(deck.path)}: {deck.notes} notes, {deck.cards} cards{note}")

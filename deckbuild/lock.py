@@ -4,25 +4,76 @@ Anki's importer updates an existing note only when the incoming one is newer. A 
 modification time recorded here for as long as its content hash stays the same; when the content
 changes it gets "now" (SOURCE_DATE_EPOCH when set). `build` rewrites the file; commit it with the
 content. Deleting it makes every note look changed once (nothing is duplicated or lost).
+
+The lock also records the toolchain that rendered the notes (our version and the libraries that
+make the HTML), and per note a digest of its source, so that a build with other versions can say
+how many notes change only because of the toolchain. A lock that cannot be read is an error that
+says what to do: silently starting afresh would give every note a new time, and an import would
+then overwrite learners' edits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
+import re
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
+from typing import Iterator
 
-LOCK_VERSION = 1
+from . import __version__
+from .errors import DeckError, Diagnostic, Severity, SourceLocation, display_path
+
+LOCK_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 had no toolchain and no source digests
+
+# Times are seconds since 1970. Below MIN_TIME is not a modification time (SOURCE_DATE_EPOCH=0 is
+# accepted, and note ids are kept above zero separately); above MAX_TIME (the year 9999) an id
+# made from it would no longer fit Anki's 64-bit integers.
+MAX_TIME = 253_402_300_799
+_EPOCH = re.compile(r"[0-9]{1,12}")
+
+# The libraries whose versions decide the HTML of a note.
+TOOLCHAIN_LIBRARIES = ("Pygments", "markdown-it-py", "mdit-py-plugins", "nh3")
+
+
+class LockError(DeckError):
+    """The lock file (or the build's clock) cannot be trusted; the message says what to do."""
+
+    def __init__(self, path: Path | str, message: str):
+        where = display_path(path) if isinstance(path, Path) else path
+        super().__init__([Diagnostic(SourceLocation(where, 0), Severity.ERROR, message)])
 
 
 def current_time() -> int:
+    """"Now": SOURCE_DATE_EPOCH when set (validated: a malformed value is an error), else the clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return int(epoch)
-    return int(time.time())
+    if epoch is None:
+        return int(time.time())
+    if not _EPOCH.fullmatch(epoch) or int(epoch) > MAX_TIME:
+        raise LockError(
+            "SOURCE_DATE_EPOCH",
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 (ASCII digits, at most "
+            f"{MAX_TIME}), not {epoch!r}: set it to, for example, `git log -1 --format=%ct`, or unset it",
+        )
+    return int(epoch)
+
+
+def toolchain() -> dict[str, str]:
+    """The versions that render notes: ours and the libraries' (as installed now)."""
+    versions = {"build-deck": __version__}
+    for library in TOOLCHAIN_LIBRARIES:
+        try:
+            versions[library] = metadata.version(library)
+        except metadata.PackageNotFoundError:  # pragma: no cover - a broken installation
+            versions[library] = "missing"
+    return versions
 
 
 def content_hash(*parts: object) -> str:
@@ -33,38 +84,145 @@ def content_hash(*parts: object) -> str:
     return digest.hexdigest()[:32]
 
 
+def _valid_time(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"a modification time must be a number of seconds, not {value!r}")
+    if value != int(value) or not 0 <= value <= MAX_TIME:
+        raise ValueError(f"modification time {value!r} is out of range (0 to {MAX_TIME})")
+    return int(value)
+
+
+def _parse(text: str) -> tuple[dict[str, tuple[str, int, str]], dict[str, str]]:
+    """Entries and toolchain of a lock file's text; ValueError says what is wrong with it."""
+    if re.search(r"^(<{7}|={7}|>{7})( |$)", text, re.MULTILINE):
+        raise ValueError(
+            "it has merge-conflict markers; take either side (`git checkout --theirs` or `--ours`), "
+            "then run build, which records every note again"
+        )
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"it is not JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+        raise ValueError("it is not a build_deck lock (no version)")
+    version = data["version"]
+    if version > LOCK_VERSION:
+        raise ValueError(
+            f"it was written by a newer build_deck (lock version {version}, this one reads up to "
+            f"{LOCK_VERSION}): upgrade build_deck"
+        )
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"lock version {version} is unknown")
+    notes, tools = data.get("notes"), data.get("toolchain", {})
+    if not isinstance(notes, dict) or not isinstance(tools, dict):
+        raise ValueError("its notes (or toolchain) are not a mapping")
+    entries = {}
+    for key, value in notes.items():
+        if not isinstance(value, dict) or not isinstance(value.get("hash"), str):
+            raise ValueError(f"entry {key!r} has no content hash")
+        source = value.get("source", "")
+        if not isinstance(source, str):
+            raise ValueError(f"entry {key!r} has a source digest that is not text")
+        try:
+            entries[key] = (value["hash"], _valid_time(value.get("modified")), source)
+        except ValueError as exc:
+            raise ValueError(f"entry {key!r}: {exc}") from None
+    return entries, {str(k): str(v) for k, v in tools.items()}
+
+
 @dataclass
 class ModificationLock:
-    """key -> (content hash, modification time); a key is `<namespace>/<id>` or `notetype/<key>`."""
+    """key -> (content hash, modification time, source digest); a key is `<namespace>/<id>` or
+    `notetype/<key>`. `toolchain` is what rendered the recorded hashes."""
 
-    entries: dict[str, tuple[str, int]]
+    entries: dict[str, tuple[str, int, str]]
     now: int
+    toolchain: dict[str, str] = field(default_factory=dict)
+    changed_by_toolchain: int = 0  # notes whose HTML changed although their source did not
 
     @classmethod
     def read(cls, path: Path | None, now: int | None = None) -> "ModificationLock":
-        entries: dict[str, tuple[str, int]] = {}
-        if path is not None and path.is_file():
+        entries: dict[str, tuple[str, int, str]] = {}
+        tools: dict[str, str] = {}
+        if path is not None and path.exists():
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if data.get("version") == LOCK_VERSION:
-                    entries = {k: (str(v["hash"]), int(v["modified"])) for k, v in data["notes"].items()}
-            except (ValueError, KeyError, TypeError, AttributeError):
-                entries = {}  # a damaged lock only costs one update of every note
-        return cls(entries=entries, now=current_time() if now is None else now)
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise LockError(path, "not a build_deck lock (not UTF-8 text): point --lock at a lock file") from None
+            except OSError as exc:
+                raise LockError(path, f"cannot read the lock: {exc.strerror}") from None
+            try:
+                entries, tools = _parse(text)
+            except ValueError as exc:
+                raise LockError(
+                    path,
+                    f"the lock cannot be used: {exc}. Nothing was written. Restore it from version control "
+                    "(`git checkout -- <lock>`); deleting it instead gives every note a new modification "
+                    "time, and the next import then replaces learners' edits of every note",
+                ) from None
+        return cls(entries=entries, now=current_time() if now is None else now, toolchain=tools)
 
-    def modified(self, key: str, digest: str) -> int:
+    def modified(self, key: str, digest: str, source: str = "") -> int:
         """The note's modification time, recording a new one when its content changed."""
         previous = self.entries.get(key)
         if previous is not None and previous[0] == digest:
+            if source and previous[2] != source:
+                self.entries[key] = (digest, previous[1], source)
             return previous[1]
+        if previous is not None and source and previous[2] == source:
+            self.changed_by_toolchain += 1
         stamp = self.now if previous is None else max(self.now, previous[1] + 1)
-        self.entries[key] = (digest, stamp)
+        self.entries[key] = (digest, min(stamp, MAX_TIME), source)
         return stamp
 
     def previous_keys(self) -> set[str]:
         return set(self.entries)
 
+    def toolchain_change(self) -> str | None:
+        """One sentence when the lock's notes were rendered by other versions than this build's."""
+        now = toolchain()
+        if not self.toolchain or self.toolchain == now:
+            return None
+        differences = [
+            f"{name} {self.toolchain.get(name, 'unrecorded')} -> {now.get(name, 'none')}"
+            for name in sorted(set(now) | set(self.toolchain))
+            if self.toolchain.get(name) != now.get(name)
+        ]
+        return (
+            f"the lock was rendered with other versions ({', '.join(differences)}); "
+            f"{self.changed_by_toolchain} note(s) change only because of that. Install the locked "
+            "versions (`pip install -r requirements/build.txt`) unless this is a toolchain upgrade, "
+            "which is a release of its own"
+        )
+
     def to_text(self) -> str:
         # Entries of vanished cards stay, so that `check` keeps reporting them until they are retired.
-        notes = {k: {"hash": h, "modified": m} for k, (h, m) in sorted(self.entries.items())}
-        return json.dumps({"version": LOCK_VERSION, "notes": notes}, indent=1, sort_keys=True) + "\n"
+        notes = {}
+        for key, (digest, modified, source) in sorted(self.entries.items()):
+            notes[key] = {"hash": digest, "modified": modified, **({"source": source} if source else {})}
+        data = {"version": LOCK_VERSION, "toolchain": toolchain(), "notes": notes}
+        return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+@contextlib.contextmanager
+def exclusive(path: Path | None) -> Iterator[None]:
+    """Hold an inter-process lock for a build's whole read-modify-write of the lock file, so that
+    two builds sharing a lock never lose each other's entries (the second waits for the first).
+    The lock is taken on a file in the system's temporary folder named after the lock's real path:
+    nothing appears in the project, and no output folder is created before the build succeeds."""
+    if path is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no flock; concurrent builds are the user's care
+        yield
+        return
+    digest = hashlib.sha256(os.path.realpath(path).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    guard = Path(tempfile.gettempdir()) / f"build_deck.lock-{digest}"
+    handle = os.open(guard, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock

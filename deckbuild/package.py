@@ -9,10 +9,13 @@ is removed. The same notes give the same bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import json
 import os
+import re
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -66,7 +69,7 @@ def _build_database(plan: DeckPlan, database: Path) -> None:
         top.add_model(model)  # every note type travels, so a deck of one kind still updates the others
 
     stamp = max([record.modified for record in plan.notes] + list(plan.notetype_modified.values()) + [0])
-    first_id = stamp * 1000
+    first_id = stamp * 1000 + 1  # never 0, which Anki's collection cannot hold (SOURCE_DATE_EPOCH=0)
     notes, cards = [], []
     for position, record in enumerate(plan.notes):
         note_id = first_id + position
@@ -104,9 +107,12 @@ def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 def write_package(plan: DeckPlan, target: Path) -> None:
     """Write one deck to `target` (normally a temporary file that the caller renames)."""
-    with tempfile.TemporaryDirectory(prefix="build_deck-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"build_deck-{os.getpid()}-") as scratch:
         database = Path(scratch) / "collection.anki2"
-        _build_database(plan, database)
+        try:
+            _build_database(plan, database)
+        except sqlite3.OperationalError as exc:  # a full disk, seen through SQLite
+            raise OSError(errno.EIO, f"the deck's database could not be written ({exc})") from exc
         media = sorted(plan.media, key=lambda m: m.name)
         with zipfile.ZipFile(target, "w") as archive:
             _zip_entry(archive, "collection.anki2", database.read_bytes())
@@ -171,6 +177,44 @@ def public_mode() -> int:
     return 0o666 & ~mask
 
 
+def temporary_prefix(final: Path) -> str:
+    """Temporary files carry the name of their final file and the build's process id, so that a
+    later build can tell (and remove) the ones a killed build left behind."""
+    return f".{final.name}.build_deck-{os.getpid()}-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process, or no way to tell: leave its files alone
+    return True
+
+
+def clean_stale_temporaries(out_dir: Path, others: list[Path]) -> list[Path]:
+    """Remove what killed builds left: staged files in the output folder (and beside the lock) and
+    scratch folders in the system's temporary folder, each only when its process is gone."""
+    patterns = [(folder, f".*.build_deck-*-*.tmp") for folder in {out_dir, *(p.parent for p in others)}]
+    patterns.append((Path(tempfile.gettempdir()), "build_deck-*-*"))
+    removed = []
+    for folder, pattern in patterns:
+        if not folder.is_dir():
+            continue
+        for path in folder.glob(pattern):
+            match = re.search(r"build_deck-([0-9]+)-", path.name)
+            if match is None or int(match.group(1)) == os.getpid() or _process_alive(int(match.group(1))):
+                continue
+            with contextlib.suppress(OSError):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def staged_outputs(out_dir: Path) -> Iterator[dict[Path, Path]]:
     """Collect final path -> temporary file; rename them all into place only if the block succeeds.
@@ -193,7 +237,7 @@ def staged_outputs(out_dir: Path) -> Iterator[dict[Path, Path]]:
 def stage_package(plan: DeckPlan, out_dir: Path, staged: dict[Path, Path]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / plan.spec.file_name
-    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=out_dir)
+    handle, name = tempfile.mkstemp(prefix=temporary_prefix(final), suffix=".tmp", dir=out_dir)
     os.close(handle)
     os.chmod(name, public_mode())
     staged[final] = Path(name)

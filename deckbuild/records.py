@@ -46,6 +46,7 @@ class Card:
     cloze_numbers: tuple[int, ...] = ()  # non-empty for a cloze card
     media: tuple["MediaFile", ...] = ()
     retired: bool = False
+    source_digest: str = ""  # what the author wrote for this card; the lock tells toolchain changes by it
 
     @property
     def is_multiple_choice(self) -> bool:

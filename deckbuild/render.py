@@ -13,6 +13,7 @@ import html
 from .cloze import has_cloze, render_code_clozes
 from .highlight import highlight_code, language_of
 from .errors import Diagnostics
+from .lock import content_hash
 from .media import MediaResolver
 from .parse import CardSource, make_markdown, parse_source
 from .records import Card, FileResult, Option, SourceFile
@@ -72,7 +73,7 @@ def _render_blocks(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any])
     return _safe(md.renderer.render(list(tokens), md.options, env), tokens).strip()
 
 
-def render_card(md: MarkdownIt, source: CardSource) -> Card:
+def render_card(md: MarkdownIt, source: CardSource, source_digest: str = "") -> Card:
     env = source.env
     question = _safe(md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens)
     options = tuple(
@@ -94,7 +95,22 @@ def render_card(md: MarkdownIt, source: CardSource) -> Card:
         cloze_numbers=source.cloze_numbers,
         media=source.media,
         retired=source.retired,
+        source_digest=source_digest,
     )
+
+
+def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]:
+    """Per card, a digest of its own lines (heading to the next card's heading, surrounding blank
+    lines left out) and of what the file gives it: not of the HTML, which the toolchain makes."""
+    lines = source.text.split("\n")
+    starts = [card.location.line - 1 for card in cards] + [len(lines)]
+    return [
+        content_hash(
+            "\n".join(lines[start:end]).strip(), card.topic, card.difficulty, card.tags, card.retired,
+            tuple(media.name for media in card.media),
+        )
+        for card, start, end in zip(cards, starts, starts[1:])
+    ]
 
 
 _MARKDOWN: MarkdownIt | None = None
@@ -113,5 +129,6 @@ def render_file(source: SourceFile, media_dir: Path) -> FileResult:
     diagnostics = Diagnostics()
     md = markdown()
     parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir))
-    cards = tuple(render_card(md, card) for card in parsed.cards)
+    digests = source_digests(source, parsed.cards)
+    cards = tuple(render_card(md, card, digest) for card, digest in zip(parsed.cards, digests, strict=True))
     return FileResult(source.display, parsed.topic, parsed.title, cards, tuple(diagnostics.items))
