@@ -341,8 +341,9 @@ def _rebuild(config: "BuildConfig", preview: bool) -> None:
     "--previous-lock", type=click.Path(dir_okay=False, path_type=Path), required=True,
     help="The lock file of the previous release (for example from `git show v1.0.0:build_deck.lock`).",
 )
+@click.option("--summary", is_flag=True, help="Only the number of cards added, changed and retired per deck.")
 @click.pass_context
-def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path) -> None:
+def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path, summary: bool = False) -> None:
     """Print Markdown release notes: the cards added, changed and retired since the previous release."""
     def action() -> int:
         from .build import read_content
@@ -350,7 +351,8 @@ def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path)
         from .release import compare_with, format_notes
 
         config = load_config(content)
-        click.echo(format_notes(config.version, compare_with(config, read_content(config), previous_lock)))
+        changes = compare_with(config, read_content(config), previous_lock)
+        click.echo(format_notes(config.version, changes, summary=summary))
         return 0
 
     _run(ctx, action)

