@@ -9,22 +9,28 @@ from .records import Card
 def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
     """Unique ids, no question asked twice, an id and a difficulty for every card."""
     by_id: dict[str, Card] = {}
-    by_question: dict[tuple[str, str], Card] = {}
+    by_question: dict[tuple[str, str, str], Card] = {}
     for card in cards:
         first = by_id.setdefault(card.id, card)
         if first is not card:
             kind = "derived id" if card.id_is_derived else "id"
-            diagnostics.error(card.location, f"duplicate {kind} '{card.id}': already used by the card at {first.location}")
-        first_question = by_question.setdefault(card.duplicate_key, card)
+            fix = "; `add-ids` gives repeated questions distinct ids" if card.id_is_derived else ""
+            diagnostics.error(
+                card.location, f"duplicate {kind} '{card.id}': already used by the card at {first.location}{fix}"
+            )
+        # a question may repeat in another topic: the card shows its topic's title above it
+        first_question = by_question.setdefault((card.topic, *card.duplicate_key), card)
         if first_question is not card and first_question.id != card.id:
             diagnostics.error(card.location, f"duplicate question: the card at {first_question.location} asks the same")
         if card.id_is_derived:
             diagnostics.warning(
                 card.location,
                 f"card has no id; using '{card.id}' derived from its question, so rewording it will lose "
-                "its review history: run `python build_deck.py add-ids` to write ids into the sources",
+                "its review history",
+                kind="missing-id",
             )
         if card.difficulty is None:
             diagnostics.warning(
-                card.location, "card has no difficulty: set `difficulty:` in the front matter or the card's options"
+                card.location, "card has no difficulty: set `difficulty:` in the front matter or the card's options",
+                kind="missing-difficulty",
             )

@@ -20,6 +20,9 @@ BUG_REPORT = "internal error in build_deck {version}: {error}. Please report it 
 F = TypeVar("F", bound=Callable[..., object])
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .errors import Diagnostic
     from .records import BuildConfig
 
 _dir = click.Path(file_okay=False, path_type=Path)
@@ -43,9 +46,69 @@ def strict_option(f: F) -> F:
     return click.option("--strict", is_flag=True, help="Treat warnings as errors.")(f)
 
 
-def _print_diagnostics(diagnostics: object) -> None:
-    for diagnostic in diagnostics:  # type: ignore[attr-defined]
+SUMMARY_AFTER = 3  # more warnings of one kind than this are summarised (unless --verbose)
+KIND_LABELS = {
+    "missing-id": "cards without an id",
+    "missing-difficulty": "cards without a difficulty",
+    "no-cards": "files without a card",
+    "ignored-key": "front-matter keys ignored",
+}
+
+
+def _command_name() -> str:
+    """How the user started us, for the commands that messages suggest."""
+    return "build-deck" if Path(sys.argv[0]).name == "build-deck" else "python build_deck.py"
+
+
+def _hint(kind: str) -> str | None:
+    ctx = click.get_current_context(silent=True)
+    content = ctx.params.get("content") if ctx else None
+    where = f" --content {content}" if content else ""
+    return {
+        "missing-id": f"run `{_command_name()} add-ids{where}` to write ids into the sources (it changes nothing else)",
+        "missing-difficulty": "set `difficulty:` in a file's front matter to give all its cards one",
+        "no-cards": "a card starts with a level-2 heading (`## Question`); files without one are left out",
+        "ignored-key": "front-matter keys that build_deck does not use are ignored (an error under --strict)",
+    }.get(kind)
+
+
+def _verbosity() -> str:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get("build_deck.verbosity", "normal") if ctx else "normal"
+
+
+def _print_diagnostics(diagnostics: "Iterable[Diagnostic]") -> None:
+    """Errors always; warnings unless --quiet, each kind summarised beyond a few unless --verbose,
+    then one hint per kind saying how to fix them all."""
+    verbosity = _verbosity()
+    shown: dict[str, int] = {}
+    for diagnostic in diagnostics:
+        if diagnostic.severity.value == "warning" and verbosity == "quiet":
+            continue
+        if diagnostic.kind:
+            shown[diagnostic.kind] = shown.get(diagnostic.kind, 0) + 1
+            if verbosity != "verbose" and shown[diagnostic.kind] > SUMMARY_AFTER:
+                continue
         click.echo(str(diagnostic), err=True)
+    for kind, count in shown.items():
+        if count > SUMMARY_AFTER and verbosity != "verbose":
+            label = KIND_LABELS.get(kind, kind)
+            click.echo(f"... and {count - SUMMARY_AFTER} more {label} ({count} in all; --verbose shows every one)", err=True)
+        hint = _hint(kind)
+        if hint:
+            click.echo(f"hint: {hint}", err=True)
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["build_deck.verbosity"] = param.name
+
+
+def verbosity_options(f: F) -> F:
+    f = click.option("--verbose", "-v", is_flag=True, expose_value=False, callback=_set_verbosity,
+                     help="Show every warning, not a summary of repeated ones.")(f)
+    return click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_set_verbosity,
+                        help="Show errors only.")(f)
 
 
 PROGRESS_MIN_FILES = 20  # fewer files than this build in a moment: no bar
@@ -122,6 +185,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     "--frozen", is_flag=True,
     help="Fail, writing nothing, if the lock would change (for releases: every changed note was committed).",
 )
+@verbosity_options
 @click.pass_context
 def build(ctx: click.Context, content: Path | None = None, media: Path | None = None,
           out: Path | None = None, lock: Path | None = None, strict: bool = False,
@@ -162,6 +226,7 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
 @content_option
 @media_option
 @strict_option
+@verbosity_options
 @click.pass_context
 def check(ctx: click.Context, content: Path | None, media: Path | None, strict: bool) -> None:
     """Validate everything a build would, and write nothing."""
@@ -183,6 +248,7 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
 
 @main.command("add-ids")
 @content_option
+@verbosity_options
 @click.pass_context
 def add_ids_command(ctx: click.Context, content: Path | None) -> None:
     """Write an id into every card that has none (the id its question gives now).
@@ -194,7 +260,7 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
         from .checks import check_cards
         from .config import load_config
         from .errors import Diagnostics
-        from .ids import add_ids
+        from .ids import add_ids, distinct_ids
         from .load import load_sources
         from .parse import parse_source
         from .render import markdown, render_card
@@ -203,6 +269,7 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
         diagnostics = Diagnostics()
         md = markdown()
         parsed = [parse_source(source, diagnostics, md) for source in load_sources(config.content_dir, diagnostics)]
+        parsed = distinct_ids(parsed)
         check_cards([render_card(md, card) for file in parsed for card in file.cards], diagnostics)
         diagnostics.raise_if_errors()
         added = 0
@@ -273,6 +340,7 @@ def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
 @click.option("--preview/--no-preview", default=True, show_default=True, help="Refresh the preview site too.")
 @click.option("--push", "push_to", is_flag=False, flag_value=PUSH_URL, default=None, metavar="[URL]",
               help=f"After each build, import the decks into the running Anki through AnkiConnect.  [URL: {PUSH_URL}]")
+@verbosity_options
 @click.pass_context
 def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Path | None, preview: bool,
           push_to: str | None = None) -> None:
@@ -354,6 +422,7 @@ def _rebuild(config: "BuildConfig", preview: bool, push_to: str | None = None) -
 @media_option
 @click.option("--out", type=_dir, default=None, help="Folder the decks are written to.  [default: dist/]")
 @click.option("--url", default=PUSH_URL, show_default=True, help="Where AnkiConnect listens.")
+@verbosity_options
 @click.pass_context
 def push_command(ctx: click.Context, content: Path | None, media: Path | None, out: Path | None, url: str) -> None:
     """Build, then import every deck into the running Anki desktop.

@@ -27,6 +27,7 @@ class Diagnostic:
     location: SourceLocation
     severity: Severity = field(compare=False)
     message: str = field(compare=True)
+    kind: str = field(default="", compare=False)  # names a warning that may repeat, so it can be summarised
 
     def __str__(self) -> str:
         return f"{self.location}: {self.severity.value}: {self.message}"
@@ -49,8 +50,8 @@ class Diagnostics:
     def error(self, location: SourceLocation, message: str) -> None:
         self._items.append(Diagnostic(location, Severity.ERROR, message))
 
-    def warning(self, location: SourceLocation, message: str) -> None:
-        self._items.append(Diagnostic(location, Severity.WARNING, message))
+    def warning(self, location: SourceLocation, message: str, kind: str = "") -> None:
+        self._items.append(Diagnostic(location, Severity.WARNING, message, kind))
 
     def extend(self, items: "Diagnostics | tuple[Diagnostic, ...] | list[Diagnostic]") -> None:
         self._items.extend(items._items if isinstance(items, Diagnostics) else items)

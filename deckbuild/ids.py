@@ -7,7 +7,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from .parse import CardSource
+from dataclasses import replace
+
+from .parse import CardSource, ParsedFile, slugify
 
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
@@ -32,6 +34,35 @@ def insert_ids(original: str, cards: list[CardSource]) -> str:
                 lines[card.heading_end - 1] += ending  # the heading was the file's last line
             lines.insert(card.heading_end, f"<!-- id: {card.id} -->{ending}")
     return "".join(lines)
+
+
+def distinct_ids(files: list[ParsedFile]) -> list[ParsedFile]:
+    """Give every card without an id one that no other card has: a question that repeats (the
+    "Usage" of two files) gets its topic as a prefix, and a number if that is taken too. Cards that
+    have ids, and the first card to derive a free id, keep theirs."""
+    taken = {card.id for file in files for card in file.cards if not card.id_is_derived}
+    derived: dict[str, int] = {}
+    for file in files:
+        for card in file.cards:
+            if card.id_is_derived:
+                derived[card.id] = derived.get(card.id, 0) + 1
+    result = []
+    for file in files:
+        cards = []
+        for card in file.cards:
+            if card.id_is_derived:
+                candidate = card.id
+                if candidate in taken or derived[candidate] > 1:
+                    candidate = slugify(f"{card.topic} {card.id}", max_length=80)
+                number = 2
+                base = candidate
+                while candidate in taken:
+                    candidate, number = f"{base}-{number}", number + 1
+                taken.add(candidate)
+                card = replace(card, id=candidate)
+            cards.append(card)
+        result.append(replace(file, cards=tuple(cards)))
+    return result
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -12,7 +12,7 @@ import html
 
 from .cloze import has_cloze, render_code_clozes
 from .highlight import highlight_code, language_of
-from .errors import Diagnostics
+from .errors import Diagnostics, SourceLocation
 from .lock import content_hash
 from .media import MediaResolver
 from .parse import CardSource, make_markdown, parse_source
@@ -129,6 +129,11 @@ def render_file(source: SourceFile, media_dir: Path) -> FileResult:
     diagnostics = Diagnostics()
     md = markdown()
     parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir))
+    if not parsed.cards and source.text.strip():
+        diagnostics.warning(
+            SourceLocation(source.display, 1), "no cards in this file: a card starts with a level-2 heading (## Question)",
+            kind="no-cards",
+        )
     digests = source_digests(source, parsed.cards)
     cards = tuple(render_card(md, card, digest) for card, digest in zip(parsed.cards, digests, strict=True))
     return FileResult(source.display, parsed.topic, parsed.title, cards, tuple(diagnostics.items))

@@ -15,7 +15,8 @@ from conftest import AnkiCollection
 from deckbuild.parse import slugify
 from helpers import run_cli
 
-DIAGNOSTIC = re.compile(r"^.+?(?::\d+)?: (?:error|warning): .+$")
+# a diagnostic, or one of the two lines that follow repeated ones: a summary and a hint
+DIAGNOSTIC = re.compile(r"^(?:.+?(?::\d+)?: (?:error|warning): .+|\.\.\. and \d+ more .+|hint: .+)$")
 WORDS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 SAFE_WORDS = st.from_regex(r"[A-Za-z0-9 `*_<>&\[\]()!-]{0,30}", fullmatch=True)
 

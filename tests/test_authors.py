@@ -1,0 +1,83 @@
+"""Notes people already have: every file accounted for, add-ids that always succeeds, and
+messages summarised for people (with --quiet and --verbose)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+from helpers import run_cli
+
+
+def _docs_folder(root: Path, files: int = 5) -> Path:
+    """A folder like a package's docs: the same headings in every file, no ids, no difficulty."""
+    notes = root / "notes"
+    notes.mkdir()
+    for number in range(1, files + 1):
+        (notes / f"tool-{number}.md").write_text(
+            f"# Tool {number}\n\n## Usage\n\nRun tool {number}.\n\n## Installation\n\n`pip install tool{number}`\n",
+            encoding="utf-8",
+        )
+    return notes
+
+
+def test_a_file_without_cards_is_named_and_strict_makes_it_an_error(tmp_path: Path) -> None:
+    notes = _docs_folder(tmp_path, files=1)
+    (notes / "readme.md").write_text("Just prose, no question.\n", encoding="utf-8")
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 0
+    assert f"{notes / 'readme.md'}:1: warning: no cards in this file: a card starts with a level-2 heading" in result.stderr
+    strict = run_cli("check", "--content", notes, "--strict")
+    assert strict.exit_code == 1 and f"{notes / 'readme.md'}:1: warning: no cards in this file" in strict.stderr
+    assert strict.stderr.endswith("nothing was written\n")
+
+
+def test_add_ids_gives_repeated_headings_distinct_ids_and_changes_nothing_else(tmp_path: Path) -> None:
+    notes = _docs_folder(tmp_path)
+    before = {p.name: p.read_text(encoding="utf-8") for p in notes.glob("*.md")}
+    failed = run_cli("build", "--content", notes, "--out", tmp_path / "dist")
+    assert failed.exit_code == 1 and "`add-ids` gives repeated questions distinct ids" in failed.stderr
+    result = run_cli("add-ids", "--content", notes)
+    assert result.exit_code == 0, result.output
+    assert "added 10 id(s)" in result.stdout
+    ids = []
+    for name, text in before.items():
+        after = (notes / name).read_text(encoding="utf-8")
+        added = [line for line in difflib.ndiff(text.splitlines(), after.splitlines()) if line[:1] in "+-"]
+        assert all(re.fullmatch(r"\+ <!-- id: [a-z0-9-]+ -->", line) for line in added), added
+        ids += re.findall(r"<!-- id: ([a-z0-9-]+) -->", after)
+    assert len(ids) == len(set(ids)) == 10
+    assert "tool-1-usage" in ids and "tool-2-usage" in ids
+    assert run_cli("build", "--content", notes, "--out", tmp_path / "dist").exit_code == 0
+
+
+def test_a_question_may_repeat_in_another_topic_but_not_in_the_same(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    card = "## Usage\n<!-- id: {} -->\n\nRun it.\n\n"
+    (notes / "a.md").write_text(card.format("a-usage"), encoding="utf-8")
+    (notes / "b.md").write_text(card.format("b-usage"), encoding="utf-8")
+    assert run_cli("check", "--content", notes).exit_code == 0
+    (notes / "a.md").write_text(card.format("a-usage") + card.format("a-usage-again"), encoding="utf-8")
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 1 and "duplicate question" in result.stderr
+
+
+def test_repeated_warnings_are_summarised_with_the_command_that_fixes_them(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "facts.md").write_text(
+        "---\ndifficulty: beginner\n---\n\n" + "".join(f"## Fact {n}?\n\nAnswer {n}.\n\n" for n in range(10)),
+        encoding="utf-8",
+    )
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert sum("card has no id" in line for line in lines) == 3
+    assert "... and 7 more cards without an id (10 in all; --verbose shows every one)" in lines
+    assert f"hint: run `python build_deck.py add-ids --content {notes}` to write ids into the sources (it changes nothing else)" in lines
+    verbose = run_cli("check", "--content", notes, "--verbose").stderr.splitlines()
+    assert sum("card has no id" in line for line in verbose) == 10
+    quiet = run_cli("check", "--content", notes, "--quiet")
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr and "hint" not in quiet.stderr
