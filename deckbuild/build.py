@@ -275,8 +275,24 @@ def build(
         if result.written:
             record_package(plan, result.path, cache.folder)
     return BuildReport(
-        tuple(results), content.diagnostics, time.perf_counter() - started, tuple(plans), lock.toolchain_change()
+        tuple(results), content.diagnostics + _namespace_notes(config), time.perf_counter() - started, tuple(plans),
+        lock.toolchain_change(),
     )
+
+
+def _namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:
+    """A deck built without configuration is told, once, where its notes' identity comes from
+    (about the set-up, not the content: --strict does not make it an error)."""
+    notes = Diagnostics()
+    for spec in config.decks:
+        if spec.unconfigured:
+            notes.warning(
+                SourceLocation(display_path(config.content_dir), 0),
+                f"no configuration: the deck's namespace '{spec.namespace}' comes from the folder's name, so the "
+                "notes of another folder with that name and the same card ids would overwrite these in Anki",
+                kind="namespace",
+            )
+    return tuple(notes.items)
 
 
 def _check_lock_path(config: BuildConfig) -> None:

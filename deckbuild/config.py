@@ -30,6 +30,7 @@ def _default_deck(content_dir: Path) -> DeckSpec:
         file_name=f"{slug(folder)}.apkg",
         namespace=slug(name),
         description=f"Cards built from the Markdown files in {folder}/.",
+        unconfigured=True,
     )
 
 

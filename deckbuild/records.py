@@ -85,6 +85,7 @@ class DeckSpec:
     topics: tuple[str, ...] = ()  # empty: every topic
     difficulties: tuple[str, ...] = ()  # empty: every difficulty, and cards with none
     subdecks: bool = True
+    unconfigured: bool = False  # made up for a folder without configuration: its namespace is the folder's name
 
     def includes(self, card: Card) -> bool:
         if self.topics and card.topic not in self.topics:

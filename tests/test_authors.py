@@ -81,3 +81,31 @@ def test_repeated_warnings_are_summarised_with_the_command_that_fixes_them(tmp_p
     assert sum("card has no id" in line for line in verbose) == 10
     quiet = run_cli("check", "--content", notes, "--quiet")
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr and "hint" not in quiet.stderr
+
+
+def test_two_folders_with_the_same_name_never_share_notes(tmp_path: Path, monkeypatch, anki) -> None:
+    """`init` gives each deck a namespace with a random part: two `notes` decks whose cards share
+    ids both arrive in Anki, where folder-name namespaces made one overwrite the other."""
+    decks = []
+    for owner in ("alice", "bob"):
+        root = tmp_path / owner / "notes"
+        assert run_cli("init", root).exit_code == 0
+        monkeypatch.chdir(root)
+        result = run_cli("build")
+        assert result.exit_code == 0, result.output
+        assert "no configuration" not in result.stderr
+        decks.append(root / "dist" / "notes.apkg")
+    namespaces = {re.search(r'namespace = "([^"]+)"', (d.parent.parent / "pyproject.toml").read_text()).group(1)
+                  for d in decks}
+    assert len(namespaces) == 2 and all(re.fullmatch(r"notes-[0-9a-f]{8}", n) for n in namespaces)
+    for deck in decks:
+        anki.import_package(deck)
+    assert len(anki.col.find_notes("")) == 2  # both "first-card" notes, neither overwritten
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'mine'\n", encoding="utf-8")
+    result = run_cli("init", tmp_path)
+    assert result.exit_code == 1 and "pyproject.toml: error: already exists" in result.stderr
+    assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == "[project]\nname = 'mine'\n"
+    assert not (tmp_path / "content").exists()

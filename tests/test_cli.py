@@ -36,7 +36,13 @@ def test_build_reports_each_deck_and_total(sample: Path, tmp_path: Path, monkeyp
     lines = result.stdout.splitlines()
     assert lines[0] == "dist/sample.apkg: 5 notes, 5 cards"
     assert lines[1].startswith("built 1 deck(s), 5 cards in ") and lines[1].endswith(" s")
-    assert result.stderr == ""
+    # an unconfigured folder: the one note on stderr says where the notes' identity comes from
+    assert result.stderr.splitlines() == [
+        "sample: warning: no configuration: the deck's namespace 'sample' comes from the folder's name, so the "
+        "notes of another folder with that name and the same card ids would overwrite these in Anki",
+        "hint: run `python build_deck.py init` to write a configuration with a namespace of its own "
+        "(or add [tool.build_deck] to pyproject.toml)",
+    ]
 
 
 def test_check_writes_nothing(sample: Path, tmp_path: Path, monkeypatch, private_cache: Path) -> None:
