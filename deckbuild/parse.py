@@ -21,7 +21,10 @@ from .highlight import find_lexer, language_of
 from .media import MediaFile, MediaResolver
 from .records import DIFFICULTIES, SourceFile
 
-FRONT_MATTER_KEYS = ("topic", "difficulty", "tags")
+FRONT_MATTER_KEYS = ("topic", "title", "difficulty", "tags")
+# A front-matter key this close to one of ours is taken for a typo (an error); any other key is
+# another tool's (Obsidian's aliases, a blog's date) and is ignored with a warning.
+TYPO_CUTOFF = 0.75
 CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_OPTIONS = 8
@@ -150,16 +153,19 @@ def _inline_text(tokens: list[Token] | tuple[Token, ...]) -> str:
 
 
 def _normalise_tags(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> tuple[str, ...]:
+    """A list of tags, or one string of them separated by commas or spaces (`#python, #basics`);
+    a leading `#` is dropped and Obsidian's nesting `a/b` becomes Anki's `a::b`."""
     if value is None:
         return ()
     if isinstance(value, str):
-        value = [value]
+        value = [part for part in re.split(r"[,\s]+", value) if part]
     if not isinstance(value, list) or not all(isinstance(t, (str, int, float)) for t in value):
         diagnostics.error(location, "tags must be a list of words, for example [lists, sorting]")
         return ()
     tags = []
     for tag in value:
-        tag = re.sub(r"\s+", "-", str(tag).strip())
+        tag = re.sub(r"\s+", "-", str(tag).strip()).lstrip("#")
+        tag = "::".join(part for part in tag.split("/") if part)
         if tag:
             tags.append(tag)
     return tuple(tags)
@@ -205,13 +211,24 @@ def _read_front_matter(
         return {}, {}
     lines = token.content.split("\n")
     key_locations = {}
+    ignored = []
     for key in data:
         line = next((i for i, text in enumerate(lines) if text.startswith(f"{key}:")), 0)
         key_locations[key] = SourceLocation(source.display, first_content_line + line)
-        if key not in FRONT_MATTER_KEYS:
+        if key in FRONT_MATTER_KEYS:
+            continue
+        if difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1, cutoff=TYPO_CUTOFF):
             diagnostics.error(
                 key_locations[key], f"unknown front-matter key '{key}'" + _closest(str(key), FRONT_MATTER_KEYS)
             )
+        else:
+            ignored.append(str(key))
+    if ignored:
+        diagnostics.warning(
+            key_locations[ignored[0]],
+            f"front-matter key(s) {', '.join(ignored)} ignored (build_deck reads {', '.join(FRONT_MATTER_KEYS)})",
+            kind="ignored-key",
+        )
     return data, key_locations
 
 
@@ -367,6 +384,8 @@ def parse_source(
         front.get("difficulty"), front_lines.get("difficulty", file_location), diagnostics
     )
     file_tags = _normalise_tags(front.get("tags"), front_lines.get("tags", file_location), diagnostics)
+    if isinstance(front.get("title"), (str, int, float)) and str(front["title"]).strip():
+        title = str(front["title"]).strip()  # the front matter's title wins over a # heading
     cards = [
         card
         for builder in builders

@@ -109,3 +109,34 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "pyproject.toml: error: already exists" in result.stderr
     assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == "[project]\nname = 'mine'\n"
     assert not (tmp_path / "content").exists()
+
+
+def test_front_matter_of_other_tools_is_read_not_refused(tmp_path: Path, anki) -> None:
+    notes = tmp_path / "vault"
+    notes.mkdir()
+    (notes / "python.md").write_text(
+        "---\ntitle: Python basics\ndate: 2024-01-02\naliases: [py]\ndraft: false\n"
+        "tags: \"#lang/python, #basics\"\ndifficulty: beginner\n---\n\n"
+        "## What does `len('ab')` give?\n<!-- id: len-str -->\n\n`2`\n",
+        encoding="utf-8",
+    )
+    result = run_cli("build", "--content", notes, "--out", tmp_path / "dist")
+    assert result.exit_code == 0, result.output
+    assert f"{notes / 'python.md'}:3: warning: front-matter key(s) date, aliases, draft ignored" in result.stderr
+    anki.import_package(tmp_path / "dist" / "vault.apkg")
+    (note,) = anki.notes().values()
+    assert {"lang::python", "basics"} <= set(note.tags)
+    assert note.cards[0].deck.endswith("::Python basics")
+    strict = run_cli("check", "--content", notes, "--strict")
+    assert strict.exit_code == 1 and "date, aliases, draft ignored" in strict.stderr
+
+
+def test_a_misspelt_key_of_ours_still_gets_its_did_you_mean(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("---\ndificulty: beginner\ntag: [x]\n---\n\n## Q?\n<!-- id: q -->\n\nA.\n",
+                                encoding="utf-8")
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 1
+    assert "unknown front-matter key 'dificulty'; did you mean 'difficulty'?" in result.stderr
+    assert "unknown front-matter key 'tag'; did you mean 'tags'?" in result.stderr
