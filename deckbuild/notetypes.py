@@ -3,7 +3,8 @@
 Anki matches note types by id, and fields and templates by their ids. Changing a field here makes
 every user's Anki create a copy of the note type and stop updating notes: tests/golden/notetypes.json
 freezes this contract, and a change to it must be deliberate and released as a breaking change.
-CSS and template text may change freely: imports update the existing note type in place.
+CSS, template text and the sort field may change freely: imports update the existing note type in
+place (tests/test_learner.py imports a sort-field change into an old collection).
 """
 
 from __future__ import annotations
@@ -22,11 +23,16 @@ class NoteTypeContract:
     name: str
     fields: tuple[tuple[str, int], ...]  # (name, field id)
     templates: tuple[tuple[str, int, str, str], ...]  # (name, template id, front, back)
+    sort_field: str  # the browser's first column: the question, never the id slug
     is_cloze: bool = False
 
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.fields)
+
+    @property
+    def sort_index(self) -> int:
+        return self.field_names.index(self.sort_field)
 
 
 _NOTICE = '{{#Notice}}<div class="notice">{{Notice}}</div>{{/Notice}}'
@@ -44,6 +50,7 @@ BASIC = NoteTypeContract(
         ("Notice", 1_718_330_266),
         ("Source", 1_718_330_267),
     ),
+    sort_field="Question",
     templates=(
         (
             "Card 1",
@@ -69,6 +76,7 @@ MULTIPLE_CHOICE = NoteTypeContract(
         ("Notice", 1_718_330_278),
         ("Source", 1_718_330_279),
     ),
+    sort_field="Question",
     templates=(
         (
             "Choose",
@@ -96,6 +104,7 @@ CLOZE = NoteTypeContract(
         ("Notice", 1_718_330_296),
         ("Source", 1_718_330_297),
     ),
+    sort_field="Heading",
     templates=(
         (
             "Cloze",
