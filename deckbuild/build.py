@@ -6,6 +6,7 @@ import functools
 import html
 import itertools
 import os
+import re
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +22,7 @@ from .load import load_sources
 from .lock import ModificationLock, content_hash
 from .media import report_unused_media
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
-from .records import BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
+from .records import DIFFICULTIES, BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
 from .render import render_file
 
 RETIRED_NOTICE = (
@@ -199,20 +200,53 @@ def _relative_source(shown: str, content_dir: str) -> str:
         return path.name
 
 
+_NUMBER = re.compile(r"^(\d+)")
+
+
+def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
+    """Each topic's place in the deck and its subdeck's name.
+
+    Topics come in the order of their files (the first file declaring a topic places it), and a
+    numbered file (`01-core-types.md`) gives its number to the subdeck (`01 Core types`): Anki shows
+    subdecks, and with its default options gathers new cards, in the order of their names.
+    """
+    order: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for result in content.files:
+        if result.topic in order:
+            continue
+        order[result.topic] = len(order)
+        title = content.topic_titles.get(result.topic, result.topic)
+        number = _NUMBER.match(Path(result.display).name)
+        names[result.topic] = f"{number.group(1)} {title}" if number else title
+    for card in content.cards:  # a topic named only in a card's options comes after the files' topics
+        order.setdefault(card.topic, len(order))
+        names.setdefault(card.topic, content.topic_titles.get(card.topic, card.topic))
+    return order, names
+
+
+_DIFFICULTY_RANK = {name: rank for rank, name in enumerate(DIFFICULTIES)}
+
+
 def plan_deck(
     spec: DeckSpec, content: Content, config: BuildConfig, lock: ModificationLock
 ) -> DeckPlan:
     from .package import note_guid  # genanki is imported by the package stage only
 
+    topic_order, subdeck_names = learning_order(content)
+    # New cards are shown in the order of their positions: topic by topic, and within a topic from
+    # beginner to expert (cards without a difficulty last), in source order otherwise.
+    cards = sorted(
+        (card for card in content.cards if spec.includes(card)),
+        key=lambda card: (topic_order[card.topic], _DIFFICULTY_RANK.get(card.difficulty or "", len(DIFFICULTIES))),
+    )
     notes = []
-    for card in content.cards:
-        if not spec.includes(card):
-            continue
+    for card in cards:
         notetype, fields = _fields(card, config.content_dir)
         tags = _tags(spec, card)
         deck_name = spec.name
         if spec.subdecks:
-            deck_name = f"{spec.name}::{content.topic_titles.get(card.topic, card.topic)}"
+            deck_name = f"{spec.name}::{subdeck_names[card.topic]}"
         modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags))
         ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
         notes.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import AnkiCollection
 from deckbuild.notetypes import NOTETYPES
-from helpers import build_folder
+from helpers import build_folder, run_cli
 
 
 def test_the_question_is_every_note_types_sort_field(sample: Path, tmp_path: Path, anki: AnkiCollection) -> None:
@@ -53,3 +53,63 @@ def test_an_old_collection_takes_the_new_sort_field_in_place(
     assert anki.col.db.scalar("select sfld from notes where id = ?", notes["str-repeat"].id) == (
         'What does "ab" * 2 evaluate to?'
     )
+
+
+@pytest.fixture(scope="module")
+def flagship(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's deck, built from content/ as released."""
+    out = tmp_path_factory.mktemp("flagship")
+    result = run_cli("build", "--out", out, "--lock", out / "build_deck.lock")
+    assert result.exit_code == 0, result.output
+    return out / "python-interview-prep.apkg"
+
+
+@pytest.mark.parametrize("with_scheduling", [False, True])
+def test_a_new_learner_starts_with_beginner_cards_of_the_first_topic(
+    flagship: Path, tmp_path: Path, with_scheduling: bool
+) -> None:
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    anki = AnkiCollection(tmp_path / "anki")
+    try:
+        options = ImportAnkiPackageOptions(with_scheduling=with_scheduling)  # else Anki's defaults
+        anki.col.import_anki_package(ImportAnkiPackageRequest(package_path=str(flagship), options=options))
+        col = anki.col
+        top = col.decks.id_for_name("Python Interview Prep")
+        assert col.decks.config_dict_for_deck_id(top)["new"]["perDay"] == 20  # the default options
+        col.decks.select(top)
+        queued = col.sched.get_queued_cards(fetch_limit=100).cards
+        assert len(queued) == 20  # a day's new cards
+        first_topic = col.decks.name(col.get_card(queued[0].card.id).did)
+        assert first_topic == "Python Interview Prep::01 Core types"
+        for entry in queued:
+            card = col.get_card(entry.card.id)
+            assert card.type == 0 and col.decks.name(card.did) == first_topic
+            assert "pyprep::difficulty::beginner" in card.note().tags, card.note()["Id"]
+        subdecks = [name for name, _ in sorted((d.name, d.id) for d in col.decks.all_names_and_ids())]
+        assert subdecks.index("Python Interview Prep::01 Core types") < subdecks.index("Python Interview Prep::10 Asyncio")
+    finally:
+        anki.close()
+
+
+def _card(number: int, difficulty: str) -> str:
+    return f"## Question {number}?\n<!-- id: q{number}, difficulty: {difficulty} -->\n\nAnswer {number}.\n\n"
+
+
+def test_new_cards_come_topic_by_topic_from_beginner_to_expert(tmp_path: Path, anki: AnkiCollection) -> None:
+    content = tmp_path / "notes"
+    content.mkdir()
+    levels = ["expert", "beginner", "advanced", "intermediate", "beginner"]
+    (content / "01-zebras.md").write_text("# Zebras\n\n" + "".join(_card(n, d) for n, d in enumerate(levels)))
+    (content / "02-ants.md").write_text("# Ants\n\n" + "".join(_card(10 + n, d) for n, d in enumerate(levels[:3])))
+    build_folder(content, tmp_path / "dist")
+    anki.import_package(tmp_path / "dist" / "notes.apkg")
+    col = anki.col
+    col.decks.select(col.decks.id_for_name("Notes"))
+    queue = [col.get_card(entry.card.id) for entry in col.sched.get_queued_cards(fetch_limit=20).cards]
+    order = [(col.decks.name(card.did), card.note()["Id"]) for card in queue]
+    assert order == [
+        ("Notes::01 Zebras", "q1"), ("Notes::01 Zebras", "q4"), ("Notes::01 Zebras", "q3"),
+        ("Notes::01 Zebras", "q2"), ("Notes::01 Zebras", "q0"),
+        ("Notes::02 Ants", "q11"), ("Notes::02 Ants", "q12"), ("Notes::02 Ants", "q10"),
+    ]
