@@ -306,6 +306,37 @@ def _split_multiple_choice(
     return tuple(options), answer[end + 1:]
 
 
+def _trailing_task_list(tokens: list[Token]) -> int | None:
+    """Where a task list that ends `tokens` (a card's front) starts, if one does."""
+    end = len(tokens)
+    while end and _is_comment(tokens[end - 1]):
+        end -= 1
+    if not end or tokens[end - 1].type != "bullet_list_close" or tokens[end - 1].level != 0:
+        return None
+    start = max(i for i in range(end) if tokens[i].type == "bullet_list_open" and tokens[i].level == 0)
+    return start if tokens[start].attrGet("class") == "contains-task-list" else None
+
+
+def _is_ticked(token: Token) -> bool:
+    first = token.children[0] if token.type == "inline" and token.children else None
+    return (
+        first is not None and first.type == "html_inline" and "task-list-item-checkbox" in first.content
+        and 'checked="checked"' in first.content
+    )
+
+
+def _forbid_ticked_boxes(front: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """A ticked box on a card's front shows the answer before the learner has given it."""
+    for token in front:
+        if token.map is not None and _is_ticked(token):
+            diagnostics.error(
+                SourceLocation(source.display, token.map[0] + 1),
+                "a ticked box here is shown on the card's front and gives the answer away: make the task "
+                "list the card's options (right before the --- break, or right after the heading) or move "
+                "it after the break",
+            )
+
+
 def _has_content(tokens: list[Token]) -> bool:
     return any(not _is_comment(t) and t.type not in ("hr",) for t in tokens)
 
@@ -426,9 +457,17 @@ def _finish_card(
     context, answer = ([], body) if split is None else (body[:split], body[split + 1:])
     whole_answer = answer
     choices, answer = _split_multiple_choice(answer, location, diagnostics)
+    if split is not None and not choices:
+        # options written before the break, the explanation after it: a multiple-choice card too
+        start = _trailing_task_list(context)
+        if start is not None:
+            choices, _ = _split_multiple_choice(context[start:], location, diagnostics)
+            context = context[:start]
     cloze_text = context if split is not None else whole_answer
     after_break = whole_answer if split is not None else []
     cloze_numbers = _check_clozes(builder, cloze_text, after_break, source, diagnostics)
+    # what the front shows besides the question: the part before the break, or a cloze's whole text
+    _forbid_ticked_boxes(context if split is not None else whole_answer if cloze_numbers else [], source, diagnostics)
     if cloze_numbers and choices:
         diagnostics.error(location, "a card is either a cloze or a multiple-choice card, not both")
         ok = False
