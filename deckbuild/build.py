@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import itertools
 import os
 import re
 import tempfile
 import time
+import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,18 +162,37 @@ def _tags(spec: DeckSpec, card: Card) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
-def _fields(card: Card, content_dir: Path) -> tuple[str, tuple[str, ...]]:
+def option_order(card_id: str, count: int) -> list[int]:
+    """A shuffled order of a card's options, drawn from its id: the same in every build."""
+    return sorted(range(count), key=lambda i: hashlib.sha256(f"build_deck options {card_id} {i}".encode()).digest())
+
+
+def source_html(topic_title: str, path: str, url_template: str) -> str:
+    """The Source field: the card's topic (shown small above the question) and its file, linked
+    when the deck has a source link template. No line number: a note must not change when another
+    card moves it."""
+    file = html.escape(path)
+    if url_template:
+        url = url_template.replace("{path}", urllib.parse.quote(path))
+        file = f'<a href="{html.escape(url)}">{file}</a>'
+    return f'<span class="topic">{html.escape(topic_title)}</span> <span class="file">{file}</span>'
+
+
+def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> tuple[str, tuple[str, ...]]:
     notice = html.escape(RETIRED_NOTICE) if card.retired else ""
-    source = html.escape(source_path(card, content_dir))  # no line: a note must not change when another card moves it
+    source = source_html(topic_title, source_path(card, content_dir), spec.source_url)
     if card.is_cloze:
         # the text with the clozes is the part before the --- break, or the whole card without one
         text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
         return CLOZE.key, (card.id, card.question_html, text, extra, notice, source)
     if not card.is_multiple_choice:
         return BASIC.key, (card.id, card.question_html, card.context_html, card.answer_html, notice, source)
-    choices = "".join(f"<li>{option.html}</li>" for option in card.options)
+    options = list(card.options)
+    if spec.shuffle_options and card.shuffle_options:
+        options = [options[i] for i in option_order(card.id, len(options))]
+    choices = "".join(f"<li>{option.html}</li>" for option in options)
     marked = "".join(
-        f'<li class="{"correct" if option.correct else "wrong"}">{option.html}</li>' for option in card.options
+        f'<li class="{"correct" if option.correct else "wrong"}">{option.html}</li>' for option in options
     )
     return MULTIPLE_CHOICE.key, (
         card.id,
@@ -242,7 +263,7 @@ def plan_deck(
     )
     notes = []
     for card in cards:
-        notetype, fields = _fields(card, config.content_dir)
+        notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
         tags = _tags(spec, card)
         deck_name = spec.name
         if spec.subdecks:

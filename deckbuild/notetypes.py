@@ -36,6 +36,9 @@ class NoteTypeContract:
 
 
 _NOTICE = '{{#Notice}}<div class="notice">{{Notice}}</div>{{/Notice}}'
+# The Source field holds the topic's title and the card's file (a link when the deck has a source
+# link template): the topic is shown small above the question, the file at the bottom of the back.
+_TOPIC = '<div class="topic-line">{{Source}}</div>'
 _SOURCE = '<div class="source">{{Id}} &middot; {{Source}}</div>'
 
 BASIC = NoteTypeContract(
@@ -55,7 +58,7 @@ BASIC = NoteTypeContract(
         (
             "Card 1",
             1_718_330_268,
-            _NOTICE + '<div class="question">{{Question}}</div>'
+            _NOTICE + _TOPIC + '<div class="question">{{Question}}</div>'
             '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}',
             '{{FrontSide}}\n<hr id="answer">\n<div class="answer">{{Answer}}</div>\n' + _SOURCE,
         ),
@@ -81,10 +84,10 @@ MULTIPLE_CHOICE = NoteTypeContract(
         (
             "Choose",
             1_718_330_280,
-            _NOTICE + '<div class="question">{{Question}}</div>'
+            _NOTICE + _TOPIC + '<div class="question">{{Question}}</div>'
             '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}'
             '<div class="options">{{Options}}</div>',
-            _NOTICE + '<div class="question">{{Question}}</div>'
+            _NOTICE + _TOPIC + '<div class="question">{{Question}}</div>'
             '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}'
             '\n<hr id="answer">\n<div class="options">{{Marked}}</div>'
             '\n<div class="answer">{{Explanation}}</div>\n' + _SOURCE,
@@ -109,8 +112,8 @@ CLOZE = NoteTypeContract(
         (
             "Cloze",
             1_718_330_298,
-            _NOTICE + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>',
-            _NOTICE + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>'
+            _NOTICE + _TOPIC + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>',
+            _NOTICE + _TOPIC + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>'
             '\n<hr id="answer">\n{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}\n' + _SOURCE,
         ),
     ),

@@ -22,7 +22,7 @@ from .media import MediaFile, MediaResolver
 from .records import DIFFICULTIES, SourceFile
 
 FRONT_MATTER_KEYS = ("topic", "difficulty", "tags")
-CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired")
+CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired", "shuffle")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_OPTIONS = 8
 MIN_OPTIONS = 2
@@ -109,6 +109,7 @@ class CardSource:
     options_comment_line: int | None  # where the id belongs, for `add-ids`
     heading_end: int  # 0-based index of the first line after the heading
     env: dict[str, Any] = field(compare=False, hash=False)
+    shuffle: bool = True  # False: the options keep their source order (`shuffle: false`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,6 +453,10 @@ def _finish_card(
     card_topic = str(options.get("topic") or topic).strip()
     tags = file_tags + _normalise_tags(options.get("tags"), options_location, diagnostics)
     retired = bool(options.get("retired", False))
+    shuffle = options.get("shuffle", True)
+    if not isinstance(shuffle, bool):
+        diagnostics.error(options_location, f"shuffle must be true or false, not '{shuffle}'")
+        shuffle = True
 
     split = next((i for i, t in enumerate(body) if t.type == "hr" and t.level == 0), None)
     context, answer = ([], body) if split is None else (body[:split], body[split + 1:])
@@ -498,6 +503,7 @@ def _finish_card(
         options_comment_line=options_line,
         heading_end=builder.heading.map[1],
         env=env,
+        shuffle=shuffle,
     )
 
 

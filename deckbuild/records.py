@@ -46,6 +46,7 @@ class Card:
     cloze_numbers: tuple[int, ...] = ()  # non-empty for a cloze card
     media: tuple["MediaFile", ...] = ()
     retired: bool = False
+    shuffle_options: bool = True  # False when the card asks its options to keep their order
 
     @property
     def is_multiple_choice(self) -> bool:
@@ -84,6 +85,8 @@ class DeckSpec:
     topics: tuple[str, ...] = ()  # empty: every topic
     difficulties: tuple[str, ...] = ()  # empty: every difficulty, and cards with none
     subdecks: bool = True
+    shuffle_options: bool = True  # multiple-choice options in an order drawn from the card's id
+    source_url: str = ""  # a link template for each card's file, with {path}; empty: no link
 
     def includes(self, card: Card) -> bool:
         if self.topics and card.topic not in self.topics:

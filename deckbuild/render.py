@@ -94,6 +94,7 @@ def render_card(md: MarkdownIt, source: CardSource) -> Card:
         cloze_numbers=source.cloze_numbers,
         media=source.media,
         retired=source.retired,
+        shuffle_options=source.shuffle,
     )
 
 

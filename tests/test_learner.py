@@ -4,6 +4,7 @@ leaks its answer, and the topic and source shown on every card (each checked in 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,135 @@ def test_new_cards_come_topic_by_topic_from_beginner_to_expert(tmp_path: Path, a
         ("Notes::01 Zebras", "q2"), ("Notes::01 Zebras", "q0"),
         ("Notes::02 Ants", "q11"), ("Notes::02 Ants", "q12"), ("Notes::02 Ants", "q10"),
     ]
+
+
+QUIZ = """---
+difficulty: beginner
+---
+
+# Quiz
+
+## Which of these is mutable?
+<!-- id: mutable-quiz -->
+
+- [ ] `tuple`
+- [x] `list`
+- [ ] `str`
+- [ ] `frozenset`
+
+---
+
+A list can change after it is made.
+
+## Pick the last letter
+<!-- id: order-matters, shuffle: false -->
+
+- [ ] a
+- [ ] b
+- [x] c
+
+c comes last.
+"""
+
+
+def _project(tmp_path: Path, deck_options: str) -> Path:
+    """A project with a configured deck holding QUIZ plus more quiz cards, ready for `build`."""
+    project = tmp_path / "project"
+    (project / "content").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        f'[tool.build_deck]\n\n[[tool.build_deck.decks]]\nname = "Quiz deck"\nnamespace = "quiz"\n{deck_options}\n'
+    )
+    many = "".join(
+        f"\n## Question {n}?\n<!-- id: many-{n} -->\n\n- [x] right {n}\n- [ ] wrong {n}\n- [ ] also wrong {n}\n"
+        for n in range(12)
+    )
+    (project / "content" / "01-quiz.md").write_text(QUIZ + many)
+    return project
+
+
+def _build_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> AnkiCollection:
+    monkeypatch.chdir(project)
+    result = run_cli("build")
+    assert result.exit_code == 0, result.output
+    anki = AnkiCollection(project / "anki")
+    anki.import_package(project / "dist" / "quiz-deck.apkg")
+    return anki
+
+
+def _options(html: str) -> list[str]:
+    return re.findall(r"<li[^>]*>(.*?)</li>", html)
+
+
+def test_options_before_the_break_make_a_card_whose_front_never_shows_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anki = _build_project(_project(tmp_path, ""), monkeypatch)
+    try:
+        note = anki.notes()["mutable-quiz"]
+        assert note.notetype == "Multiple choice (build_deck)"
+        (card,) = note.cards
+        front = card.question.split("</style>")[-1]
+        assert "checked" not in front and "correct" not in front and "A list can change" not in front
+        assert sorted(_options(note.fields["Options"])) == sorted(
+            ["<code>tuple</code>", "<code>list</code>", "<code>str</code>", "<code>frozenset</code>"]
+        )
+        assert '<li class="correct"><code>list</code></li>' in card.answer and "A list can change" in card.answer
+    finally:
+        anki.close()
+
+
+def test_options_are_shuffled_by_card_id_unless_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    anki = _build_project(_project(tmp_path / "on", ""), monkeypatch)
+    try:
+        notes = anki.notes()
+        firsts = [_options(notes[f"many-{n}"].fields["Options"])[0] for n in range(12)]
+        positions = {_options(notes[f"many-{n}"].fields["Marked"]).index(f"right {n}") for n in range(12)}
+        assert len(positions) > 1 and any(not first.startswith("right") for first in firsts)  # not source order
+        assert _options(notes["order-matters"].fields["Options"]) == ["a", "b", "c"]  # `shuffle: false`
+        shuffled = {n: _options(notes[f"many-{n}"].fields["Options"]) for n in range(12)}
+    finally:
+        anki.close()
+
+    # the order depends on the card's id only: another card added above it changes nothing
+    project = _project(tmp_path / "again", "")
+    quiz = project / "content" / "01-quiz.md"
+    quiz.write_text(quiz.read_text().replace("# Quiz\n", "# Quiz\n\n## New?\n<!-- id: new -->\n\n- [ ] x\n- [x] y\n"))
+    anki = _build_project(project, monkeypatch)
+    try:
+        assert {n: _options(anki.notes()[f"many-{n}"].fields["Options"]) for n in range(12)} == shuffled
+    finally:
+        anki.close()
+
+    anki = _build_project(_project(tmp_path / "off", "shuffle_options = false"), monkeypatch)
+    try:
+        for n in range(12):
+            assert _options(anki.notes()[f"many-{n}"].fields["Options"]) == [f"right {n}", f"wrong {n}", f"also wrong {n}"]
+    finally:
+        anki.close()
+
+
+def test_every_card_shows_its_topic_and_links_to_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deckbuild.sanitize import sanitize_html
+
+    template = 'source_url = "https://github.com/o/r/blob/main/{path}"'
+    anki = _build_project(_project(tmp_path, template), monkeypatch)
+    try:
+        for note in anki.notes().values():
+            (card,) = note.cards
+            front = card.question.split("</style>")[-1]
+            assert '<div class="topic-line"><span class="topic">Quiz</span>' in front
+            assert front.index('class="topic-line"') < front.index('class="question"')
+            link = '<a href="https://github.com/o/r/blob/main/content/01-quiz.md">content/01-quiz.md</a>'
+            assert link in card.answer.split('<div class="source">')[1]
+            assert sanitize_html(note.fields["Source"]) == note.fields["Source"]  # passes the safety policy
+    finally:
+        anki.close()
+
+
+@pytest.mark.parametrize("bad", ['"javascript:alert(1)//{path}"', '"https://example.com/no-placeholder"', '"ftp://x/{path}"', "3"])
+def test_a_source_link_must_be_a_web_address_with_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    project = _project(tmp_path, f"source_url = {bad}")
+    monkeypatch.chdir(project)
+    result = run_cli("check")
+    assert result.exit_code == 1
+    assert "pyproject.toml:1: error: source_url of deck 'Quiz deck' must be an http:// or https:// address" in result.stderr
