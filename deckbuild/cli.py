@@ -335,14 +335,16 @@ def _rebuild(config: "BuildConfig", preview: bool) -> None:
 )
 @click.pass_context
 def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path) -> None:
-    """Print Markdown release notes: the cards added, changed and retired since the previous release."""
+    """Print Markdown release notes: the cards added, changed and retired since the previous release,
+    then how learners download, import and update each deck."""
     def action() -> int:
         from .build import read_content
         from .config import load_config
         from .release import compare_with, format_notes
 
         config = load_config(content)
-        click.echo(format_notes(config.version, compare_with(config, read_content(config), previous_lock)))
+        changes = compare_with(config, read_content(config), previous_lock)
+        click.echo(format_notes(config.version, changes, config.decks))
         return 0
 
     _run(ctx, action)

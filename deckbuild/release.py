@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from .build import Content, plan_deck
 from .lock import ModificationLock
-from .records import BuildConfig
+from .records import BuildConfig, DeckSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,16 @@ def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> 
     return changes
 
 
-def format_notes(version: str, changes: list[DeckChanges]) -> str:
+def learner_section(spec: DeckSpec) -> str:
+    """How to download, import and update a deck, in a learner's words: the README holds the
+    section for this repository's deck, and every release's notes repeat it."""
+    template = resources.files("deckbuild").joinpath("resources", "learners.md").read_text(encoding="utf-8")
+    for name, value in (("{deck}", spec.name), ("{file}", spec.file_name), ("{namespace}", spec.namespace)):
+        template = template.replace(name, value)
+    return template
+
+
+def format_notes(version: str, changes: list[DeckChanges], decks: tuple[DeckSpec, ...] = ()) -> str:
     lines = [f"# Release {version}", ""]
     for deck in changes:
         lines += [f"## {deck.deck}", ""]
@@ -47,4 +57,6 @@ def format_notes(version: str, changes: list[DeckChanges]) -> str:
             lines.append("")
             lines += [f"- {item}" for item in items] or ["- none"]
             lines.append("")
+    for spec in decks:
+        lines += [learner_section(spec)]
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AnkiCollection
+from conftest import ROOT, AnkiCollection
 from deckbuild.notetypes import NOTETYPES
 from helpers import build_folder, run_cli
 
@@ -246,3 +246,22 @@ def test_a_source_link_must_be_a_web_address_with_the_path(tmp_path: Path, monke
     result = run_cli("check")
     assert result.exit_code == 1
     assert "pyproject.toml:1: error: source_url of deck 'Quiz deck' must be an http:// or https:// address" in result.stderr
+
+
+def test_the_readme_holds_the_learner_section_the_release_notes_repeat(sample: Path, tmp_path: Path) -> None:
+    from deckbuild.config import load_config
+    from deckbuild.release import learner_section
+
+    section = learner_section(load_config(pyproject=ROOT / "pyproject.toml").decks[0])
+    assert section in (ROOT / "README.md").read_text(encoding="utf-8")
+    for words in ("releases/latest/download/python-interview-prep.apkg", "AnkiDroid", "AnkiMobile", "If newer",
+                  "Merge notetypes", "25.02", "Always", "tag:pyprep::status::retired", "Toggle Suspend"):
+        assert words in section
+
+    previous = tmp_path / "v1.lock"
+    build_folder(sample, tmp_path / "v1", "--lock", previous)
+    notes = run_cli("release-notes", "--content", sample, "--previous-lock", previous)
+    assert notes.exit_code == 0, notes.output
+    assert notes.stdout.index("### Retired") < notes.stdout.index("## For learners: installing and updating Sample")
+    assert "`sample.apkg`](../../releases/latest/download/sample.apkg)" in notes.stdout
+    assert "tag:sample::status::retired" in notes.stdout

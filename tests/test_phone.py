@@ -32,7 +32,10 @@ MEASURE = """() => Array.from(document.querySelectorAll('.card')).flatMap(card =
 
 def _page(folder: Path, content: Path, media: Path | None = None) -> tuple[Path, int]:
     """One page holding the front and the back of every card of the content folder's decks."""
-    config = load_config(content_dir=content, media_dir=media) if content != ROOT / "content" else load_config()
+    if content == ROOT / "content":
+        config = load_config(pyproject=ROOT / "pyproject.toml")
+    else:
+        config = load_config(content_dir=content, media_dir=media, pyproject=folder / "none.toml")
     data = read_content(config)
     lock = ModificationLock.read(None, now=0)
     sides = []
