@@ -11,12 +11,8 @@ from pathlib import Path
 import pytest
 
 from browser import open_browser
-from conftest import FIXTURES, ROOT, SAMPLE
-from deckbuild.build import plan_deck, read_content
-from deckbuild.config import load_config
-from deckbuild.lock import ModificationLock
-from deckbuild.notetypes import card_css
-from deckbuild.preview import preview_cards
+from conftest import FIXTURES, ROOT, SAMPLE, AnkiCollection
+from helpers import run_cli
 
 PHONE_WIDTH = 390
 
@@ -31,25 +27,33 @@ MEASURE = """() => Array.from(document.querySelectorAll('.card')).flatMap(card =
 
 
 def _page(folder: Path, content: Path, media: Path | None = None) -> tuple[Path, int]:
-    """One page holding the front and the back of every card of the content folder's decks."""
-    if content == ROOT / "content":
-        config = load_config(pyproject=ROOT / "pyproject.toml")
-    else:
-        config = load_config(content_dir=content, media_dir=media, pyproject=folder / "none.toml")
-    data = read_content(config)
-    lock = ModificationLock.read(None, now=0)
-    sides = []
-    for spec in config.decks:
-        plan = plan_deck(spec, data, config, lock)
-        for item in plan.media:
-            shutil.copyfile(item.path, folder / item.name)
-        for card in preview_cards(plan):
-            for side, body in (("front", card.front), ("back", card.back)):
-                sides.append(f'<div class="card" data-card="{html.escape(card.card_id)} {side}">{body}</div>')
-    page = folder / "cards.html"
+    """One page holding the front and the back of every card of the content folder's decks, as a
+    real Anki renders them (the `anki` package: templates, fields, clozes) with the note type's CSS."""
+    args = ["build", "--out", folder / "dist", "--lock", folder / "build_deck.lock"]
+    if content != ROOT / "content":
+        args += ["--content", content] + (["--media", media] if media else [])
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+    anki = AnkiCollection(folder / "anki")
+    try:
+        for package in sorted((folder / "dist").glob("*.apkg")):
+            anki.import_package(package)
+        col = anki.col
+        styles = sorted({col.models.get(mid)["css"] for mid in col.db.list("select distinct mid from notes")})
+        assert len(styles) == 1
+        sides = []
+        for card_id in col.find_cards(""):
+            card = col.get_card(card_id)
+            output = card.render_output()
+            name = html.escape(f"{card.note()['Id']} c{card.ord + 1}")
+            for side, body in (("front", output.question_text), ("back", output.answer_text)):
+                sides.append(f'<div class="card card{card.ord + 1}" data-card="{name} {side}">{body}</div>')
+        page = Path(col.media.dir()) / "cards.html"  # beside the deck's images, as in Anki
+    finally:
+        anki.close()
     page.write_text(
         '<!doctype html><html><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{card_css()}'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{styles[0]}'
         "body { margin: 0; } .card { margin-bottom: 12px; }</style></head><body>"
         + "\n".join(sides) + "</body></html>",
         encoding="utf-8",
