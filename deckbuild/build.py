@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import html
 import itertools
 import os
+import re
 import tempfile
 import time
+import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +25,7 @@ from .load import load_sources
 from .lock import LockError, ModificationLock, content_hash, exclusive
 from .media import report_unused_media
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
-from .records import BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
+from .records import DIFFICULTIES, BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
 from .render import render_file
 
 RETIRED_NOTICE = (
@@ -161,18 +164,37 @@ def _tags(spec: DeckSpec, card: Card) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
-def _fields(card: Card, content_dir: Path) -> tuple[str, tuple[str, ...]]:
+def option_order(card_id: str, count: int) -> list[int]:
+    """A shuffled order of a card's options, drawn from its id: the same in every build."""
+    return sorted(range(count), key=lambda i: hashlib.sha256(f"build_deck options {card_id} {i}".encode()).digest())
+
+
+def source_html(topic_title: str, path: str, url_template: str) -> str:
+    """The Source field: the card's topic (shown small above the question) and its file, linked
+    when the deck has a source link template. No line number: a note must not change when another
+    card moves it."""
+    file = html.escape(path)
+    if url_template:
+        url = url_template.replace("{path}", urllib.parse.quote(path))
+        file = f'<a href="{html.escape(url)}">{file}</a>'
+    return f'<span class="topic">{html.escape(topic_title)}</span> <span class="file">{file}</span>'
+
+
+def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> tuple[str, tuple[str, ...]]:
     notice = html.escape(RETIRED_NOTICE) if card.retired else ""
-    source = html.escape(source_path(card, content_dir))  # no line: a note must not change when another card moves it
+    source = source_html(topic_title, source_path(card, content_dir), spec.source_url)
     if card.is_cloze:
         # the text with the clozes is the part before the --- break, or the whole card without one
         text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
         return CLOZE.key, (card.id, card.question_html, text, extra, notice, source)
     if not card.is_multiple_choice:
         return BASIC.key, (card.id, card.question_html, card.context_html, card.answer_html, notice, source)
-    choices = "".join(f"<li>{option.html}</li>" for option in card.options)
+    options = list(card.options)
+    if spec.shuffle_options and card.shuffle_options:
+        options = [options[i] for i in option_order(card.id, len(options))]
+    choices = "".join(f"<li>{option.html}</li>" for option in options)
     marked = "".join(
-        f'<li class="{"correct" if option.correct else "wrong"}">{option.html}</li>' for option in card.options
+        f'<li class="{"correct" if option.correct else "wrong"}">{option.html}</li>' for option in options
     )
     return MULTIPLE_CHOICE.key, (
         card.id,
@@ -201,20 +223,53 @@ def _relative_source(shown: str, content_dir: str) -> str:
         return path.name
 
 
+_NUMBER = re.compile(r"^(\d+)")
+
+
+def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
+    """Each topic's place in the deck and its subdeck's name.
+
+    Topics come in the order of their files (the first file declaring a topic places it), and a
+    numbered file (`01-core-types.md`) gives its number to the subdeck (`01 Core types`): Anki shows
+    subdecks, and with its default options gathers new cards, in the order of their names.
+    """
+    order: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for result in content.files:
+        if result.topic in order:
+            continue
+        order[result.topic] = len(order)
+        title = content.topic_titles.get(result.topic, result.topic)
+        number = _NUMBER.match(Path(result.display).name)
+        names[result.topic] = f"{number.group(1)} {title}" if number else title
+    for card in content.cards:  # a topic named only in a card's options comes after the files' topics
+        order.setdefault(card.topic, len(order))
+        names.setdefault(card.topic, content.topic_titles.get(card.topic, card.topic))
+    return order, names
+
+
+_DIFFICULTY_RANK = {name: rank for rank, name in enumerate(DIFFICULTIES)}
+
+
 def plan_deck(
     spec: DeckSpec, content: Content, config: BuildConfig, lock: ModificationLock
 ) -> DeckPlan:
     from .package import note_guid  # genanki is imported by the package stage only
 
+    topic_order, subdeck_names = learning_order(content)
+    # New cards are shown in the order of their positions: topic by topic, and within a topic from
+    # beginner to expert (cards without a difficulty last), in source order otherwise.
+    cards = sorted(
+        (card for card in content.cards if spec.includes(card)),
+        key=lambda card: (topic_order[card.topic], _DIFFICULTY_RANK.get(card.difficulty or "", len(DIFFICULTIES))),
+    )
     notes = []
-    for card in content.cards:
-        if not spec.includes(card):
-            continue
-        notetype, fields = _fields(card, config.content_dir)
+    for card in cards:
+        notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
         tags = _tags(spec, card)
         deck_name = spec.name
         if spec.subdecks:
-            deck_name = f"{spec.name}::{content.topic_titles.get(card.topic, card.topic)}"
+            deck_name = f"{spec.name}::{subdeck_names[card.topic]}"
         modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags), card.source_digest)
         ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
         notes.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))

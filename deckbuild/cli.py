@@ -487,7 +487,8 @@ def init_command(ctx: click.Context, folder: Path, name: str | None) -> None:
 @click.option("--summary", is_flag=True, help="Only the number of cards added, changed and retired per deck.")
 @click.pass_context
 def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path, summary: bool = False) -> None:
-    """Print Markdown release notes: the cards added, changed and retired since the previous release."""
+    """Print Markdown release notes: the cards added, changed and retired since the previous release,
+    then how learners download, import and update each deck."""
     def action() -> int:
         from .build import read_content
         from .config import load_config
@@ -495,7 +496,7 @@ def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path,
 
         config = load_config(content)
         changes = compare_with(config, read_content(config), previous_lock)
-        click.echo(format_notes(config.version, changes, summary=summary))
+        click.echo(format_notes(config.version, changes, config.decks, summary=summary))
         return 0
 
     _run(ctx, action)

@@ -17,6 +17,7 @@ from pygments.lexer import Lexer
 from pygments.token import STANDARD_TYPES, _TokenType
 
 CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+LINE_BREAK = "\x00"  # marks a code line's end outside any cloze, where a code block may be cut into lines
 _OPENERS, _CLOSERS = "([{", ")]}"
 
 
@@ -131,14 +132,15 @@ def render_code_clozes(code: str) -> str:
     return _emit([("", plain)], ranges)
 
 
-def highlight_code_clozes(code: str, lexer: Lexer | None) -> str:
-    """A code block's highlighted inner HTML with its clozes around exactly the hidden characters."""
+def highlight_code_clozes(code: str, lexer: Lexer | None, line_break: str = "\n") -> str:
+    """A code block's highlighted inner HTML with its clozes around exactly the hidden characters;
+    the ends of lines outside every cloze are written as `line_break`."""
     plain, ranges = _pieces(code)
     tokens = [("", plain)] if lexer is None else [(_css_class(t), v) for t, v in lexer.get_tokens(plain)]
-    return _emit(tokens, ranges)
+    return _emit(tokens, ranges, line_break)
 
 
-def _emit(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]]) -> str:
+def _emit(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]], line_break: str = "\n") -> str:
     boundaries: dict[int, list[str]] = {}
     for number, start, end in ranges:
         boundaries.setdefault(start, []).append(f"{{{{c{number}::")
@@ -154,7 +156,7 @@ def _emit(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]]) -> 
                 out.append(marker)
                 inside += 1 if marker.startswith("{{") else -1
             piece = value[left - position:right - position]
-            text = _separate(piece) if inside else html.escape(piece, quote=False)
+            text = _separate(piece) if inside else html.escape(piece, quote=False).replace("\n", line_break)
             out.append(f'<span class="{css}">{text}</span>' if css else text)
         position += len(value)
     for marker in boundaries.get(position, []):

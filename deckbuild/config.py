@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ DEFAULT_CONTENT = Path("content")
 DEFAULT_MEDIA = Path("media")
 DEFAULT_OUT = Path("dist")
 LOCK_NAME = "build_deck.lock"
-DECK_KEYS = ("name", "file", "namespace", "description", "topics", "difficulties", "subdecks")
+DECK_KEYS = (
+    "name", "file", "namespace", "description", "topics", "difficulties", "subdecks", "shuffle_options", "source_url",
+)
 TABLE_KEYS = ("content", "media", "out", "lock", "decks")
 
 
@@ -57,6 +60,9 @@ def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
     if bad:
         raise _config_error(pyproject, f"unknown difficulty '{bad[0]}' in deck '{raw['name']}'")
     name = str(raw["name"])
+    shuffle = raw.get("shuffle_options", True)
+    if not isinstance(shuffle, bool):
+        raise _config_error(pyproject, f"shuffle_options of deck '{name}' must be true or false")
     return DeckSpec(
         name=name,
         file_name=str(raw.get("file") or f"{slug(name)}.apkg"),
@@ -65,7 +71,23 @@ def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
         topics=tuple(str(t) for t in raw.get("topics", ())),
         difficulties=difficulties,
         subdecks=bool(raw.get("subdecks", True)),
+        shuffle_options=shuffle,
+        source_url=_source_url(raw.get("source_url", ""), name, pyproject),
     )
+
+
+def _source_url(value: Any, deck: str, pyproject: Path) -> str:
+    """A link template for each card's file: a web address (http or https) holding `{path}`."""
+    if value == "":
+        return ""
+    parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or "{path}" not in value:
+        raise _config_error(
+            pyproject,
+            f"source_url of deck '{deck}' must be an http:// or https:// address holding {{path}}, for example "
+            '"https://github.com/owner/repo/blob/main/{path}"',
+        )
+    return value
 
 
 def load_config(

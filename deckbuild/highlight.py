@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
@@ -40,20 +41,76 @@ def language_of(info: str) -> str:
     return info.strip().split(maxsplit=1)[0].lower() if info.strip() else ""
 
 
+MAX_INDENT_CLASS = 40  # indentation classes i1..i40: the hanging indent of deeper lines stops there
+TAB_WIDTH = 4
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+def _indent(line_html: str) -> int:
+    text = html.unescape(_TAG_OR_TEXT.sub("", line_html))
+    stripped = text.lstrip(" \t")
+    return len(text[: len(text) - len(stripped)].expandtabs(TAB_WIDTH))
+
+
+def split_lines(inner: str, newline: str = "\n") -> list[str]:
+    """Highlighted HTML cut into lines, each with its open spans closed at its end and reopened on
+    the next line, so that every line is a whole element."""
+    lines: list[str] = []
+    current: list[str] = []
+    open_tags: list[str] = []
+    for part in _TAG_OR_TEXT.split(inner):
+        if part.startswith("<"):
+            if part.startswith("</"):
+                open_tags.pop()
+            elif part.startswith("<span"):
+                open_tags.append(part)
+            current.append(part)
+            continue
+        for number, piece in enumerate(part.split(newline)):
+            if number:
+                lines.append("".join(current) + "</span>" * len(open_tags))
+                current = list(open_tags)
+            current.append(piece)
+    lines.append("".join(current))
+    return lines
+
+
+def wrap_lines(inner: str, newline: str = "\n") -> str:
+    """Every line of a code block as a block of its own, so that a line too long for the screen
+    wraps with a hanging indent below its own indentation (card.css draws the continuation mark)."""
+    lines = split_lines(inner, newline)
+    if len(lines) > 1 and not _TAG_OR_TEXT.sub("", lines[-1]):
+        lines.pop()  # the newline that ends the block
+    wrapped = []
+    for line in lines:
+        indent = min(_indent(line), MAX_INDENT_CLASS)
+        css = f"line i{indent}" if indent else "line"
+        wrapped.append(f'<span class="{css}">{line}\n</span>')
+    return "".join(wrapped)
+
+
 def highlight_code(code: str, language: str) -> str:
     """A complete `<pre>` element for a code block; unknown languages come out as escaped text."""
-    from .cloze import has_cloze, highlight_code_clozes  # only cloze cards need it
+    from .cloze import LINE_BREAK, has_cloze, highlight_code_clozes  # only cloze cards need it
 
     lexer = find_lexer(language)
     css_language = html.escape(language, quote=True)
     if has_cloze(code):
-        inner = highlight_code_clozes(code, lexer)
+        # lines are cut only outside clozes: a cloze must reach Anki in one piece
+        inner = wrap_lines(highlight_code_clozes(code, lexer, line_break=LINE_BREAK), LINE_BREAK).replace(
+            LINE_BREAK, "\n"
+        )
     elif lexer is None:
-        inner = html.escape(code)
+        inner = wrap_lines(html.escape(code))
     else:
-        inner = pygments_highlight(code, lexer, _FORMATTER)
+        inner = wrap_lines(pygments_highlight(code, lexer, _FORMATTER))
     lang_class = f" language-{css_language}" if language else ""
     return f'<pre class="highlight{lang_class}"><code>{inner}</code></pre>\n'
+
+
+def line_css() -> str:
+    """The hanging indent of each indentation class (see wrap_lines)."""
+    return "".join(f".highlight .line.i{n} {{ --indent: {n}; }}\n" for n in range(1, MAX_INDENT_CLASS + 1))
 
 
 def style_sheet() -> str:
@@ -61,4 +118,7 @@ def style_sheet() -> str:
     light = HtmlFormatter(style=LIGHT_STYLE).get_style_defs(CODE_SELECTOR)
     dark_prefixes = [f"{night} {CODE_SELECTOR}" for night in NIGHT_SELECTORS]
     dark = HtmlFormatter(style=DARK_STYLE).get_style_defs(dark_prefixes)
-    return f"/* code: light ({LIGHT_STYLE}) */\n{light}\n/* code: night mode ({DARK_STYLE}) */\n{dark}\n"
+    return (
+        f"/* code: light ({LIGHT_STYLE}) */\n{light}\n/* code: night mode ({DARK_STYLE}) */\n{dark}\n"
+        f"/* code: hanging indents */\n{line_css()}"
+    )

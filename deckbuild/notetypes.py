@@ -3,7 +3,8 @@
 Anki matches note types by id, and fields and templates by their ids. Changing a field here makes
 every user's Anki create a copy of the note type and stop updating notes: tests/golden/notetypes.json
 freezes this contract, and a change to it must be deliberate and released as a breaking change.
-CSS and template text may change freely: imports update the existing note type in place.
+CSS, template text and the sort field may change freely: imports update the existing note type in
+place (tests/test_learner.py imports a sort-field change into an old collection).
 """
 
 from __future__ import annotations
@@ -22,14 +23,22 @@ class NoteTypeContract:
     name: str
     fields: tuple[tuple[str, int], ...]  # (name, field id)
     templates: tuple[tuple[str, int, str, str], ...]  # (name, template id, front, back)
+    sort_field: str  # the browser's first column: the question, never the id slug
     is_cloze: bool = False
 
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.fields)
 
+    @property
+    def sort_index(self) -> int:
+        return self.field_names.index(self.sort_field)
+
 
 _NOTICE = '{{#Notice}}<div class="notice">{{Notice}}</div>{{/Notice}}'
+# The Source field holds the topic's title and the card's file (a link when the deck has a source
+# link template): the topic is shown small above the question, the file at the bottom of the back.
+_TOPIC = '<div class="topic-line">{{Source}}</div>'
 _SOURCE = '<div class="source">{{Id}} &middot; {{Source}}</div>'
 
 BASIC = NoteTypeContract(
@@ -44,11 +53,12 @@ BASIC = NoteTypeContract(
         ("Notice", 1_718_330_266),
         ("Source", 1_718_330_267),
     ),
+    sort_field="Question",
     templates=(
         (
             "Card 1",
             1_718_330_268,
-            _NOTICE + '<div class="question">{{Question}}</div>'
+            _NOTICE + _TOPIC + '<div class="question">{{Question}}</div>'
             '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}',
             '{{FrontSide}}\n<hr id="answer">\n<div class="answer">{{Answer}}</div>\n' + _SOURCE,
         ),
@@ -69,14 +79,15 @@ MULTIPLE_CHOICE = NoteTypeContract(
         ("Notice", 1_718_330_278),
         ("Source", 1_718_330_279),
     ),
+    sort_field="Question",
     templates=(
         (
             "Choose",
             1_718_330_280,
-            _NOTICE + '<div class="question">{{Question}}</div>'
+            _NOTICE + _TOPIC + '<div class="question">{{Question}}</div>'
             '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}'
             '<div class="options">{{Options}}</div>',
-            _NOTICE + '<div class="question">{{Question}}</div>'
+            _NOTICE + _TOPIC + '<div class="question">{{Question}}</div>'
             '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}'
             '\n<hr id="answer">\n<div class="options">{{Marked}}</div>'
             '\n<div class="answer">{{Explanation}}</div>\n' + _SOURCE,
@@ -96,12 +107,13 @@ CLOZE = NoteTypeContract(
         ("Notice", 1_718_330_296),
         ("Source", 1_718_330_297),
     ),
+    sort_field="Heading",
     templates=(
         (
             "Cloze",
             1_718_330_298,
-            _NOTICE + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>',
-            _NOTICE + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>'
+            _NOTICE + _TOPIC + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>',
+            _NOTICE + _TOPIC + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>'
             '\n<hr id="answer">\n{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}\n' + _SOURCE,
         ),
     ),

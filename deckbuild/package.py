@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import html
 import itertools
 import json
 import os
@@ -25,7 +26,7 @@ from typing import Iterator
 import genanki
 
 from .notetypes import NOTETYPES, NoteTypeContract, card_css
-from .records import DeckPlan
+from .records import DeckPlan, NoteRecord
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 6
@@ -34,6 +35,15 @@ ZIP_LEVEL = 6
 def note_guid(namespace: str, card_id: str) -> str:
     """A note's identity: the deck's namespace and the card's id, never its text."""
     return genanki.guid_for(namespace, card_id)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def sort_text(record: NoteRecord) -> str:
+    """What Anki's browser sorts and shows in its first column: the sort field as plain text."""
+    value = record.fields[NOTETYPES[record.notetype].sort_index]
+    return html.unescape(_TAG.sub("", value)).strip()
 
 
 def deck_id(name: str) -> int:
@@ -52,7 +62,7 @@ def _model(contract: NoteTypeContract) -> genanki.Model:
         ],
         css=card_css(),
         model_type=genanki.Model.CLOZE if contract.is_cloze else genanki.Model.FRONT_BACK,
-        sort_field_index=0,
+        sort_field_index=contract.sort_index,
     )
 
 
@@ -75,7 +85,7 @@ def _build_database(plan: DeckPlan, database: Path) -> None:
         note_id = first_id + position
         notes.append((
             note_id, record.guid, NOTETYPES[record.notetype].id, record.modified, -1,
-            f" {' '.join(record.tags)} ", "\x1f".join(record.fields), record.fields[0], 0, 0, "",
+            f" {' '.join(record.tags)} ", "\x1f".join(record.fields), sort_text(record), 0, 0, "",
         ))
         for ordinal in record.card_ords:
             cards.append((

@@ -25,7 +25,7 @@ FRONT_MATTER_KEYS = ("topic", "title", "difficulty", "tags")
 # A front-matter key this close to one of ours is taken for a typo (an error); any other key is
 # another tool's (Obsidian's aliases, a blog's date) and is ignored with a warning.
 TYPO_CUTOFF = 0.75
-CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired")
+CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired", "shuffle")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_OPTIONS = 8
 MIN_OPTIONS = 2
@@ -112,6 +112,7 @@ class CardSource:
     options_comment_line: int | None  # where the id belongs, for `add-ids`
     heading_end: int  # 0-based index of the first line after the heading
     env: dict[str, Any] = field(compare=False, hash=False)
+    shuffle: bool = True  # False: the options keep their source order (`shuffle: false`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +324,37 @@ def _split_multiple_choice(
     return tuple(options), answer[end + 1:]
 
 
+def _trailing_task_list(tokens: list[Token]) -> int | None:
+    """Where a task list that ends `tokens` (a card's front) starts, if one does."""
+    end = len(tokens)
+    while end and _is_comment(tokens[end - 1]):
+        end -= 1
+    if not end or tokens[end - 1].type != "bullet_list_close" or tokens[end - 1].level != 0:
+        return None
+    start = max(i for i in range(end) if tokens[i].type == "bullet_list_open" and tokens[i].level == 0)
+    return start if tokens[start].attrGet("class") == "contains-task-list" else None
+
+
+def _is_ticked(token: Token) -> bool:
+    first = token.children[0] if token.type == "inline" and token.children else None
+    return (
+        first is not None and first.type == "html_inline" and "task-list-item-checkbox" in first.content
+        and 'checked="checked"' in first.content
+    )
+
+
+def _forbid_ticked_boxes(front: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """A ticked box on a card's front shows the answer before the learner has given it."""
+    for token in front:
+        if token.map is not None and _is_ticked(token):
+            diagnostics.error(
+                SourceLocation(source.display, token.map[0] + 1),
+                "a ticked box here is shown on the card's front and gives the answer away: make the task "
+                "list the card's options (right before the --- break, or right after the heading) or move "
+                "it after the break",
+            )
+
+
 def _has_content(tokens: list[Token]) -> bool:
     return any(not _is_comment(t) and t.type not in ("hr",) for t in tokens)
 
@@ -440,14 +472,26 @@ def _finish_card(
     card_topic = str(options.get("topic") or topic).strip()
     tags = file_tags + _normalise_tags(options.get("tags"), options_location, diagnostics)
     retired = bool(options.get("retired", False))
+    shuffle = options.get("shuffle", True)
+    if not isinstance(shuffle, bool):
+        diagnostics.error(options_location, f"shuffle must be true or false, not '{shuffle}'")
+        shuffle = True
 
     split = next((i for i, t in enumerate(body) if t.type == "hr" and t.level == 0), None)
     context, answer = ([], body) if split is None else (body[:split], body[split + 1:])
     whole_answer = answer
     choices, answer = _split_multiple_choice(answer, location, diagnostics)
+    if split is not None and not choices:
+        # options written before the break, the explanation after it: a multiple-choice card too
+        start = _trailing_task_list(context)
+        if start is not None:
+            choices, _ = _split_multiple_choice(context[start:], location, diagnostics)
+            context = context[:start]
     cloze_text = context if split is not None else whole_answer
     after_break = whole_answer if split is not None else []
     cloze_numbers = _check_clozes(builder, cloze_text, after_break, source, diagnostics)
+    # what the front shows besides the question: the part before the break, or a cloze's whole text
+    _forbid_ticked_boxes(context if split is not None else whole_answer if cloze_numbers else [], source, diagnostics)
     if cloze_numbers and choices:
         diagnostics.error(location, "a card is either a cloze or a multiple-choice card, not both")
         ok = False
@@ -478,6 +522,7 @@ def _finish_card(
         options_comment_line=options_line,
         heading_end=builder.heading.map[1],
         env=env,
+        shuffle=shuffle,
     )
 
 

@@ -47,6 +47,7 @@ class Card:
     media: tuple["MediaFile", ...] = ()
     retired: bool = False
     source_digest: str = ""  # what the author wrote for this card; the lock tells toolchain changes by it
+    shuffle_options: bool = True  # False when the card asks its options to keep their order
 
     @property
     def is_multiple_choice(self) -> bool:
@@ -86,6 +87,8 @@ class DeckSpec:
     difficulties: tuple[str, ...] = ()  # empty: every difficulty, and cards with none
     subdecks: bool = True
     unconfigured: bool = False  # made up for a folder without configuration: its namespace is the folder's name
+    shuffle_options: bool = True  # multiple-choice options in an order drawn from the card's id
+    source_url: str = ""  # a link template for each card's file, with {path}; empty: no link
 
     def includes(self, card: Card) -> bool:
         if self.topics and card.topic not in self.topics:

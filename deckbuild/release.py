@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from .build import Content, plan_deck
 from .lock import ModificationLock
-from .records import BuildConfig
+from .records import BuildConfig, DeckSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,20 @@ def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> 
     return changes
 
 
-def format_notes(version: str, changes: list[DeckChanges], summary: bool = False) -> str:
-    """The notes; with `summary`, only the counts (for a page that cannot hold every card)."""
+def learner_section(spec: DeckSpec) -> str:
+    """How to download, import and update a deck, in a learner's words: the README holds the
+    section for this repository's deck, and every release's notes repeat it."""
+    template = resources.files("deckbuild").joinpath("resources", "learners.md").read_text(encoding="utf-8")
+    for name, value in (("{deck}", spec.name), ("{file}", spec.file_name), ("{namespace}", spec.namespace)):
+        template = template.replace(name, value)
+    return template
+
+
+def format_notes(
+    version: str, changes: list[DeckChanges], decks: tuple[DeckSpec, ...] = (), summary: bool = False
+) -> str:
+    """The notes, then the learners' section of each deck; with `summary`, only the counts (for a
+    page that cannot hold every card)."""
     lines = [f"# Release {version}", ""]
     for deck in changes:
         lines += [f"## {deck.deck}", ""]
@@ -53,4 +66,6 @@ def format_notes(version: str, changes: list[DeckChanges], summary: bool = False
             lines.append("")
         if summary:
             lines.append("")
+    for spec in decks:
+        lines += [learner_section(spec)]
     return "\n".join(lines)

@@ -96,6 +96,7 @@ def render_card(md: MarkdownIt, source: CardSource, source_digest: str = "") -> 
         media=source.media,
         retired=source.retired,
         source_digest=source_digest,
+        shuffle_options=source.shuffle,
     )
 
 

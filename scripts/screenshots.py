@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots: one code card from the preview, in light and night mode.
+"""Regenerate the README's screenshots: one code card as a 390-px phone shows it, light and night.
 
     python scripts/screenshots.py [CARD_ID]
 
@@ -20,15 +20,16 @@ from browser import open_browser  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 
 
-def main(card_id: str = "lambda-functions-late-binding") -> None:
+def main(card_id: str = "memoization-lru-cache") -> None:
     site = ROOT / "dist" / "preview"
     subprocess.run([sys.executable, str(ROOT / "build_deck.py"), "preview", "--out", str(site)], cwd=ROOT, check=True)
     OUT.mkdir(parents=True, exist_ok=True)
     with open_browser() as browser:
-        page = browser.new_page(viewport={"width": 420, "height": 900}, device_scale_factor=2)
+        page = browser.new_page(viewport={"width": 390, "height": 900}, device_scale_factor=2)
         page.goto((site / "python-interview-prep.html").as_uri())
+        page.check("#phone")
         page.fill("#search", card_id)
-        card = page.locator(".preview-card:not([hidden])").first
+        card = page.locator(".preview-card:not([hidden])").first.locator(".side").last  # the back
         for mode in ("light", "dark"):
             page.set_checked("#dark", mode == "dark")
             card.screenshot(path=str(OUT / f"code-card-{mode}.png"))

@@ -22,9 +22,10 @@ def test_sample_deck_imports_with_notes_tags_decks_and_highlighting(sample: Path
     assert join.notetype == "Markdown Q&A (build_deck)"
     assert join.tags == ("idioms", "sample", "sample::difficulty::intermediate", "sample::topic::strings")
     assert join.fields["Question"] == "What does this print?"
-    assert join.fields["Source"] == "sample/01-strings.md"  # no line number: moving a card changes no other note
+    # no line number: moving a card changes no other note
+    assert join.fields["Source"] == '<span class="topic">Strings</span> <span class="file">sample/01-strings.md</span>'
     (card,) = join.cards
-    assert card.deck == "Sample::Strings"
+    assert card.deck == "Sample::01 Strings"
     # The code shown with the question is highlighted on the front; its output is on the back only.
     assert '<span class="nb">print</span>' in card.question
     assert "a-b-c" not in card.question
@@ -34,7 +35,7 @@ def test_sample_deck_imports_with_notes_tags_decks_and_highlighting(sample: Path
 
     floats = notes["float-sum"]
     assert floats.tags == ("sample::difficulty::advanced", "sample::topic::numbers")
-    assert floats.cards[0].deck == "Sample::Numbers"
+    assert floats.cards[0].deck == "Sample::02 Numbers"
     assert '<span class="gp">&gt;&gt;&gt; </span>' in floats.fields["Answer"]  # pycon is highlighted
     assert "<table>" in floats.fields["Answer"] and "<s>yes</s>" in floats.fields["Answer"]
 

@@ -16,6 +16,7 @@ def contract_snapshot() -> dict:
             "id": contract.id,
             "name": contract.name,
             "fields": [list(field) for field in contract.fields],
+            "sort_field": contract.sort_field,
             "templates": [[name, template_id] for name, template_id, _, _ in contract.templates],
         }
         for key, contract in sorted(NOTETYPES.items())
@@ -41,5 +42,6 @@ def test_every_id_in_the_contract_is_distinct() -> None:
 
 
 def test_every_notetype_starts_with_the_id_field() -> None:
-    # Anki checks the first field for duplicates and sorts by it: the id is unique by construction.
+    # Anki checks the first field for duplicates: the id is unique by construction (the sort field is
+    # the question, so that the browser lists questions).
     assert all(c.field_names[0] == "Id" for c in NOTETYPES.values())

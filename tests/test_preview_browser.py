@@ -69,17 +69,23 @@ def test_night_mode_switch_changes_the_colours_of_code(browser, site) -> None:
 
 
 def test_no_card_overflows_a_phone_screen(browser, site) -> None:
-    page, _, _ = _open(browser, site[0], width=375)
+    page, _, _ = _open(browser, site[0], width=390)
     page.check("#phone")
-    overflowing = page.evaluate(
-        """() => Array.from(document.querySelectorAll('.preview-card .card'))
-              .filter(card => card.scrollWidth > card.clientWidth + 1).length"""
-    )
-    assert overflowing == 0
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
-    # long code lines scroll inside their block instead of widening the card
-    assert page.evaluate(
+    for night in (False, True):
+        page.set_checked("#dark", night)
+        overflowing = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.preview-card .card, .preview-card .card *'))
+                  .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1).length"""
+        )
+        assert overflowing == 0
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    # long code lines wrap inside their block (nothing scrolls sideways), the continuation marked
+    assert not page.evaluate(
         "() => Array.from(document.querySelectorAll('pre.highlight')).some(pre => pre.scrollWidth > pre.clientWidth)"
+    )
+    assert page.evaluate(
+        """() => Array.from(document.querySelectorAll('pre.highlight .line'))
+              .some(line => parseFloat(getComputedStyle(line, '::before').height) > 0)"""
     )
 
 
