@@ -19,7 +19,7 @@ TABLE_KEYS = ("content", "media", "out", "lock", "decks")
 
 
 _PLAIN_FILE_NAME = re.compile(r"^[^/\\\x00-\x1f]+\.apkg$")  # no folder, no control characters
-TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")  # something a browser would read as an HTML tag
+TAG_LIKE = re.compile(r"</?[A-Za-z!][^>]*>")  # what a browser would read as an HTML tag or comment
 
 
 def slug(text: str) -> str:

@@ -245,19 +245,19 @@ def normalise_topic(
     if not isinstance(value, _SCALAR) or isinstance(value, bool):
         diagnostics.error(location, f"{what} must be a single word or phrase, for example: topic: sorting")
         return None
-    topic = re.sub(r"\s+", "-", str(value).strip())
-    tag = TAG_LIKE.search(topic)
+    text = str(value).strip()
+    tag = TAG_LIKE.search(text)
     if tag:
         diagnostics.error(location, f"{what} holds HTML ({tag.group()}); a topic is plain text")
         return None
-    if "::" in topic:
+    if "::" in text:
         diagnostics.error(
             location,
-            f"{what} '{topic}' holds '::', which Anki reads as a level of tags and subdecks; "
+            f"{what} '{text}' holds '::', which Anki reads as a level of tags and subdecks; "
             "use another separator, such as '-'",
         )
         return None
-    return topic
+    return re.sub(r"\s+", "-", text)
 
 
 def check_title(text: str, location: SourceLocation, diagnostics: Diagnostics, what: str = "title") -> bool:
