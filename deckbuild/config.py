@@ -74,7 +74,7 @@ def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
         file_name=file_name,
         namespace=slug(str(raw.get("namespace") or name)),
         description=str(raw.get("description", "")),
-        topics=tuple(str(t) for t in raw.get("topics", ())),
+        topics=tuple(re.sub(r"\s+", "-", str(t).strip()) for t in raw.get("topics", ())),  # as cards' topics
         difficulties=difficulties,
         subdecks=bool(raw.get("subdecks", True)),
     )

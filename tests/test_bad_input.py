@@ -260,3 +260,14 @@ def test_cloze_check_takes_linear_time_on_a_long_paragraph() -> None:
     assert numbers == {0, 1}
     # the problem in the last code span is reported at its own line
     assert [str(d) for d in diagnostics.items] == ["a.md:70003: error: cloze numbers start at c1"]
+
+
+def test_configured_topics_are_normalised_like_cards_topics(tmp_path: Path, monkeypatch) -> None:
+    _write(tmp_path, "pyproject.toml", '[tool.build_deck]\ncontent = "content"\n\n'
+           '[[tool.build_deck.decks]]\nname = "Notes"\ntopics = ["my notes"]\n')
+    _write(tmp_path / "content", "my notes.md", "---\ndifficulty: beginner\n---\n\n" + CARD.format(question="Q", id="q", options=""))
+    _write(tmp_path / "content", "other.md", "---\ndifficulty: beginner\n---\n\n" + CARD.format(question="R", id="r", options=""))
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("build", "--lock", tmp_path / "deck.lock")
+    assert result.exit_code == 0, result.output
+    assert "dist/notes.apkg: 1 notes, 1 cards" in result.stdout
