@@ -34,6 +34,7 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when pre
 _SAFE_URL = re.compile(r"^(?:https?:|mailto:|[^:]*$)", re.I)  # web and mail links, or relative paths
 MAX_YAML_DEPTH = 10  # front matter and card options need two levels (a list of tags)
 MAX_NESTING = 100  # markdown-it's block nesting: a list level counts two, a blockquote level one
+INLINE_MAX_NESTING = 20  # markdown-it's own limit for inline nesting (links in links): nothing is lost there
 
 
 class _StrictYamlLoader(yaml.SafeLoader):
@@ -101,6 +102,7 @@ def make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
     md.validateLink = _validate_link
     md.block.tokenize = _report_too_deep(md.block.tokenize)  # type: ignore[method-assign]
+    md.inline.parse = _inline_nesting(md.inline.parse)  # type: ignore[method-assign]
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(tasklists_plugin)
@@ -126,6 +128,20 @@ def _report_too_deep(tokenize: Any) -> Any:
             if line < end_line and state.sCount[line] >= state.blkIndent:
                 state.env.setdefault(_TOO_DEEP, line)
         tokenize(state, start_line, end_line, *args)
+
+    return wrapper
+
+
+def _inline_nesting(parse: Any) -> Any:
+    """The inline parser with markdown-it's usual nesting limit: past it, text stays text (no loss),
+    and a higher limit makes `[[[...]]]` many times slower."""
+
+    def wrapper(src: str, md: MarkdownIt, env: Any, tokens: list[Token]) -> Any:
+        md.options["maxNesting"] = INLINE_MAX_NESTING
+        try:
+            return parse(src, md, env, tokens)
+        finally:
+            md.options["maxNesting"] = MAX_NESTING
 
     return wrapper
 
