@@ -25,7 +25,16 @@ if TYPE_CHECKING:
     from .errors import Diagnostic
     from .records import BuildConfig
 
-_dir = click.Path(file_okay=False, path_type=Path)
+class _Folder(click.Path):
+    """A folder option: an empty value is refused (it would silently mean the current folder)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path is not a folder (write . for the current folder)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+_dir = _Folder(file_okay=False, path_type=Path)
 PUSH_URL = "http://127.0.0.1:8765"  # AnkiConnect's default address
 
 

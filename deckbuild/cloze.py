@@ -18,6 +18,7 @@ from pygments.token import STANDARD_TYPES, _TokenType
 
 CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
 LINE_BREAK = "\x00"  # marks a code line's end outside any cloze, where a code block may be cut into lines
+MAX_CLOZE_NUMBER = 500  # one card per number: more is a typo, and Anki would make that many cards
 _OPENERS, _CLOSERS = "([{", ")]}"
 
 
@@ -63,32 +64,54 @@ def find_clozes(text: str, code: bool) -> tuple[list[Cloze], list[ClozeProblem]]
     clozes, problems = [], []
     position = 0
     while (match := CLOZE_OPEN.search(text, position)) is not None:
+        digits = match.group(1)
+        shown = digits if len(digits) <= 12 else f"{digits[:6]}...({len(digits)} digits)"
         content_start = match.end()
         content_end = _content_end(text, content_start, code)
         if content_end == -1:
-            problems.append(ClozeProblem(match.start(), f"cloze {{{{c{match.group(1)}:: is never closed with }}}}"))
+            problems.append(ClozeProblem(match.start(), f"cloze {{{{c{shown}:: is never closed with }}}}"))
             break
         body, hint = text[content_start:content_end], None
         if not code and "::" in body:
             body, hint = body.split("::", 1)
-        number = int(match.group(1))
+        number = int(digits) if len(digits) <= len(str(MAX_CLOZE_NUMBER)) else MAX_CLOZE_NUMBER + 1
         if number == 0:
             problems.append(ClozeProblem(match.start(), "cloze numbers start at c1"))
+        elif number > MAX_CLOZE_NUMBER:
+            problems.append(ClozeProblem(match.start(), f"cloze number c{shown} is over the limit of c{MAX_CLOZE_NUMBER}"))
         if not body.strip():
-            problems.append(ClozeProblem(match.start(), f"cloze c{number} is empty: it would hide nothing"))
+            label = number if number <= MAX_CLOZE_NUMBER else shown
+            problems.append(ClozeProblem(match.start(), f"cloze c{label} is empty: it would hide nothing"))
+        number = number if number <= MAX_CLOZE_NUMBER else 0  # reported above: it makes no card
         clozes.append(Cloze(number, match.start(), content_start, content_end, content_end + 2, hint))
         position = content_end + 2
     return clozes, problems
 
 
+def _ranges(numbers: list[int]) -> str:
+    """Sorted cloze numbers with runs of three or more as ranges: `c1, c3-c5, c8, c9`."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ", ".join(
+        f"c{a}" if a == b else f"c{a}, c{b}" if b == a + 1 else f"c{a}-c{b}" for a, b in runs
+    )
+
+
 def numbering_problem(numbers: set[int]) -> str | None:
+    numbers = {n for n in numbers if 0 < n <= MAX_CLOZE_NUMBER}  # the others are reported where they are
     if not numbers:
         return None
-    missing = sorted(set(range(1, max(numbers) + 1)) - numbers)
+    used = sorted(numbers)
+    missing = [n for n in range(1, used[-1] + 1) if n not in numbers]
     if missing:
-        used = ", ".join(f"c{n}" for n in sorted(numbers))
-        gaps = ", ".join(f"c{n}" for n in missing)
-        return f"cloze numbers skip {gaps} (used: {used}); Anki would make an empty card for each gap"
+        return (
+            f"cloze numbers skip {_ranges(missing)} (used: {_ranges(used)}); "
+            "Anki would make an empty card for each gap"
+        )
     return None
 
 

@@ -21,6 +21,10 @@ DECK_KEYS = (
 TABLE_KEYS = ("content", "media", "out", "lock", "decks")
 
 
+_PLAIN_FILE_NAME = re.compile(r"^[^/\\\x00-\x1f]+\.apkg$")  # no folder, no control characters
+TAG_LIKE = re.compile(r"</?[A-Za-z!][^>]*>")  # what a browser would read as an HTML tag or comment
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "deck"
 
@@ -60,15 +64,24 @@ def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
     if bad:
         raise _config_error(pyproject, f"unknown difficulty '{bad[0]}' in deck '{raw['name']}'")
     name = str(raw["name"])
+    if TAG_LIKE.search(name):
+        raise _config_error(pyproject, f"deck name '{name}' holds HTML; a deck name is plain text")
+    file_name = str(raw.get("file") or f"{slug(name)}.apkg")
+    if not _PLAIN_FILE_NAME.match(file_name) or file_name.strip(".") == "apkg":
+        raise _config_error(
+            pyproject,
+            f"deck file '{file_name}' of deck '{name}' must be a plain file name ending in .apkg, "
+            "with no folder: decks are written into the output folder",
+        )
     shuffle = raw.get("shuffle_options", True)
     if not isinstance(shuffle, bool):
         raise _config_error(pyproject, f"shuffle_options of deck '{name}' must be true or false")
     return DeckSpec(
         name=name,
-        file_name=str(raw.get("file") or f"{slug(name)}.apkg"),
+        file_name=file_name,
         namespace=slug(str(raw.get("namespace") or name)),
         description=str(raw.get("description", "")),
-        topics=tuple(str(t) for t in raw.get("topics", ())),
+        topics=tuple(re.sub(r"\s+", "-", str(t).strip()) for t in raw.get("topics", ())),  # as cards' topics
         difficulties=difficulties,
         subdecks=bool(raw.get("subdecks", True)),
         shuffle_options=shuffle,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -9,29 +10,65 @@ from .errors import Diagnostics, SourceLocation, display_path
 from .records import SourceFile
 
 MAX_FILE_BYTES = 1024 * 1024  # a card file larger than this is almost surely a mistake
+MAX_FOLDER_ENTRIES = 100_000  # files and folders a content folder may hold: more is the wrong folder
 # C0 controls other than tab and line breaks: \x1f separates Anki's fields, and none belongs on a card.
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+def _is_hidden(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def _walk(content_dir: Path) -> tuple[list[Path], bool]:
+    """The visible `.md` files below a folder, and whether the walk stopped at MAX_FOLDER_ENTRIES.
+
+    Hidden files and folders (`.x`, `_x`) are skipped without being entered; symbolic links to
+    folders are not followed.
+    """
+    found: list[Path] = []
+    seen = 0
+    for folder, folders, files in os.walk(content_dir):
+        folders[:] = [name for name in folders if not _is_hidden(name)]
+        seen += len(folders) + len(files)
+        if seen > MAX_FOLDER_ENTRIES:
+            return found, True
+        found.extend(Path(folder, name) for name in files if name.endswith(".md") and not _is_hidden(name))
+    found = [path for path in found if path.is_file()]
+    found.sort(key=lambda p: p.relative_to(content_dir).as_posix())
+    return found, False
 
 
 def find_markdown_files(content_dir: Path) -> list[Path]:
-    return sorted(
-        (p for p in content_dir.rglob("*.md") if p.is_file() and not _is_hidden(p, content_dir)),
-        key=lambda p: p.relative_to(content_dir).as_posix(),
+    return _walk(content_dir)[0]
+
+
+def _shown_name(path: Path) -> str:
+    """A path for messages, with undecodable bytes of its name written as \\xNN."""
+    return os.fsencode(display_path(path)).decode("utf-8", "backslashreplace")
+
+
+def _refuse(path: Path, content_dir: Path) -> str | None:
+    """Why a found file may not be read as a card file, or None."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return "file name is not valid UTF-8; rename it"
+    if not path.resolve().is_relative_to(content_dir.resolve()):
+        return "symbolic link to a file outside the content folder: it is not read"
+    return None
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes for a card file;"
+        " split it into several files"
     )
 
 
 def decode_source(path: Path, data: bytes, diagnostics: Diagnostics) -> SourceFile | None:
     shown = display_path(path)
     if len(data) > MAX_FILE_BYTES:
-        diagnostics.error(
-            SourceLocation(shown, 1),
-            f"file is {len(data):,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes for a card file;"
-            " split it into several files",
-        )
+        diagnostics.error(SourceLocation(shown, 1), _too_large(len(data)))
         return None
     nul = data.find(b"\x00")
     if nul != -1:
@@ -62,14 +99,33 @@ def decode_source(path: Path, data: bytes, diagnostics: Diagnostics) -> SourceFi
 
 
 def load_sources(content_dir: Path, diagnostics: Diagnostics) -> list[SourceFile]:
-    shown = display_path(content_dir)
+    shown = _shown_name(content_dir)
     if not content_dir.is_dir():
         diagnostics.error(SourceLocation(shown, 0), "content folder not found")
         return []
+    if content_dir.resolve().parent == content_dir.resolve():
+        diagnostics.error(SourceLocation(shown, 0), "the content folder is the root of the file system; give a folder of cards")
+        return []
+    paths, too_many = _walk(content_dir)
+    if too_many:
+        diagnostics.error(
+            SourceLocation(shown, 0),
+            f"the content folder holds more than {MAX_FOLDER_ENTRIES:,} files and folders; is it the right folder?",
+        )
+        return []
     sources = []
-    for path in find_markdown_files(content_dir):
+    for path in paths:
+        refused = _refuse(path, content_dir)
+        if refused:
+            diagnostics.error(SourceLocation(_shown_name(path), 0), refused)
+            continue
         try:
-            data = path.read_bytes()
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:  # checked before reading: a huge file costs nothing
+                diagnostics.error(SourceLocation(display_path(path), 1), _too_large(size))
+                continue
+            with path.open("rb") as stream:
+                data = stream.read(MAX_FILE_BYTES + 1)  # a file that grew since is still caught
         except OSError as exc:
             diagnostics.error(SourceLocation(display_path(path), 0), f"cannot read: {exc.strerror}")
             continue

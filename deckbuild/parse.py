@@ -16,6 +16,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .cloze import find_clozes, has_cloze, numbering_problem
+from .config import TAG_LIKE
 from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
 from .media import MediaFile, MediaResolver
@@ -34,14 +35,63 @@ PLAIN_LANGUAGES = ("", "text", "plain", "txt")
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same results, faster
 _SAFE_URL = re.compile(r"^(?:https?:|mailto:|[^:]*$)", re.I)  # web and mail links, or relative paths
+MAX_YAML_DEPTH = 10  # front matter and card options need two levels (a list of tags)
+MAX_NESTING = 100  # markdown-it's block nesting: a list level counts two, a blockquote level one
+INLINE_MAX_NESTING = 20  # markdown-it's own limit for inline nesting (links in links): nothing is lost there
+
+
+class _StrictYamlLoader(yaml.SafeLoader):
+    """The safe loader without anchors and aliases (no "billion laughs") and with bounded nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        if self._depth >= MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _load_yaml(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, C or Python
-    except yaml.YAMLError:
-        # read again with the pure-Python loader: its messages are the same on every machine
-        return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+    # An alias needs a `*` and an anchor a `&`: text without them is read by the fast loader, and
+    # anything that fails there is read again by the strict loader (whose messages are the same on
+    # every machine, and which stops at aliases and at deep nesting before Python's recursion does).
+    if "*" not in text and "&" not in text:
+        try:
+            data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, C or Python
+        except (yaml.YAMLError, RecursionError):
+            pass
+        else:
+            if _depth(data) <= MAX_YAML_DEPTH:
+                return data
+    return yaml.load(text, Loader=_StrictYamlLoader)  # noqa: S506
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and mappings nest in a YAML value (counted without recursion)."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, level = todo.pop()
+        deepest = max(deepest, level)
+        if level > MAX_YAML_DEPTH:
+            break
+        if isinstance(value, dict):
+            todo.extend((item, level + 1) for item in (*value.keys(), *value.values()))
+        elif isinstance(value, list):
+            todo.extend((item, level + 1) for item in value)
+    return deepest
 
 
 def _validate_link(url: str) -> bool:
@@ -52,8 +102,10 @@ def _validate_link(url: str) -> bool:
 def make_markdown() -> MarkdownIt:
     """The one Markdown dialect: CommonMark plus GitHub's tables, strikethrough and task lists, and
     dollar math (`$x$`, `$$x$$`; a `$` followed by a digit or a space stays a dollar sign)."""
-    md = MarkdownIt("commonmark", {"html": True})
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
     md.validateLink = _validate_link
+    md.block.tokenize = _report_too_deep(md.block.tokenize)  # type: ignore[method-assign]
+    md.inline.parse = _inline_nesting(md.inline.parse)  # type: ignore[method-assign]
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(tasklists_plugin)
@@ -61,6 +113,40 @@ def make_markdown() -> MarkdownIt:
     math_rule = next(rule.fn for rule in md.inline.ruler.__rules__ if rule.name == "math_inline")
     md.inline.ruler.at("math_inline", _prose_math_only(math_rule))
     return md
+
+
+_TOO_DEEP = "deckbuild_too_deep"  # env key: the first line markdown-it skipped for nesting too deep
+
+
+def _report_too_deep(tokenize: Any) -> Any:
+    """markdown-it's block parser, noting in `env` where it would skip text nested too deeply.
+
+    At `maxNesting` markdown-it silently drops the rest of the block, and with it every later
+    card of a list item's file: the line is kept so that parsing can report it as an error.
+    """
+
+    def wrapper(state: Any, start_line: int, end_line: int, *args: Any) -> None:
+        if state.level >= state.md.options.maxNesting:
+            line = state.skipEmptyLines(start_line)
+            if line < end_line and state.sCount[line] >= state.blkIndent:
+                state.env.setdefault(_TOO_DEEP, line)
+        tokenize(state, start_line, end_line, *args)
+
+    return wrapper
+
+
+def _inline_nesting(parse: Any) -> Any:
+    """The inline parser with markdown-it's usual nesting limit: past it, text stays text (no loss),
+    and a higher limit makes `[[[...]]]` many times slower."""
+
+    def wrapper(src: str, md: MarkdownIt, env: Any, tokens: list[Token]) -> Any:
+        md.options["maxNesting"] = INLINE_MAX_NESTING
+        try:
+            return parse(src, md, env, tokens)
+        finally:
+            md.options["maxNesting"] = MAX_NESTING
+
+    return wrapper
 
 
 def _prose_math_only(math_rule: Any) -> Any:
@@ -172,10 +258,52 @@ def _normalise_tags(value: Any, location: SourceLocation, diagnostics: Diagnosti
     return tuple(tags)
 
 
+_SCALAR = (str, int, float)  # what a one-word option may be (YAML reads `2024` as a number)
+
+
+def normalise_topic(
+    value: Any, location: SourceLocation, diagnostics: Diagnostics, what: str = "topic"
+) -> str | None:
+    """A topic as one tag: whitespace becomes `-`; `::` (a level of tags and subdecks) is an error."""
+    if not isinstance(value, _SCALAR) or isinstance(value, bool):
+        diagnostics.error(location, f"{what} must be a single word or phrase, for example: topic: sorting")
+        return None
+    text = str(value).strip()
+    tag = TAG_LIKE.search(text)
+    if tag:
+        diagnostics.error(location, f"{what} holds HTML ({tag.group()}); a topic is plain text")
+        return None
+    if "::" in text:
+        diagnostics.error(
+            location,
+            f"{what} '{text}' holds '::', which Anki reads as a level of tags and subdecks; "
+            "use another separator, such as '-'",
+        )
+        return None
+    return re.sub(r"\s+", "-", text)
+
+
+def check_title(text: str, location: SourceLocation, diagnostics: Diagnostics, what: str = "title") -> bool:
+    """A deck or subdeck name is plain text on one level: no `::` and nothing that reads as HTML."""
+    if "::" in text:
+        diagnostics.error(
+            location, f"the {what} '{text}' holds '::', which Anki reads as a subdeck; use another separator"
+        )
+        return False
+    tag = TAG_LIKE.search(text)
+    if tag:
+        diagnostics.error(location, f"the {what} holds HTML ({tag.group()}); a deck name is plain text")
+        return False
+    return True
+
+
 def _check_difficulty(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> str | None:
     if value is None:
         return None
-    text = str(value).strip().lower()
+    if not isinstance(value, str):
+        diagnostics.error(location, f"difficulty must be one word: one of {', '.join(DIFFICULTIES)}")
+        return None
+    text = value.strip().lower()
     if text not in DIFFICULTIES:
         diagnostics.error(
             location, f"unknown difficulty '{value}': use one of {', '.join(DIFFICULTIES)}"
@@ -377,6 +505,12 @@ def parse_source(
     md = md or make_markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(source.text, env)
+    if _TOO_DEEP in env:
+        diagnostics.error(
+            SourceLocation(source.display, env.pop(_TOO_DEEP) + 1),
+            f"nested too deeply (the limit is {MAX_NESTING} levels; a list level counts 2, a > quote 1): "
+            "the rest of the file would be lost; flatten the lists or quotes",
+        )
     _check_fences(tokens, source, diagnostics)
 
     front: dict[str, Any] = {}
@@ -395,6 +529,8 @@ def parse_source(
                 current = None
                 if title is None:
                     title = _inline_text(inline.children or []) or None
+                    if title and not check_title(title, SourceLocation(source.display, token.map[0] + 1), diagnostics):
+                        title = None
             else:
                 if token.markup == "-":
                     diagnostics.warning(
@@ -411,7 +547,11 @@ def parse_source(
         index += 1
 
     file_location = SourceLocation(source.display, 1)
-    topic = str(front.get("topic") or default_topic(source)).strip()
+    topic = default_topic(source)
+    if front.get("topic") not in (None, ""):
+        topic = normalise_topic(front["topic"], front_lines.get("topic", file_location), diagnostics) or topic
+    else:
+        topic = normalise_topic(topic, file_location, diagnostics, "the topic from the file name") or "topic"
     file_difficulty = _check_difficulty(
         front.get("difficulty"), front_lines.get("difficulty", file_location), diagnostics
     )
@@ -457,6 +597,9 @@ def _finish_card(
     id_is_derived = card_id is None
     if card_id is None:
         card_id = slugify(question_text)
+    elif not isinstance(card_id, _SCALAR) or isinstance(card_id, bool):
+        diagnostics.error(options_location, "id must be one word in lowercase kebab-case, for example: id: my-card")
+        ok = False
     else:
         card_id = str(card_id)
         if not ID_PATTERN.match(card_id):
@@ -469,9 +612,14 @@ def _finish_card(
     difficulty = file_difficulty
     if "difficulty" in options:
         difficulty = _check_difficulty(options["difficulty"], options_location, diagnostics)
-    card_topic = str(options.get("topic") or topic).strip()
+    card_topic = topic
+    if options.get("topic") not in (None, ""):
+        card_topic = normalise_topic(options["topic"], options_location, diagnostics) or topic
     tags = file_tags + _normalise_tags(options.get("tags"), options_location, diagnostics)
-    retired = bool(options.get("retired", False))
+    retired = options.get("retired", False)
+    if not isinstance(retired, bool):
+        diagnostics.error(options_location, "retired must be true or false (without quotes)")
+        retired, ok = False, False
     shuffle = options.get("shuffle", True)
     if not isinstance(shuffle, bool):
         diagnostics.error(options_location, f"shuffle must be true or false, not '{shuffle}'")
@@ -559,16 +707,21 @@ def _check_clozes(
         elif token.type == "inline":
             prose = _CODE_SPAN.sub(lambda m: "x" * len(m.group(0)), token.content)  # keep offsets
             regions = [(prose, False, first_line)]
-            regions += [(m.group(2), True, first_line + token.content.count("\n", 0, m.start()))
-                        for m in _CODE_SPAN.finditer(token.content)]
+            line, counted = first_line, 0  # newlines are counted from the previous span: linear time
+            for m in _CODE_SPAN.finditer(token.content):
+                line += token.content.count("\n", counted, m.start())
+                counted = m.start()
+                regions.append((m.group(2), True, line))
         else:
             continue
         for text, code, line in regions:
             clozes, problems = find_clozes(text, code)
             numbers.update(cloze.number for cloze in clozes)
-            for problem in problems:
-                where = line + text.count("\n", 0, problem.offset)
-                diagnostics.error(SourceLocation(source.display, where), problem.message)
+            counted = 0
+            for problem in problems:  # in the order of their offsets
+                line += text.count("\n", counted, problem.offset)
+                counted = problem.offset
+                diagnostics.error(SourceLocation(source.display, line), problem.message)
     gap = numbering_problem(numbers)
     if gap:
         diagnostics.error(SourceLocation(source.display, heading_line), gap)
