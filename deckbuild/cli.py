@@ -152,12 +152,23 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
 @main.command()
 @content_option
 @media_option
-@strict_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors; with --lint, exit 1 on any lint finding.")
+@click.option(
+    "--lint", "run_lint", is_flag=True,
+    help="Also check card quality (docs/LINT.md): print `path:line: lint[rule]: message` lines on stdout, "
+         "sorted, then a count per rule. Findings do not fail the check unless --strict.",
+)
 @click.pass_context
-def check(ctx: click.Context, content: Path | None, media: Path | None, strict: bool) -> None:
-    """Validate everything a build would, and write nothing."""
+def check(ctx: click.Context, content: Path | None, media: Path | None, strict: bool, run_lint: bool) -> None:
+    """Validate everything a build would, and write nothing.
+
+    Code lines wider than a phone shows and multiple-choice answers biased to one position or
+    to the longest option are warnings. --lint adds the card-quality rules; configure them in
+    [tool.build_deck.lint] of pyproject.toml, silence one on a card with
+    <!-- id: ..., lint: {ignore: [rule], why: "reason"} -->.
+    """
     def action() -> int:
-        from .build import read_content
+        from .build import deck_cards, read_content
         from .cache import RenderCache, default_cache_dir
         from .config import load_config
 
@@ -167,7 +178,15 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
         notes = len(result.cards)
         cards = sum(len(card.cloze_numbers) or 1 for card in result.cards)  # a cloze note makes one card per number
         click.echo(f"ok: {notes} notes ({cards} cards) in {len(result.files)} file(s)", err=True)
-        return 0
+        if not run_lint:
+            return 0
+        from .lint import lint_cards
+
+        report = lint_cards(result.cards, config.lint, deck_cards(config, result.cards))
+        for finding in report.findings:
+            click.echo(str(finding))
+        click.echo(report.summary())
+        return 1 if strict and report.findings else 0
 
     _run(ctx, action)
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DeckError, Diagnostic, Diagnostics, Severity, SourceLocation, display_path
 from .records import DIFFICULTIES, BuildConfig, DeckSpec
+
+if TYPE_CHECKING:
+    from .lint import LintSettings
 
 DEFAULT_CONTENT = Path("content")
 DEFAULT_MEDIA = Path("media")
 DEFAULT_OUT = Path("dist")
 LOCK_NAME = "build_deck.lock"
 DECK_KEYS = ("name", "file", "namespace", "description", "topics", "difficulties", "subdecks")
-TABLE_KEYS = ("content", "media", "out", "lock", "decks")
+TABLE_KEYS = ("content", "media", "out", "lock", "decks", "lint")
 
 
 def slug(text: str) -> str:
@@ -67,6 +71,26 @@ def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
     )
 
 
+def _read_lint(raw: Any, pyproject: Path) -> "LintSettings":
+    """`[tool.build_deck.lint]`: each rule `false` (off), `true` (its default) or a threshold."""
+    from .lint import RULES, LintSettings, validate_setting
+
+    if not isinstance(raw, dict):
+        raise _config_error(pyproject, "[tool.build_deck.lint] must be a table of rule = threshold")
+    for name, value in raw.items():
+        if name not in RULES:
+            raise _config_error(pyproject, f"unknown lint rule '{name}' in [tool.build_deck.lint]" + _closest(name, tuple(RULES)))
+        problem = validate_setting(name, value)
+        if problem:
+            raise _config_error(pyproject, problem)
+    return LintSettings.from_values(raw)
+
+
+def _closest(key: str, known: tuple[str, ...]) -> str:
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else f" (known: {', '.join(known)})"
+
+
 def load_config(
     content_dir: Path | None = None,
     media_dir: Path | None = None,
@@ -105,8 +129,10 @@ def load_config(
     names = [d.file_name for d in decks]
     if len(set(names)) != len(names):
         raise _config_error(pyproject, "two decks write the same file")
+    lint = _read_lint(table["lint"], pyproject) if "lint" in table else None
     return BuildConfig(
-        content_dir=content, media_dir=media, out_dir=out, decks=decks, version=version, lock_path=lock_path
+        content_dir=content, media_dir=media, out_dir=out, decks=decks, version=version, lock_path=lock_path,
+        lint=lint,
     )
 
 
