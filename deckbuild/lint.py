@@ -381,7 +381,7 @@ def long_code(card: Card, limit: float) -> Iterable[Finding]:
 
 
 def _normal_term(text: str) -> str:
-    return " ".join(html.unescape(_TAGS.sub("", text)).split()).casefold()
+    return " ".join(html.unescape(_TAGS.sub("", text)).split())
 
 
 def _contains_term(haystack: str, term: str) -> bool:
@@ -401,17 +401,17 @@ _LEADING_TERM = re.compile(r"^<p>\s*<(code|strong|b)>(.*?)</\1>", re.S)
 
 
 def answer_in_question(card: Card) -> Iterable[Finding]:
-    question = _normal_term(card.question_html)
+    question = _normal_term(card.question_html).casefold()
     if card.is_cloze:
         hidden = [_normal_term(m.group(1)) for m in _CLOZE.finditer(card.context_html or card.answer_html)]
-        leaks = sorted({term for term in hidden if _contains_term(question, term)})
+        leaks = sorted({term for term in hidden if _contains_term(question, term.casefold())})
         what = "the hidden text"
     elif card.is_multiple_choice:
         correct = [_normal_term(o.html) for o in card.options if o.correct]
-        wrong = [_normal_term(o.html) for o in card.options if not o.correct]
+        wrong = [_normal_term(o.html).casefold() for o in card.options if not o.correct]
         leaks = sorted(
             term for term in correct
-            if _contains_term(question, term) and not any(_contains_term(question, w) for w in wrong)
+            if _contains_term(question, term.casefold()) and not any(_contains_term(question, w) for w in wrong)
         )
         what = "the correct option"
     else:
@@ -419,7 +419,7 @@ def answer_in_question(card: Card) -> Iterable[Finding]:
             return
         lead = _LEADING_TERM.match(card.answer_html)
         term = _normal_term(lead.group(2)) if lead else ""
-        leaks = [term] if term and _contains_term(question, term) else []
+        leaks = [term] if term and _contains_term(question, term.casefold()) else []
         what = "the answer's key term"
     for term in leaks:
         yield Finding(
