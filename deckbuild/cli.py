@@ -236,17 +236,22 @@ def preview(ctx: click.Context, content: Path | None, media: Path | None, out: P
     """Write a static site showing every card's front and back as Anki shows them.
 
     Open OUT/index.html in a browser: it works offline, from file://. Filter by topic and
-    difficulty, search, switch night mode, narrow to a phone's width.
+    difficulty, search, switch night mode, narrow to a phone's width. Each card shows its lint
+    findings (see `check --lint`), and a switch shows only the cards that have some.
     """
     def action() -> int:
         from .errors import display_path
 
         config, content_read, plans = _plan_everything(content, media)
+        from .build import deck_cards
+        from .lint import lint_cards
         from .preview import write_preview
 
         target = out or config.out_dir / "preview"
-        index, total = write_preview(plans, target)
+        report = lint_cards(content_read.cards, config.lint, deck_cards(config, content_read.cards))
+        index, total = write_preview(plans, target, report.by_card())
         _print_diagnostics(content_read.diagnostics)
+        click.echo(f"lint: {len(report.findings)} finding(s) shown on the cards they concern", err=True)
         click.echo(f"{display_path(index)}: {total} cards in {len(plans)} deck(s)")
         return 0
 

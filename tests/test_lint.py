@@ -247,3 +247,48 @@ def test_lint_of_the_whole_deck_is_fast() -> None:
     seconds = time.perf_counter() - started
     assert report.findings  # every rule ran (the deck has findings of several)
     assert seconds < 1.0, f"lint took {seconds:.2f} s"
+
+
+def _preview_with_findings(tmp_path: Path, monkeypatch) -> Path:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(LINT / "yes-no" / "bad-does.md", content / "a.md")
+    shutil.copy(LINT / "long-answer" / "good-short.md", content / "b.md")
+    shutil.copy(LINT / "two-questions" / "bad-and-why.md", content / "c.md")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("preview", "--content", "content", "--out", "site")
+    assert result.exit_code == 0, result.output
+    assert "lint: 2 finding(s) shown on the cards they concern" in result.stderr
+    return tmp_path / "site" / "content.html"
+
+
+def test_preview_page_carries_each_finding_on_its_card(tmp_path: Path, monkeypatch) -> None:
+    page = _preview_with_findings(tmp_path, monkeypatch).read_text(encoding="utf-8")
+    articles = page.split('<article class="preview-card"')[1:]
+    by_id = {article.split("<code>")[1].split("</code>")[0]: article for article in articles}
+    assert "content/a.md:7: lint[yes-no]: the question can be answered by yes or no" in by_id["cancelled-error-base"]
+    assert "lint[two-questions]" in by_id["eafp-and-why"] and "lint[yes-no]" not in by_id["eafp-and-why"]
+    assert "preview-lint" not in by_id["range-length"] and 'data-lint="0"' in by_id["range-length"]
+
+
+def test_preview_shows_findings_on_their_cards_in_a_browser(tmp_path: Path, monkeypatch) -> None:
+    from browser import open_browser
+
+    page_path = _preview_with_findings(tmp_path, monkeypatch)
+    with open_browser() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(page_path.as_uri())
+        card = page.locator(".preview-card", has_text="cancelled-error-base")
+        finding = card.locator(".preview-lint li")
+        assert finding.count() == 1 and finding.is_visible()
+        assert finding.inner_text().startswith("content/a.md:7: lint[yes-no]: ")
+        assert page.locator(".preview-card", has_text="range-length").locator(".preview-lint").count() == 0
+        page.check("#lint-only")
+        visible = page.locator(".preview-card:not([hidden])")
+        assert visible.count() == 2
+        assert page.locator("#shown").inner_text() == "2 cards"
+        page.uncheck("#lint-only")
+        assert page.locator(".preview-card:not([hidden])").count() == 3
+        assert errors == []
