@@ -37,15 +37,23 @@ def _default_deck(content_dir: Path) -> DeckSpec:
     )
 
 
-def _config_error(pyproject: Path, message: str) -> DeckError:
+def _config_error(pyproject: Path, message: str, table: str = "", key: str = "") -> DeckError:
+    """An error at the line of `key` in `[tool.build_deck<table>]`, or at the table's first line."""
     line = 1
     try:
-        for number, text in enumerate(pyproject.read_text(encoding="utf-8").splitlines(), 1):
-            if text.strip().startswith(("[tool.build_deck", "[[tool.build_deck")):
+        lines = pyproject.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    header = f"[tool.build_deck{table}]" if table else ("[tool.build_deck", "[[tool.build_deck")
+    start = next((n for n, text in enumerate(lines, 1) if text.strip().startswith(header)), 0)
+    line = start or line
+    if start and key:
+        for number, text in enumerate(lines[start:], start + 1):
+            if text.strip().startswith("["):
+                break
+            if text.strip().split("=")[0].strip().strip('"') == key:
                 line = number
                 break
-    except OSError:
-        pass
     return DeckError([Diagnostic(SourceLocation(display_path(pyproject), line), Severity.ERROR, message)])
 
 
@@ -79,10 +87,13 @@ def _read_lint(raw: Any, pyproject: Path) -> "LintSettings":
         raise _config_error(pyproject, "[tool.build_deck.lint] must be a table of rule = threshold")
     for name, value in raw.items():
         if name not in RULES:
-            raise _config_error(pyproject, f"unknown lint rule '{name}' in [tool.build_deck.lint]" + _closest(name, tuple(RULES)))
+            raise _config_error(
+                pyproject, f"unknown lint rule '{name}' in [tool.build_deck.lint]" + _closest(name, tuple(RULES)),
+                ".lint", name,
+            )
         problem = validate_setting(name, value)
         if problem:
-            raise _config_error(pyproject, problem)
+            raise _config_error(pyproject, problem, ".lint", name)
     return LintSettings.from_values(raw)
 
 

@@ -177,7 +177,7 @@ def test_bad_configuration_is_an_error(table: str, message: str, tmp_path: Path,
     _project(tmp_path, table)
     result = _lint_case(LINT / "long-answer" / "good-short.md", tmp_path, monkeypatch)
     assert result.exit_code == 1
-    assert f"pyproject.toml:1: error: {message}\n" in result.stderr
+    assert f"pyproject.toml:8: error: {message}\n" in result.stderr  # the line of the rule's key
 
 
 def test_check_warns_about_wide_code_at_its_line_even_without_lint(tmp_path: Path, monkeypatch) -> None:
@@ -242,9 +242,9 @@ def test_lint_of_the_whole_deck_is_fast() -> None:
     config = load_config(ROOT / "content", pyproject=ROOT / "pyproject.toml")
     content = read_content(config)
     assert len(content.cards) > 500
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on a busy machine do not count
     report = lint_cards(content.cards, LintSettings(), deck_cards(config, content.cards))
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     assert report.findings  # every rule ran (the deck has findings of several)
     assert seconds < 1.0, f"lint took {seconds:.2f} s"
 
