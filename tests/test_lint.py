@@ -9,14 +9,19 @@ the expected findings of a new bad case, for review).
 
 from __future__ import annotations
 
+import re
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deckbuild.lint import RULES, LintSettings, display_width, lint_cards
 from helpers import run_cli
+from test_properties import markdown_files
 
 ROOT = Path(__file__).parent.parent
 LINT = Path(__file__).parent / "fixtures" / "lint"
@@ -292,3 +297,26 @@ def test_preview_shows_findings_on_their_cards_in_a_browser(tmp_path: Path, monk
         page.uncheck("#lint-only")
         assert page.locator(".preview-card:not([hidden])").count() == 3
         assert errors == []
+
+
+LINT_LINE = re.compile(r"^\S+?:\d+: lint\[[a-z-]+\]: .+$")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(markdown_files(), min_size=1, max_size=3), st.sampled_from(["", "lint: {ignore: [yes-no], why: x}"]))
+def test_lint_never_fails_on_any_markdown(files: list[str], silence: str) -> None:
+    """Whatever the cards hold, `check --lint` prints findings in its format or content errors."""
+    with tempfile.TemporaryDirectory() as scratch:
+        content = Path(scratch) / "content"
+        content.mkdir()
+        for number, text in enumerate(files):
+            if silence:
+                text = text.replace("<!-- id: a,", f"<!-- id: a, {silence},")
+            (content / f"{number}.md").write_text(text, encoding="utf-8")
+        result = run_cli("check", "--content", content, "--lint")
+        assert result.exit_code in (0, 1), result.output
+        assert "internal error" not in result.output
+        if result.exit_code == 0:
+            lines = result.stdout.splitlines()
+            summary = lines.index(next(line for line in lines if line.startswith("lint: ")))
+            assert all(LINT_LINE.match(line) for line in lines[:summary]), lines
