@@ -17,7 +17,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .errors import Diagnostics, SourceLocation
 from .records import Card
@@ -555,22 +555,23 @@ def choice_length(cards: list[Card], ratio: float, deck: str) -> Iterable[Findin
 # --- running the rules ------------------------------------------------------------------------
 
 
+_CARD_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
+    "long-answer": long_answer,
+    "list-recall": list_recall,
+    "two-questions": two_questions,
+    "yes-no": yes_no,
+    "wide-code": wide_code,
+    "long-code": long_code,
+    "answer-in-question": answer_in_question,
+}
+
+
 def _card_findings(card: Card, settings: LintSettings, rules: tuple[str, ...]) -> Iterable[Finding]:
-    on = [rule for rule in rules if settings.on(rule)]
-    if "long-answer" in on:
-        yield from long_answer(card, settings.threshold("long-answer"))
-    if "list-recall" in on:
-        yield from list_recall(card, settings.threshold("list-recall"))
-    if "two-questions" in on:
-        yield from two_questions(card)
-    if "yes-no" in on:
-        yield from yes_no(card)
-    if "wide-code" in on:
-        yield from wide_code(card, settings.threshold("wide-code"))
-    if "long-code" in on:
-        yield from long_code(card, settings.threshold("long-code"))
-    if "answer-in-question" in on:
-        yield from answer_in_question(card)
+    """The findings of the rules that judge one card at a time (with its threshold, if it has one)."""
+    for name in rules:
+        check = _CARD_RULES.get(name)
+        if check is not None:
+            yield from check(card) if RULES[name].default is None else check(card, settings.threshold(name))
 
 
 def lint_cards(
