@@ -27,23 +27,22 @@ from .records import Card
 class Rule:
     name: str
     default: float | None  # the threshold; None for a rule that is only on or off
-    unit: str  # what the threshold counts, for messages and errors
-    summary: str
+    unit: str  # what the threshold counts, for error messages
 
 
 RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
-        Rule("long-answer", 60, "words", "an answer's prose (code excluded) is too long to check in seconds"),
-        Rule("list-recall", 4, "items", "a plain card whose answer is mainly an unordered list to recall"),
-        Rule("two-questions", None, "", "a question that asks two things"),
-        Rule("yes-no", None, "", "a question answerable by yes or no"),
-        Rule("near-duplicate", 0.5, "similarity", "two cards that ask nearly the same"),
-        Rule("wide-code", 60, "columns", "a code line wider than a phone shows"),
-        Rule("long-code", 12, "lines", "a long code block the learner must write from memory"),
-        Rule("choice-position", 1.5, "times chance", "correct options favour one position, deck-wide"),
-        Rule("choice-length", 1.5, "times chance", "correct options are the longest option, deck-wide"),
-        Rule("answer-in-question", None, "", "the question contains its own answer"),
+        Rule("long-answer", 60, "words"),
+        Rule("list-recall", 4, "items"),
+        Rule("two-questions", None, ""),
+        Rule("yes-no", None, ""),
+        Rule("near-duplicate", 0.5, "similarity"),
+        Rule("wide-code", 60, "columns"),
+        Rule("long-code", 12, "lines"),
+        Rule("choice-position", 1.5, "times chance"),
+        Rule("choice-length", 1.5, "times chance"),
+        Rule("answer-in-question", None, ""),
     )
 }
 
