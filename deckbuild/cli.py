@@ -152,11 +152,11 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
 @main.command()
 @content_option
 @media_option
-@click.option("--strict", is_flag=True, help="Treat warnings as errors; with --lint, exit 1 on any lint finding.")
+@strict_option
 @click.option(
     "--lint", "run_lint", is_flag=True,
     help="Also check card quality (docs/LINT.md): print `path:line: lint[rule]: message` lines on stdout, "
-         "sorted, then a count per rule. Findings do not fail the check unless --strict.",
+         "sorted, then a count per rule. Findings fail the check (exit 1) only with --strict.",
 )
 @click.pass_context
 def check(ctx: click.Context, content: Path | None, media: Path | None, strict: bool, run_lint: bool) -> None:

@@ -320,3 +320,28 @@ def test_lint_never_fails_on_any_markdown(files: list[str], silence: str) -> Non
             lines = result.stdout.splitlines()
             summary = lines.index(next(line for line in lines if line.startswith("lint: ")))
             assert all(LINT_LINE.match(line) for line in lines[:summary]), lines
+
+
+def test_either_card_of_a_near_duplicate_pair_silences_it(tmp_path: Path, monkeypatch) -> None:
+    case = tmp_path / "twins.md"
+    text = (LINT / "near-duplicate" / "bad-reworded-twins.md").read_text()
+    case.write_text(text.replace(
+        "<!-- id: coroutine-not-generator -->",
+        '<!-- id: coroutine-not-generator, lint: {ignore: [near-duplicate, yes-no], why: "kept twins on purpose"} -->',
+    ))
+    result = _lint_case(case, tmp_path, monkeypatch)
+    assert "lint[near-duplicate]" not in result.stdout
+    assert "  near-duplicate       0 (1 silenced)\n" in result.stdout
+
+
+def test_a_quiz_card_that_silences_a_deck_rule_leaves_the_count(tmp_path: Path, monkeypatch) -> None:
+    text = (LINT / "choice-position" / "bad-always-second.md").read_text()
+    silence = ', lint: {ignore: [choice-position], why: "the order of the options is the point"} -->'
+    for number in range(3):  # 6 of 9 counted: too few to tell
+        text = text.replace(f"<!-- id: quiz-{number} -->", f"<!-- id: quiz-{number}{silence}")
+    case = tmp_path / "quiz.md"
+    case.write_text(text)
+    result = _lint_case(case, tmp_path, monkeypatch)
+    assert "lint[choice-position]" not in result.stdout
+    assert "  choice-position      0 (3 silenced)\n" in result.stdout
+    assert "choice-position" not in result.stderr
