@@ -325,7 +325,7 @@ def yes_no(card: Card) -> Iterable[Finding]:
         return  # the options (or the gaps) give the answer's shape
     prose = question_prose(card)
     sentences = [s for s in re.split(r"(?<=[.?!:])\s+", prose) if s.strip()]
-    asked = next((s for s in reversed(sentences) if s.rstrip().endswith("?")), sentences[-1] if sentences else "")
+    asked = next((s for s in reversed(sentences) if s.rstrip().endswith("?")), "")  # a heading may be a title
     if not _AUXILIARY.match(asked) or _REQUEST.match(asked):
         return
     if re.search(r"\bor\b", asked, re.I):
