@@ -21,6 +21,7 @@ from . import __version__
 from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_path
 from .cache import RenderCache
 from .checks import check_cards
+from .lint import warn_in_check
 from .load import load_sources
 from .lock import LockError, ModificationLock, content_hash, exclusive
 from .media import report_unused_media
@@ -120,6 +121,7 @@ def read_content(
         diagnostics.extend(result.diagnostics)
     cards = [card for result in files for card in result.cards]
     check_cards(cards, diagnostics)
+    warn_in_check(cards, config.lint, deck_cards(config, cards), diagnostics)
     folder = SourceLocation(display_path(config.content_dir), 0)
     if sources and not cards and not diagnostics.has_errors():
         diagnostics.error(folder, "no cards found: every card starts with a level-2 heading (## Question)")
@@ -135,6 +137,11 @@ def read_content(
         if result.title:
             titles.setdefault(result.topic, result.title)
     return Content(tuple(files), tuple(cards), titles, tuple(diagnostics.items))
+
+
+def deck_cards(config: BuildConfig, cards: list[Card] | tuple[Card, ...]) -> list[tuple[str, list[Card]]]:
+    """Each configured deck's name and cards: what the deck-wide lint rules judge."""
+    return [(f"deck '{spec.name}'", [card for card in cards if spec.includes(card)]) for spec in config.decks]
 
 
 def check_vanished(

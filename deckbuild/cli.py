@@ -238,11 +238,22 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
 @media_option
 @strict_option
 @verbosity_options
+@click.option(
+    "--lint", "run_lint", is_flag=True,
+    help="Also check card quality (docs/LINT.md): print `path:line: lint[rule]: message` lines on stdout, "
+         "sorted, then a count per rule. Findings fail the check (exit 1) only with --strict.",
+)
 @click.pass_context
-def check(ctx: click.Context, content: Path | None, media: Path | None, strict: bool) -> None:
-    """Validate everything a build would, and write nothing."""
+def check(ctx: click.Context, content: Path | None, media: Path | None, strict: bool, run_lint: bool) -> None:
+    """Validate everything a build would, and write nothing.
+
+    Code lines wider than a phone shows and multiple-choice answers biased to one position or
+    to the longest option are warnings. --lint adds the card-quality rules; configure them in
+    [tool.build_deck.lint] of pyproject.toml, silence one on a card with
+    <!-- id: ..., lint: {ignore: [rule], why: "reason"} -->.
+    """
     def action() -> int:
-        from .build import read_content
+        from .build import deck_cards, read_content
         from .cache import RenderCache, default_cache_dir
         from .config import load_config
 
@@ -252,7 +263,15 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
         notes = len(result.cards)
         cards = sum(len(card.cloze_numbers) or 1 for card in result.cards)  # a cloze note makes one card per number
         click.echo(f"ok: {notes} notes ({cards} cards) in {len(result.files)} file(s)", err=True)
-        return 0
+        if not run_lint:
+            return 0
+        from .lint import lint_cards
+
+        report = lint_cards(result.cards, config.lint, deck_cards(config, result.cards))
+        for finding in report.findings:
+            click.echo(str(finding))
+        click.echo(report.summary())
+        return 1 if strict and report.findings else 0
 
     _run(ctx, action)
 
@@ -304,17 +323,22 @@ def preview(ctx: click.Context, content: Path | None, media: Path | None, out: P
     """Write a static site showing every card's front and back as Anki shows them.
 
     Open OUT/index.html in a browser: it works offline, from file://. Filter by topic and
-    difficulty, search, switch night mode, narrow to a phone's width.
+    difficulty, search, switch night mode, narrow to a phone's width. Each card shows its lint
+    findings (see `check --lint`), and a switch shows only the cards that have some.
     """
     def action() -> int:
         from .errors import display_path
 
         config, content_read, plans = _plan_everything(content, media)
+        from .build import deck_cards
+        from .lint import lint_cards
         from .preview import write_preview
 
         target = out or config.out_dir / "preview"
-        index, total = write_preview(plans, target)
+        report = lint_cards(content_read.cards, config.lint, deck_cards(config, content_read.cards))
+        index, total = write_preview(plans, target, report.by_card())
         _print_diagnostics(content_read.diagnostics)
+        click.echo(f"lint: {len(report.findings)} finding(s) shown on the cards they concern", err=True)
         click.echo(f"{display_path(index)}: {total} cards in {len(plans)} deck(s)")
         return 0
 

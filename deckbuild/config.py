@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DeckError, Diagnostic, Diagnostics, Severity, SourceLocation, display_path
 from .records import DIFFICULTIES, BuildConfig, DeckSpec
+
+if TYPE_CHECKING:
+    from .lint import LintSettings
 
 DEFAULT_CONTENT = Path("content")
 DEFAULT_MEDIA = Path("media")
@@ -18,7 +22,7 @@ LOCK_NAME = "build_deck.lock"
 DECK_KEYS = (
     "name", "file", "namespace", "description", "topics", "difficulties", "subdecks", "shuffle_options", "source_url",
 )
-TABLE_KEYS = ("content", "media", "out", "lock", "decks")
+TABLE_KEYS = ("content", "media", "out", "lock", "decks", "lint")
 
 
 _PLAIN_FILE_NAME = re.compile(r"^[^/\\\x00-\x1f]+\.apkg$")  # no folder, no control characters
@@ -41,15 +45,23 @@ def _default_deck(content_dir: Path) -> DeckSpec:
     )
 
 
-def _config_error(pyproject: Path, message: str) -> DeckError:
+def _config_error(pyproject: Path, message: str, table: str = "", key: str = "") -> DeckError:
+    """An error at the line of `key` in `[tool.build_deck<table>]`, or at the table's first line."""
     line = 1
     try:
-        for number, text in enumerate(pyproject.read_text(encoding="utf-8").splitlines(), 1):
-            if text.strip().startswith(("[tool.build_deck", "[[tool.build_deck")):
+        lines = pyproject.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    header = f"[tool.build_deck{table}]" if table else ("[tool.build_deck", "[[tool.build_deck")
+    start = next((n for n, text in enumerate(lines, 1) if text.strip().startswith(header)), 0)
+    line = start or line
+    if start and key:
+        for number, text in enumerate(lines[start:], start + 1):
+            if text.strip().startswith("["):
+                break
+            if text.strip().split("=")[0].strip().strip('"') == key:
                 line = number
                 break
-    except OSError:
-        pass
     return DeckError([Diagnostic(SourceLocation(display_path(pyproject), line), Severity.ERROR, message)])
 
 
@@ -103,6 +115,29 @@ def _source_url(value: Any, deck: str, pyproject: Path) -> str:
     return value
 
 
+def _read_lint(raw: Any, pyproject: Path) -> "LintSettings":
+    """`[tool.build_deck.lint]`: each rule `false` (off), `true` (its default) or a threshold."""
+    from .lint import RULES, LintSettings, validate_setting
+
+    if not isinstance(raw, dict):
+        raise _config_error(pyproject, "[tool.build_deck.lint] must be a table of rule = threshold")
+    for name, value in raw.items():
+        if name not in RULES:
+            raise _config_error(
+                pyproject, f"unknown lint rule '{name}' in [tool.build_deck.lint]" + _closest(name, tuple(RULES)),
+                ".lint", name,
+            )
+        problem = validate_setting(name, value)
+        if problem:
+            raise _config_error(pyproject, problem, ".lint", name)
+    return LintSettings.from_values(raw)
+
+
+def _closest(key: str, known: tuple[str, ...]) -> str:
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else f" (known: {', '.join(known)})"
+
+
 def load_config(
     content_dir: Path | None = None,
     media_dir: Path | None = None,
@@ -141,8 +176,10 @@ def load_config(
     names = [d.file_name for d in decks]
     if len(set(names)) != len(names):
         raise _config_error(pyproject, "two decks write the same file")
+    lint = _read_lint(table["lint"], pyproject) if "lint" in table else None
     return BuildConfig(
-        content_dir=content, media_dir=media, out_dir=out, decks=decks, version=version, lock_path=lock_path
+        content_dir=content, media_dir=media, out_dir=out, decks=decks, version=version, lock_path=lock_path,
+        lint=lint,
     )
 
 

@@ -26,7 +26,7 @@ FRONT_MATTER_KEYS = ("topic", "title", "difficulty", "tags")
 # A front-matter key this close to one of ours is taken for a typo (an error); any other key is
 # another tool's (Obsidian's aliases, a blog's date) and is ignored with a warning.
 TYPO_CUTOFF = 0.75
-CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired", "shuffle")
+CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired", "shuffle", "lint")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_OPTIONS = 8
 MIN_OPTIONS = 2
@@ -199,6 +199,7 @@ class CardSource:
     heading_end: int  # 0-based index of the first line after the heading
     env: dict[str, Any] = field(compare=False, hash=False)
     shuffle: bool = True  # False: the options keep their source order (`shuffle: false`)
+    lint_ignore: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -624,6 +625,7 @@ def _finish_card(
     if not isinstance(shuffle, bool):
         diagnostics.error(options_location, f"shuffle must be true or false, not '{shuffle}'")
         shuffle = True
+    lint_ignore = _read_lint_option(options["lint"], options_location, diagnostics) if "lint" in options else ()
 
     split = next((i for i, t in enumerate(body) if t.type == "hr" and t.level == 0), None)
     context, answer = ([], body) if split is None else (body[:split], body[split + 1:])
@@ -671,7 +673,36 @@ def _finish_card(
         heading_end=builder.heading.map[1],
         env=env,
         shuffle=shuffle,
+        lint_ignore=lint_ignore,
     )
+
+
+LINT_OPTION_EXAMPLE = 'lint: {ignore: [list-recall], why: "the order is the point"}'
+
+
+def _read_lint_option(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> tuple[str, ...]:
+    """`lint: {ignore: [rule, ...], why: "reason"}`: the rules this card silences, each with a reason."""
+    from .lint import RULES  # the rule names only; lint reads rendered cards and never parses
+
+    if not isinstance(value, dict) or set(value) - {"ignore", "why"} or "ignore" not in value:
+        diagnostics.error(location, f"the lint option is written as {LINT_OPTION_EXAMPLE}")
+        return ()
+    ignore = value["ignore"]
+    ignore = [ignore] if isinstance(ignore, str) else ignore
+    if not isinstance(ignore, list) or not ignore or not all(isinstance(rule, str) for rule in ignore):
+        diagnostics.error(location, f"lint ignore takes a list of rule names: {LINT_OPTION_EXAMPLE}")
+        return ()
+    why = value.get("why")
+    if not isinstance(why, str) or not why.strip():
+        diagnostics.error(location, f"a silenced lint rule needs a reason: {LINT_OPTION_EXAMPLE}")
+        return ()
+    known = tuple(RULES)
+    for rule in ignore:
+        if rule not in RULES:
+            match = difflib.get_close_matches(rule, known, n=1, cutoff=0.6)
+            hint = f"; did you mean '{match[0]}'?" if match else f" (rules: {', '.join(known)})"
+            diagnostics.error(location, f"unknown lint rule '{rule}'{hint}")
+    return tuple(dict.fromkeys(rule for rule in ignore if rule in RULES))
 
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)

@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Mapping, Sequence
 
 from .notetypes import NOTETYPES, card_css
 from .records import DeckPlan
@@ -33,6 +34,7 @@ class PreviewCard:
     front: str
     back: str
     search_text: str
+    lint: tuple[str, ...] = ()  # the card's lint findings, as `check --lint` prints them
 
 
 def _tag_value(tags: tuple[str, ...], namespace: str, kind: str) -> str:
@@ -40,7 +42,8 @@ def _tag_value(tags: tuple[str, ...], namespace: str, kind: str) -> str:
     return next((tag[len(prefix):] for tag in tags if tag.startswith(prefix)), "none")
 
 
-def preview_cards(plan: DeckPlan) -> list[PreviewCard]:
+def preview_cards(plan: DeckPlan, lint: Mapping[str, Sequence[object]] | None = None) -> list[PreviewCard]:
+    """Each card of the deck as Anki shows it; `lint` maps a card's id to its findings."""
     cards = []
     for note in plan.notes:
         contract = NOTETYPES[note.notetype]
@@ -60,6 +63,7 @@ def preview_cards(plan: DeckPlan) -> list[PreviewCard]:
                 front=front,
                 back=back,
                 search_text=_plain(text).lower(),
+                lint=tuple(str(finding) for finding in (lint or {}).get(fields["Id"], ())),
             ))
     return cards
 
@@ -85,9 +89,10 @@ def deck_page(plan: DeckPlan, cards: list[PreviewCard]) -> str:
     for card in cards:
         articles.append(
             f'<article class="preview-card" data-topic="{html.escape(card.topic)}" '
-            f'data-difficulty="{html.escape(card.difficulty)}" data-text="{html.escape(card.search_text)}">'
+            f'data-difficulty="{html.escape(card.difficulty)}" data-text="{html.escape(card.search_text)}" '
+            f'data-lint="{len(card.lint)}">'
             f'<p class="preview-meta"><code>{html.escape(card.card_id)}</code> &middot; {html.escape(card.deck)} '
-            f'&middot; {html.escape(card.difficulty)}</p>'
+            f'&middot; {html.escape(card.difficulty)}</p>{_lint_list(card.lint)}'
             f'<div class="sides"><section class="side"><h3>Front</h3><div class="card">{card.front}</div></section>'
             f'<section class="side"><h3>Back</h3><div class="card">{card.back}</div></section></div></article>'
         )
@@ -112,6 +117,7 @@ def deck_page(plan: DeckPlan, cards: list[PreviewCard]) -> str:
   <select id="difficulty" aria-label="Difficulty">{_options(levels, "All difficulties")}</select>
   <label><input type="checkbox" id="dark"> Night mode</label>
   <label><input type="checkbox" id="phone"> Phone width</label>
+  <label><input type="checkbox" id="lint-only"> Only cards with lint findings ({sum(1 for c in cards if c.lint)})</label>
   <span id="shown">{len(cards)} cards</span>
 </header>
 <main id="cards">
@@ -123,6 +129,13 @@ def deck_page(plan: DeckPlan, cards: list[PreviewCard]) -> str:
 </body>
 </html>
 """
+
+
+def _lint_list(findings: tuple[str, ...]) -> str:
+    if not findings:
+        return ""
+    items = "".join(f"<li>{html.escape(finding)}</li>" for finding in findings)
+    return f'<ul class="preview-lint" aria-label="Lint findings">{items}</ul>'
 
 
 def index_page(entries: list[tuple[str, str, int, str]]) -> str:
@@ -149,12 +162,16 @@ def index_page(entries: list[tuple[str, str, int, str]]) -> str:
 """
 
 
-def write_preview(plans: list[DeckPlan], out_dir: Path) -> tuple[Path, int]:
-    """Write the site; returns the index page and the number of cards shown."""
+def write_preview(
+    plans: list[DeckPlan], out_dir: Path, lint: Mapping[str, Sequence[object]] | None = None
+) -> tuple[Path, int]:
+    """Write the site; returns the index page and the number of cards shown.
+
+    `lint` maps card ids to their lint findings, shown on the cards they concern."""
     out_dir.mkdir(parents=True, exist_ok=True)
     entries, total = [], 0
     for plan in plans:
-        cards = preview_cards(plan)
+        cards = preview_cards(plan, lint)
         page = Path(plan.spec.file_name).with_suffix(".html").name
         (out_dir / page).write_text(deck_page(plan, cards), encoding="utf-8")
         for media in plan.media:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import Diagnostic, SourceLocation
 from .media import MediaFile
+
+if TYPE_CHECKING:
+    from .lint import LintSettings
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced", "expert")
 
@@ -29,6 +33,16 @@ class Option:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeBlock:
+    """A fenced or indented code block of a card, as the learner sees it (cloze markers removed)."""
+
+    line: int  # the source line of its first line of code
+    language: str
+    text: str
+    part: str  # "context" (shown with the question), "answer", or "option"
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """One card as parsed from its source, with its HTML parts already rendered."""
 
@@ -48,6 +62,8 @@ class Card:
     retired: bool = False
     source_digest: str = ""  # what the author wrote for this card; the lock tells toolchain changes by it
     shuffle_options: bool = True  # False when the card asks its options to keep their order
+    code_blocks: tuple[CodeBlock, ...] = ()
+    lint_ignore: tuple[str, ...] = ()  # lint rules the card's options silence (with a reason)
 
     @property
     def is_multiple_choice(self) -> bool:
@@ -106,6 +122,7 @@ class BuildConfig:
     decks: tuple[DeckSpec, ...]
     version: str
     lock_path: Path | None
+    lint: "LintSettings | None" = None  # [tool.build_deck.lint]; None: every rule at its default
 
 
 @dataclass(frozen=True, slots=True)

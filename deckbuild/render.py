@@ -10,13 +10,13 @@ from markdown_it.token import Token
 
 import html
 
-from .cloze import has_cloze, render_code_clozes
+from .cloze import find_clozes, has_cloze, render_code_clozes
 from .highlight import highlight_code, language_of
 from .errors import Diagnostics, SourceLocation
 from .lock import content_hash
 from .media import MediaResolver
 from .parse import CardSource, make_markdown, parse_source
-from .records import Card, FileResult, Option, SourceFile
+from .records import Card, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
 
 
@@ -97,6 +97,8 @@ def render_card(md: MarkdownIt, source: CardSource, source_digest: str = "") -> 
         retired=source.retired,
         source_digest=source_digest,
         shuffle_options=source.shuffle,
+        code_blocks=_code_blocks(source),
+        lint_ignore=source.lint_ignore,
     )
 
 
@@ -112,6 +114,26 @@ def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]
         )
         for card, start, end in zip(cards, starts, starts[1:])
     ]
+
+
+def _code_blocks(source: CardSource) -> tuple[CodeBlock, ...]:
+    """The card's code blocks with their source lines, for the checks that read code (lint)."""
+    parts = [("context", source.context_tokens), ("answer", source.answer_tokens)]
+    parts += [("option", option.tokens) for option in source.options]
+    blocks = []
+    for part, tokens in parts:
+        for token in tokens:
+            if token.type not in ("fence", "code_block") or token.map is None:
+                continue
+            text = token.content
+            if has_cloze(text):
+                clozes, _ = find_clozes(text, True)
+                for cloze in reversed(clozes):
+                    text = text[:cloze.start] + text[cloze.content_start:cloze.content_end] + text[cloze.end:]
+            first = token.map[0] + (2 if token.type == "fence" else 1)
+            language = language_of(token.info) if token.type == "fence" else ""
+            blocks.append(CodeBlock(first, language, text, part))
+    return tuple(blocks)
 
 
 _MARKDOWN: MarkdownIt | None = None

@@ -1,0 +1,626 @@
+"""Card-quality lint: the rules of formulating knowledge, checked on the rendered cards like code.
+
+Every rule reads the frozen `Card` records the render stage made (their HTML parts and code
+blocks), never the Markdown, and gives `Finding`s at `path:line`. A rule has a stable name and a
+default threshold that `[tool.build_deck.lint]` can change or switch off (`false`); a card
+silences a rule, with a reason, in its options: `lint: {ignore: [list-recall], why: "..."}`.
+docs/LINT.md explains each rule with a good and a bad card.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Callable, Iterable
+
+from .errors import Diagnostics, SourceLocation
+from .records import Card
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    default: float | None  # the threshold; None for a rule that is only on or off
+    unit: str  # what the threshold counts, for error messages
+
+
+RULES: dict[str, Rule] = {
+    rule.name: rule
+    for rule in (
+        Rule("long-answer", 60, "words"),
+        Rule("list-recall", 4, "items"),
+        Rule("two-questions", None, ""),
+        Rule("yes-no", None, ""),
+        Rule("near-duplicate", 0.5, "similarity"),
+        Rule("wide-code", 60, "columns"),
+        Rule("long-code", 12, "lines"),
+        Rule("choice-position", 1.5, "times chance"),
+        Rule("choice-length", 1.5, "times chance"),
+        Rule("answer-in-question", None, ""),
+    )
+}
+
+# The rules `check` reports as warnings even without --lint: they concern what the learner sees
+# (code cut off on a phone) or the deck as a whole (a quiz that can be answered by position).
+CHECK_RULES = ("wide-code", "choice-position", "choice-length")
+
+MIN_CHOICE_CARDS = 8  # fewer multiple-choice cards than this say nothing about a bias
+MIN_CHOICE_EXCESS = 3  # and a bias must be at least this many cards above chance
+
+
+@dataclass(frozen=True, slots=True)
+class LintSettings:
+    """Each rule's threshold (None: the rule is off)."""
+
+    thresholds: tuple[tuple[str, float | None], ...] = tuple((name, rule.default) for name, rule in RULES.items())
+    enabled: tuple[str, ...] = tuple(RULES)
+
+    @classmethod
+    def from_values(cls, values: dict[str, bool | float]) -> "LintSettings":
+        """From already-validated configuration values: `false` off, `true` the default, a number."""
+        thresholds, enabled = [], []
+        for name, rule in RULES.items():
+            value = values.get(name, True)
+            if value is False:
+                thresholds.append((name, None))
+                continue
+            enabled.append(name)
+            thresholds.append((name, rule.default if value is True else float(value)))
+        return cls(tuple(thresholds), tuple(enabled))
+
+    def on(self, rule: str) -> bool:
+        return rule in self.enabled
+
+    def threshold(self, rule: str) -> float:
+        value = dict(self.thresholds)[rule]
+        assert value is not None, rule
+        return value
+
+
+def validate_setting(name: str, value: object) -> str | None:
+    """Why a `[tool.build_deck.lint]` value is wrong, or None when it is right."""
+    rule = RULES[name]
+    if isinstance(value, bool):
+        return None
+    if rule.default is None:
+        return f"lint rule '{name}' is switched with true or false"
+    if not isinstance(value, (int, float)) or value <= 0:
+        return f"lint rule '{name}' takes a positive number ({rule.unit}, default {_number(rule.default)}) or false"
+    if name == "near-duplicate" and value > 1:
+        return "lint rule 'near-duplicate' takes a similarity between 0 and 1 (default 0.5) or false"
+    return None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Finding:
+    location: SourceLocation
+    rule: str
+    message: str
+    cards: tuple[str, ...] = field(default=(), compare=False)  # the ids of the cards it concerns
+
+    def __str__(self) -> str:
+        return f"{self.location}: lint[{self.rule}]: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    findings: tuple[Finding, ...]  # sorted; what the cards did not silence
+    silenced: tuple[Finding, ...]
+
+    def counts(self) -> tuple[Counter[str], Counter[str]]:
+        return Counter(f.rule for f in self.findings), Counter(f.rule for f in self.silenced)
+
+    def summary(self) -> str:
+        found, silenced = self.counts()
+        lines = [f"lint: {len(self.findings)} finding(s), {len(self.silenced)} silenced"]
+        for name in RULES:
+            if found[name] or silenced[name]:
+                extra = f" ({silenced[name]} silenced)" if silenced[name] else ""
+                lines.append(f"  {name:<20} {found[name]}{extra}")
+        return "\n".join(lines)
+
+    def by_card(self) -> dict[str, list[Finding]]:
+        result: dict[str, list[Finding]] = defaultdict(list)
+        for finding in self.findings:
+            for card_id in finding.cards:
+                result[card_id].append(finding)
+        return result
+
+
+# --- reading a card's HTML --------------------------------------------------------------------
+
+_PRE = re.compile(r"<pre\b.*?</pre>", re.S | re.I)
+_WORD = re.compile(r"\S*[^\W_]\S*")
+_TAGS = re.compile(r"<[^>]+>")
+_INLINE_CODE = re.compile(r"<code\b.*?</code>", re.S)
+_CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.S)
+
+
+class _Prose(HTMLParser):
+    """A fragment's prose words, and its top-level unordered lists (items and words in each)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.depth = 0
+        self.lists: list[list[int]] = []  # per top-level <ul>: [items, words]
+        self._list_text: list[str] | None = None
+        self._list_depth = -1
+        self.terms: list[str] = []  # inline code and bold terms, in order
+        self._term: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "img", "input", "hr", "wbr"):
+            self.parts.append(" ")
+            return
+        if tag == "ul" and self.depth == 0:
+            self.lists.append([0, 0])
+            self._list_text, self._list_depth = [], self.depth
+        elif tag == "li" and self._list_text is not None and self.depth == self._list_depth + 1:
+            self.lists[-1][0] += 1
+        if tag in ("code", "strong", "b") and self._term is None:
+            self._term = []
+        self.depth += 1
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth = max(0, self.depth - 1)
+        if tag in ("code", "strong", "b") and self._term is not None:
+            self.terms.append("".join(self._term).strip())
+            self._term = None
+        if tag == "ul" and self._list_text is not None and self.depth == self._list_depth:
+            self.lists[-1][1] = count_words(" ".join(self._list_text))
+            self._list_text = None
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+        if self._list_text is not None:
+            self._list_text.append(data)
+        if self._term is not None:
+            self._term.append(data)
+
+    @property
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", "".join(self.parts)).strip()
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def read_prose(fragment: str) -> _Prose:
+    """The prose of an HTML fragment: code blocks left out, inline code kept (it is read as words)."""
+    parser = _Prose()
+    parser.feed(_PRE.sub(" ", fragment))
+    parser.close()
+    return parser
+
+
+def plain_text(fragment: str) -> str:
+    return read_prose(fragment).text
+
+
+def question_prose(card: Card) -> str:
+    """The question without its inline code: what its grammar is judged on."""
+    without_code = _INLINE_CODE.sub(" ", card.question_html)
+    return plain_text(without_code)
+
+
+def display_width(line: str) -> int:
+    """Columns a line takes in a monospaced font: wide East Asian characters take two, tabs four."""
+    line = line.expandtabs(4)
+    if line.isascii():
+        return len(line)
+    width = 0
+    for char in line:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _at(card: Card, line: int | None = None) -> SourceLocation:
+    return SourceLocation(card.location.path, line or card.location.line)
+
+
+def _kind(card: Card) -> str:
+    if card.is_cloze:
+        return "cloze"
+    return "multiple-choice" if card.is_multiple_choice else "basic"
+
+
+# --- rules on one card ------------------------------------------------------------------------
+
+
+def _answer_fragment(card: Card) -> str:
+    """What the learner must recall: a cloze card's extra text, the others' answer (or explanation)."""
+    if card.is_cloze:
+        return card.answer_html if card.context_html else ""
+    return card.answer_html
+
+
+def long_answer(card: Card, limit: float) -> Iterable[Finding]:
+    words = count_words(read_prose(_answer_fragment(card)).text)
+    if words > limit:
+        yield Finding(
+            _at(card), "long-answer",
+            f"the answer has {words} words of prose (code not counted; at most {_number(limit)}): "
+            "keep the one fact asked, move the rest to cards of their own",
+            (card.id,),
+        )
+
+
+def list_recall(card: Card, limit: float) -> Iterable[Finding]:
+    if card.is_cloze or card.is_multiple_choice:
+        return
+    prose = read_prose(card.answer_html)
+    total = count_words(prose.text)
+    for items, words in prose.lists:
+        if items >= limit and words * 2 >= total:
+            yield Finding(
+                _at(card), "list-recall",
+                f"the answer is mainly a list of {items} items to recall (at most {_number(limit - 1)}): "
+                "make a cloze per item, or one card per item",
+                (card.id,),
+            )
+            return
+
+
+_WH = r"(?:why|how|what|when|where|which|who)"
+_AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|must)"
+_SECOND_QUESTION = re.compile(rf"\band\s+{_WH}\b|,\s*and\s+{_AUX}\b", re.I)
+_ASKS = re.compile(rf"\b{_WH}\b|^{_AUX}\b", re.I)
+# A second sentence that only says what form the answer takes asks nothing new.
+_FORM_PROMPT = re.compile(
+    r"^(?:what (?:does|do|will|would) (?:this|these|the code|it|the following) (?:print|output|show|return|display)"
+    r"|what should (?:a|the|your) (?:strong |good )?answer (?:cover|include|mention))\b",
+    re.I,
+)
+
+
+def two_questions(card: Card) -> Iterable[Finding]:
+    prose = question_prose(card)
+    asked = [s.strip() for s in re.findall(r"[^?]*\?", prose) if s.strip()]
+    asked = [s for s in asked if not _FORM_PROMPT.match(re.sub(r"^[^A-Za-z]+", "", s))]
+    reason = ""
+    if len(asked) >= 2:
+        reason = f"it has {len(asked)} question marks"
+    else:
+        for match in _SECOND_QUESTION.finditer(prose):
+            before = prose[:match.start()]
+            sentence = re.split(r"[.!?:]\s+", before)[-1]
+            if _ASKS.search(sentence):
+                reason = f"'{match.group(0).strip(', ')}' starts a second question"
+                break
+    if reason:
+        yield Finding(
+            _at(card), "two-questions",
+            f"the question asks two things ({reason}): ask each on a card of its own",
+            (card.id,),
+        )
+
+
+_AUXILIARY = re.compile(
+    r"^(?:is|are|was|were|am|do|does|did|can|could|should|would|will|shall|has|have|had|must|may|might"
+    r"|isn't|aren't|doesn't|don't|can't|won't|shouldn't)\b",
+    re.I,
+)
+_REQUEST = re.compile(r"^(?:can|could|would|will) you\b", re.I)  # "Can you explain ...": a task, not yes/no
+
+
+def yes_no(card: Card) -> Iterable[Finding]:
+    if card.is_cloze or card.is_multiple_choice:
+        return  # the options (or the gaps) give the answer's shape
+    prose = question_prose(card)
+    sentences = [s for s in re.split(r"(?<=[.?!:])\s+", prose) if s.strip()]
+    asked = next((s for s in reversed(sentences) if s.rstrip().endswith("?")), "")  # a heading may be a title
+    if not _AUXILIARY.match(asked) or _REQUEST.match(asked):
+        return
+    if re.search(r"\bor\b", asked, re.I):
+        return  # "Is it X or Y?" asks for a choice
+    yield Finding(
+        _at(card), "yes-no",
+        "the question can be answered by yes or no, so half of the guesses are right: ask what happens, "
+        "which one, or why instead",
+        (card.id,),
+    )
+
+
+def wide_code(card: Card, limit: float) -> Iterable[Finding]:
+    for block in card.code_blocks:
+        for offset, line in enumerate(block.text.split("\n")):
+            width = display_width(line)
+            if width > limit:
+                yield Finding(
+                    _at(card, block.line + offset), "wide-code",
+                    f"code line is {width} columns wide (at most {_number(limit)}): it wraps on a phone; "
+                    "break it or shorten names",
+                    (card.id,),
+                )
+
+
+_WRITE = re.compile(
+    r"^(?:write|implement|code|sketch|define|create|build|make|rewrite|refactor|fix)\b"
+    r"|\b(?:write|implement|sketch)\s+(?:a|an|the|your|code)\b",
+    re.I,
+)
+MOSTLY_CODE_WORDS = 12  # an answer with fewer words of prose than this is its code
+
+
+def long_code(card: Card, limit: float) -> Iterable[Finding]:
+    if card.is_cloze or card.is_multiple_choice:
+        return  # the learner fills gaps or picks an option: nothing is written from memory
+    answer_code = [block for block in card.code_blocks if block.part == "answer" and block.language != "output"]
+    if not answer_code:
+        return
+    asks_for_code = bool(_WRITE.search(question_prose(card)))
+    if not asks_for_code and count_words(plain_text(card.answer_html)) >= MOSTLY_CODE_WORDS:
+        return  # the code illustrates a prose answer
+    for block in answer_code:
+        lines = sum(1 for line in block.text.split("\n") if line.strip())
+        if lines > limit:
+            yield Finding(
+                _at(card, block.line), "long-code",
+                f"the answer's code has {lines} lines to write from memory (at most {_number(limit)}): "
+                "cloze its key lines, or split it into cards",
+                (card.id,),
+            )
+
+
+def _normal_term(text: str) -> str:
+    return " ".join(html.unescape(_TAGS.sub("", text)).split())
+
+
+def _contains_term(haystack: str, term: str) -> bool:
+    if len(term) < 3 or not re.search(r"[^\W\d_]", term):
+        return False  # one or two characters, or a number: too common to be a give-away
+    return re.search(rf"(?<![\w.]){re.escape(term)}(?![\w(])", haystack) is not None
+
+
+_ASKS_FOR_NAME = re.compile(
+    r"^(?:which|what)\s+(?:\w+\s+){0,2}?(?:function|method|module|class|exception|error|keyword|decorator|"
+    r"attribute|operator|type|library|package|builtin|built-in|statement|command|option|argument|tool|name)s?\b",
+    re.I,
+)
+
+
+_LEADING_TERM = re.compile(r"^<p>\s*<(code|strong|b)>(.*?)</\1>", re.S)
+
+
+def answer_in_question(card: Card) -> Iterable[Finding]:
+    question = _normal_term(card.question_html).casefold()
+    if card.is_cloze:
+        hidden = [_normal_term(m.group(1)) for m in _CLOZE.finditer(card.context_html or card.answer_html)]
+        leaks = sorted({term for term in hidden if _contains_term(question, term.casefold())})
+        what = "the hidden text"
+    elif card.is_multiple_choice:
+        correct = [_normal_term(o.html) for o in card.options if o.correct]
+        wrong = [_normal_term(o.html).casefold() for o in card.options if not o.correct]
+        leaks = sorted(
+            term for term in correct
+            if _contains_term(question, term.casefold()) and not any(_contains_term(question, w) for w in wrong)
+        )
+        what = "the correct option"
+    else:
+        if not _ASKS_FOR_NAME.match(question_prose(card)):
+            return
+        lead = _LEADING_TERM.match(card.answer_html)
+        term = _normal_term(lead.group(2)) if lead else ""
+        leaks = [term] if term and _contains_term(question, term.casefold()) else []
+        what = "the answer's key term"
+    for term in leaks:
+        yield Finding(
+            _at(card), "answer-in-question",
+            f"{what} '{term}' is in the question, which gives it away: name it in the answer only",
+            (card.id,),
+        )
+
+
+# --- rules across cards -----------------------------------------------------------------------
+
+
+_STOP = frozenset(
+    "a an the of to in on for and or is are be does do did what which how why when with by it its this "
+    "that as at from you your can should would will not no if then than so".split()
+)
+_TOKEN = re.compile(r"[^\W\d_][\w]*|\d+")
+MAX_SHARED_SHARE = 0.05  # a word on more than 5 % of the cards (and more than MAX_SHARED_BY) is too common
+MAX_SHARED_BY = 12
+
+
+def _card_words(card: Card) -> Counter[str]:
+    """The words of everything the card shows: question, context, answer, options and code."""
+    parts = [card.question_html, card.context_html, card.answer_html, *(o.html for o in card.options)]
+    text = html.unescape(_TAGS.sub(" ", _PRE.sub(" ", " ".join(parts))))
+    text += " " + " ".join(block.text for block in card.code_blocks)
+    return Counter(word for word in _TOKEN.findall(text.casefold()) if word not in _STOP)
+
+
+def similarities(cards: list[Card]) -> dict[tuple[int, int], float]:
+    """The cosine similarity of the cards' TF-IDF vectors, for every pair of cards sharing a word.
+
+    TF-IDF weighs a word by how often the card uses it (log-scaled) and how few cards of the deck
+    use it (smoothed inverse document frequency), so two cards are similar when they share the
+    words that make them specific, whatever their order: the classic measure of document
+    similarity in information retrieval. As usual, words that many cards use (`print`, `return`,
+    `list`) are left out of the vocabulary; an inverted index then pairs only cards that share a
+    word, so a deck of thousands of cards is compared in a fraction of a second.
+    """
+    counts = [_card_words(card) for card in cards]
+    frequency: Counter[str] = Counter(word for words in counts for word in words)
+    total = len(cards)
+    common = max(MAX_SHARED_BY, int(total * MAX_SHARED_SHARE))
+    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for number, words in enumerate(counts):
+        vector = {
+            word: (1 + math.log(n)) * (math.log((1 + total) / (1 + frequency[word])) + 1)
+            for word, n in words.items() if frequency[word] <= common
+        }
+        norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
+        for word, weight in vector.items():
+            postings[word].append((number, weight / norm))
+    scores: dict[tuple[int, int], float] = defaultdict(float)
+    for entries in postings.values():
+        for j in range(1, len(entries)):
+            b, weight_b = entries[j]
+            for a, weight_a in entries[:j]:
+                scores[a, b] += weight_a * weight_b
+    return scores
+
+
+def near_duplicates(cards: list[Card], limit: float) -> Iterable[Finding]:
+    """Pairs of cards whose words (question, answer and code) are nearly the same: see `similarities`."""
+    close = sorted((pair, score) for pair, score in similarities(cards).items() if score >= limit)
+    for (a, b), score in close:
+        first, second = sorted((cards[a], cards[b]), key=lambda card: card.location)
+        yield Finding(
+            _at(second), "near-duplicate",
+            f"nearly the same as the card at {first.location} (similarity {score:.2f}, at most "
+            f"{_number(limit)}): keep one, or make them ask different things",
+            (second.id, first.id),
+        )
+
+
+def _choice_items(cards: list[Card]) -> list[tuple[Card, int, int]]:
+    """(card, position of its one correct option (1-based), number of options) for each quiz card."""
+    items = []
+    for card in cards:
+        correct = [i for i, option in enumerate(card.options, 1) if option.correct]
+        if len(correct) == 1:
+            items.append((card, correct[0], len(card.options)))
+    return items
+
+
+def _deck_location(cards: list[Card]) -> SourceLocation:
+    return min(card.location for card in cards)
+
+
+def choice_position(cards: list[Card], ratio: float, deck: str) -> Iterable[Finding]:
+    items = _choice_items(cards)
+    if len(items) < MIN_CHOICE_CARDS:
+        return
+    observed = Counter(position for _, position, _ in items)
+    for position in sorted(observed):
+        expected = sum(1 / count for _, _, count in items if count >= position)
+        seen = observed[position]
+        if seen >= ratio * expected and seen - expected >= MIN_CHOICE_EXCESS:
+            concerned = tuple(card.id for card, at, _ in items if at == position)
+            yield Finding(
+                _deck_location([card for card, _, _ in items]), "choice-position",
+                f"{deck}: the correct option is option {position} in {seen} of {len(items)} multiple-choice "
+                f"cards, where chance gives {expected:.1f} (at most {_number(ratio)} times chance): "
+                "learners will remember the position; shuffle the options or vary where the answer sits",
+                concerned,
+            )
+
+
+def _option_length(option_html: str) -> int:
+    return len(_normal_term(option_html))
+
+
+def choice_length(cards: list[Card], ratio: float, deck: str) -> Iterable[Finding]:
+    items = _choice_items(cards)
+    if len(items) < MIN_CHOICE_CARDS:
+        return
+    longest = []
+    for card, position, _ in items:
+        lengths = [_option_length(o.html) for o in card.options]
+        key = lengths[position - 1]
+        if all(key > length for i, length in enumerate(lengths, 1) if i != position):
+            longest.append(card)
+    expected = sum(1 / count for _, _, count in items)
+    if len(longest) >= ratio * expected and len(longest) - expected >= MIN_CHOICE_EXCESS:
+        yield Finding(
+            _deck_location([card for card, _, _ in items]), "choice-length",
+            f"{deck}: the correct option is the longest in {len(longest)} of {len(items)} multiple-choice cards, "
+            f"where chance gives {expected:.1f} (at most {_number(ratio)} times chance): learners will pick "
+            "the longest; trim the right answers or give the wrong ones the same detail",
+            tuple(card.id for card in longest),
+        )
+
+
+# --- running the rules ------------------------------------------------------------------------
+
+
+_CARD_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
+    "long-answer": long_answer,
+    "list-recall": list_recall,
+    "two-questions": two_questions,
+    "yes-no": yes_no,
+    "wide-code": wide_code,
+    "long-code": long_code,
+    "answer-in-question": answer_in_question,
+}
+
+
+def _card_findings(card: Card, settings: LintSettings, rules: tuple[str, ...]) -> Iterable[Finding]:
+    """The findings of the rules that judge one card at a time (with its threshold, if it has one)."""
+    for name in rules:
+        check = _CARD_RULES.get(name)
+        if check is not None:
+            yield from check(card) if RULES[name].default is None else check(card, settings.threshold(name))
+
+
+def lint_cards(
+    cards: Iterable[Card],
+    settings: LintSettings | None = None,
+    decks: Iterable[tuple[str, list[Card]]] | None = None,
+    rules: Iterable[str] = tuple(RULES),
+) -> LintReport:
+    """Every finding of the chosen rules; `decks` are the (name, cards) the deck-level rules judge."""
+    settings = settings or LintSettings()
+    chosen = tuple(rule for rule in rules if settings.on(rule))
+    live = [card for card in cards if not card.retired]
+    findings: list[Finding] = []
+    for card in live:
+        findings.extend(_card_findings(card, settings, chosen))
+    if "near-duplicate" in chosen:
+        findings.extend(near_duplicates(live, settings.threshold("near-duplicate")))
+    deck_rules = [rule for rule in ("choice-position", "choice-length") if rule in chosen]
+    if deck_rules:
+        for name, deck_cards in decks if decks is not None else [("the deck", live)]:
+            quiz = [card for card in deck_cards if card.is_multiple_choice and not card.retired]
+            for rule in deck_rules:
+                counted = [card for card in quiz if rule not in card.lint_ignore]
+                check = choice_position if rule == "choice-position" else choice_length
+                findings.extend(check(counted, settings.threshold(rule), name))
+    ignored = {card.id: set(card.lint_ignore) for card in live}
+    kept, silenced = [], []
+    for finding in findings:
+        if finding.rule not in ("choice-position", "choice-length") and any(
+            finding.rule in ignored.get(card_id, ()) for card_id in finding.cards
+        ):
+            silenced.append(finding)
+        else:
+            kept.append(finding)
+    if deck_rules:  # a quiz card that silences a deck rule is left out of its count: count it here
+        for card in live:
+            silenced.extend(
+                Finding(_at(card), rule, "left out of the deck's count", (card.id,))
+                for rule in deck_rules if rule in card.lint_ignore and card.is_multiple_choice
+            )
+    return LintReport(tuple(sorted(kept)), tuple(sorted(silenced)))
+
+
+def warn_in_check(
+    cards: Iterable[Card],
+    settings: LintSettings | None,
+    decks: Iterable[tuple[str, list[Card]]] | None,
+    diagnostics: Diagnostics,
+) -> None:
+    """What `check` (and `build`) report without --lint: code wider than a phone, biased quizzes."""
+    report = lint_cards(cards, settings, decks, rules=CHECK_RULES)
+    for finding in report.findings:
+        diagnostics.warning(finding.location, f"{finding.message} [{finding.rule}]")
