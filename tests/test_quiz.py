@@ -25,7 +25,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from test_content_code import CONTENT, TIMEOUT_SECONDS, _split_info, runs_on_this_python
 
-QUIZ = CONTENT / "21-quiz.md"
+QUIZ = CONTENT / "23-quiz.md"
 CODE_SPAN = re.compile(r"`([^`]+)`")
 SEPARATORS = re.compile(r"^[\s,]*(?:then[\s,]*)*$")
 OPTION = re.compile(r"^\[([ xX])\] (.*)$", re.DOTALL)
