@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import html
@@ -140,8 +141,19 @@ def read_content(
 
 
 def deck_cards(config: BuildConfig, cards: list[Card] | tuple[Card, ...]) -> list[tuple[str, list[Card]]]:
-    """Each configured deck's name and cards: what the deck-wide lint rules judge."""
-    return [(f"deck '{spec.name}'", [card for card in cards if spec.includes(card)]) for spec in config.decks]
+    """Each configured deck's name and cards, with options in the order the deck shows them: what
+    the deck-wide lint rules judge (a shuffled quiz is judged as shuffled)."""
+    return [
+        (f"deck '{spec.name}'", [shown_options(spec, card) for card in cards if spec.includes(card)])
+        for spec in config.decks
+    ]
+
+
+def shown_options(spec: DeckSpec, card: Card) -> Card:
+    """The card with its options in the deck's order (shuffled by card id unless turned off)."""
+    if not (card.is_multiple_choice and spec.shuffle_options and card.shuffle_options):
+        return card
+    return dataclasses.replace(card, options=tuple(card.options[i] for i in option_order(card.id, len(card.options))))
 
 
 def check_vanished(
@@ -196,9 +208,7 @@ def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> 
         return CLOZE.key, (card.id, card.question_html, text, extra, notice, source)
     if not card.is_multiple_choice:
         return BASIC.key, (card.id, card.question_html, card.context_html, card.answer_html, notice, source)
-    options = list(card.options)
-    if spec.shuffle_options and card.shuffle_options:
-        options = [options[i] for i in option_order(card.id, len(options))]
+    options = shown_options(spec, card).options
     choices = "".join(f"<li>{option.html}</li>" for option in options)
     marked = "".join(
         f'<li class="{"correct" if option.correct else "wrong"}">{option.html}</li>' for option in options

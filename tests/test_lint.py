@@ -214,6 +214,17 @@ def test_check_warns_about_a_quiz_biased_to_one_position(tmp_path: Path, monkeyp
     assert "[choice-position]" in result.stderr
 
 
+def test_a_shuffled_quiz_is_judged_in_the_order_the_deck_shows(tmp_path: Path, monkeypatch) -> None:
+    """The same quiz with the deck's shuffling on: the build moves the answers, so no bias is left."""
+    content = tmp_path / "content"
+    content.mkdir()
+    text = (LINT / "choice-position" / "bad-always-second.md").read_text()
+    (content / "quiz.md").write_text(text.replace(", shuffle: false", ""))
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("check", "--content", "content")
+    assert result.exit_code == 0 and "choice-position" not in result.stderr
+
+
 def test_a_silenced_card_is_not_warned_about_by_check(tmp_path: Path, monkeypatch) -> None:
     content = tmp_path / "content"
     content.mkdir()
@@ -338,7 +349,7 @@ def test_a_quiz_card_that_silences_a_deck_rule_leaves_the_count(tmp_path: Path, 
     text = (LINT / "choice-position" / "bad-always-second.md").read_text()
     silence = ', lint: {ignore: [choice-position], why: "the order of the options is the point"} -->'
     for number in range(3):  # 6 of 9 counted: too few to tell
-        text = text.replace(f"<!-- id: quiz-{number} -->", f"<!-- id: quiz-{number}{silence}")
+        text = text.replace(f"<!-- id: quiz-{number}, shuffle: false -->", f"<!-- id: quiz-{number}, shuffle: false{silence}")
     case = tmp_path / "quiz.md"
     case.write_text(text)
     result = _lint_case(case, tmp_path, monkeypatch)
