@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import html
+import time
+from typing import Callable, Iterator
 
-from pygments import highlight as pygments_highlight
+from pygments import format as pygments_format
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
@@ -21,6 +23,41 @@ CODE_SELECTOR = ".highlight"
 # One formatter for every block; lexers are cached per language name and run by fastlex, which
 # gives Pygments' tokens with fewer regex attempts.
 _FORMATTER = HtmlFormatter(nowrap=True)
+
+# The budget of one code block's lexing. A lexer gives at most one token per character and a few
+# tokens that consume nothing; one that loops (Pygments' `mcschema` on `<!--` yields empty tokens
+# forever) or crawls is stopped, and the block is shown as plain text with a warning at its fence.
+# Every lexer of Pygments stays far below the token budget on ordinary text (tests/test_limits.py).
+LEX_TOKENS_PER_CHARACTER = 3
+LEX_EXTRA_TOKENS = 1_000
+LEX_SECONDS = 2.0
+LEX_SECONDS_PER_MIB = 10.0
+
+
+class LexBudgetExceeded(Exception):
+    """A code block's lexer produced too many tokens or took too long."""
+
+
+def lex_budget(code: str) -> tuple[int, float]:
+    """(tokens, seconds) a block of code may take to lex."""
+    return (
+        LEX_TOKENS_PER_CHARACTER * len(code) + LEX_EXTRA_TOKENS,
+        LEX_SECONDS + LEX_SECONDS_PER_MIB * len(code) / 2**20,
+    )
+
+
+def lex(code: str, lexer: Lexer) -> Iterator[tuple[object, str]]:
+    """The lexer's tokens for the code, raising LexBudgetExceeded past the block's budget."""
+    max_tokens, seconds = lex_budget(code)
+    deadline = time.monotonic() + seconds
+    count = 0
+    for token in lexer.get_tokens(code):
+        count += 1
+        if count > max_tokens:
+            raise LexBudgetExceeded(f"gave more than {max_tokens:,} tokens for {len(code):,} characters")
+        if time.monotonic() > deadline:
+            raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
+        yield token
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,18 +77,24 @@ def language_of(info: str) -> str:
     return info.strip().split(maxsplit=1)[0].lower() if info.strip() else ""
 
 
-def highlight_code(code: str, language: str) -> str:
-    """A complete `<pre>` element for a code block; unknown languages come out as escaped text."""
+def highlight_code(code: str, language: str, warn: Callable[[str], None] | None = None) -> str:
+    """A complete `<pre>` element for a code block; unknown languages come out as escaped text, and
+    so does a block whose lexing goes over its budget (`warn` is told why)."""
     from .cloze import has_cloze, highlight_code_clozes  # only cloze cards need it
 
     lexer = find_lexer(language)
     css_language = html.escape(language, quote=True)
-    if has_cloze(code):
-        inner = highlight_code_clozes(code, lexer)
-    elif lexer is None:
-        inner = html.escape(code)
-    else:
-        inner = pygments_highlight(code, lexer, _FORMATTER)
+    try:
+        if has_cloze(code):
+            inner = highlight_code_clozes(code, lexer)
+        elif lexer is None:
+            inner = html.escape(code)
+        else:
+            inner = pygments_format(lex(code, lexer), _FORMATTER)
+    except LexBudgetExceeded as exc:
+        if warn is not None:
+            warn(f"the '{language}' highlighter {exc}: the code block is shown without highlighting")
+        inner = highlight_code_clozes(code, None) if has_cloze(code) else html.escape(code)
     lang_class = f" language-{css_language}" if language else ""
     return f'<pre class="highlight{lang_class}"><code>{inner}</code></pre>\n'
 

@@ -1,0 +1,110 @@
+"""Bounded work: a lexing budget per code block, worker processes that die with the build, a capped
+number of processes, and a warning for images too large to sync."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_all_lexers, get_lexer_by_name
+
+from conftest import ROOT, AnkiCollection
+from deckbuild import highlight
+from helpers import run_cli, time_limit
+from test_fastlex import SAMPLE, code_blocks
+
+LOOPING_BLOCK = "```mcschema\n<!--\n```\n"  # Pygments' mcschema lexer yields empty tokens forever on this
+
+
+def card_file(*blocks: str, prefix: str = "q") -> str:
+    """Cards with the given bodies; the first body starts at line 8."""
+    return "---\ndifficulty: beginner\n---\n\n" + "".join(
+        f"## Question {prefix}{index}?\n<!-- id: {prefix}{index} -->\n\n{block}\n" for index, block in enumerate(blocks)
+    )
+
+
+def test_a_lexer_that_never_ends_falls_back_to_plain_text_with_a_warning_at_its_fence(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text(card_file("Some text.\n\n" + LOOPING_BLOCK), encoding="utf-8")
+    with time_limit(60):
+        result = run_cli("build", "--content", content, "--out", tmp_path / "dist")
+    assert result.exit_code == 0, result.output
+    assert "a.md:10: warning: the 'mcschema' highlighter gave more than 1,015 tokens for 5 characters: " \
+           "the code block is shown without highlighting" in result.stderr
+    anki = AnkiCollection(tmp_path / "anki")
+    try:
+        anki.import_package(tmp_path / "dist" / "content.apkg")
+        answer = anki.notes()["q0"].fields["Answer"]
+    finally:
+        anki.close()
+    assert '<pre class="highlight language-mcschema"><code>&lt;!--\n</code></pre>' in answer
+
+
+def test_a_cloze_in_a_block_over_budget_keeps_its_cloze() -> None:
+    messages: list[str] = []
+    html = highlight.highlight_code("{{c1::<!--}}\n", "mcschema", messages.append)
+    assert html == '<pre class="highlight language-mcschema"><code>{{c1::&lt;!--}}\n</code></pre>\n'
+    assert len(messages) == 1 and "highlighter gave more than" in messages[0]
+
+
+def test_a_block_that_takes_too_long_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(highlight, "LEX_SECONDS", -1.0)  # every block is already late
+    messages: list[str] = []
+    html = highlight.highlight_code("x = '<b>'\n", "python", messages.append)
+    assert html == '<pre class="highlight language-python"><code>x = &#x27;&lt;b&gt;&#x27;\n</code></pre>\n'
+    assert messages == ["the 'python' highlighter took more than -1.0 s: the code block is shown without highlighting"]
+
+
+def test_the_budget_holds_in_the_parallel_workers(tmp_path: Path) -> None:
+    # Enough text to render in worker processes; before the budget the build never ended.
+    content = tmp_path / "content"
+    content.mkdir()
+    filler = "Words to render. " * 7_000
+    for name in ("a", "b"):
+        (content / f"{name}.md").write_text(card_file(filler + "\n\n" + LOOPING_BLOCK, prefix=name), encoding="utf-8")
+    from deckbuild.build import PARALLEL_MIN_CHARACTERS
+
+    assert sum(len(p.read_text(encoding="utf-8")) for p in content.iterdir()) > PARALLEL_MIN_CHARACTERS
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build_deck.py"), "build", "--content", str(content), "--out",
+         str(tmp_path / "dist"), "--jobs", "2", "--no-cache"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("a", "b"):
+        assert f"content/{name}.md:10: warning: the 'mcschema' highlighter gave more than" in result.stderr
+
+
+def test_every_lexer_stays_within_the_budget_on_ordinary_text() -> None:
+    # The budget must never change a normal block: a mixed sample in every lexer gives far fewer tokens.
+    # (Stock lexers: fastlex gives the same tokens, and Pygments compiles each lexer class only once.)
+    texts = [SAMPLE, "", "\n"]
+    checked = 0
+    for _name, aliases, _files, _mimes in get_all_lexers():
+        if not aliases:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lexer = get_lexer_by_name(aliases[0], stripnl=False, ensurenl=False)
+        for text in texts:
+            with time_limit(10):
+                tokens = list(highlight.lex(text, lexer))  # raises past the budget
+            assert len(tokens) <= len(text) + 2, aliases[0]  # far below the budget of three per character
+            checked += 1
+    assert checked > 1500
+
+
+def test_the_budget_changes_no_block_of_the_deck() -> None:
+    formatter = HtmlFormatter(nowrap=True)
+    for where, language, code in code_blocks():
+        if "{{c" in code:
+            continue
+        expected = pygments_highlight(code, highlight.find_lexer(language), formatter)
+        assert f"<code>{expected}</code>" in highlight.highlight_code(code, language), where
