@@ -4,8 +4,10 @@ number of processes, and a warning for images too large to sync."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -108,3 +110,86 @@ def test_the_budget_changes_no_block_of_the_deck() -> None:
             continue
         expected = pygments_highlight(code, highlight.find_lexer(language), formatter)
         assert f"<code>{expected}</code>" in highlight.highlight_code(code, language), where
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of a process, from /proc (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+            if int(ppid) == pid and state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended, whoever reaps it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_rendering_workers_end_when_the_build_is_killed(tmp_path: Path) -> None:
+    # kill -9 of the build left its ProcessPoolExecutor workers blocked on their pipes forever.
+    content = tmp_path / "content"
+    content.mkdir()
+    block = "```python\n" + "def f(x):\n    return [i ** 2 for i in range(x) if i % 3]  # comment\n" * 40 + "```\n"
+    for name in "abcdef":
+        (content / f"{name}.md").write_text(card_file(*[block] * 120, prefix=name), encoding="utf-8")
+    build = subprocess.Popen(
+        [sys.executable, str(ROOT / "build_deck.py"), "build", "--content", str(content), "--out",
+         str(tmp_path / "dist"), "--jobs", "2", "--no-cache"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and build.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = _children(build.pid)
+        assert len(workers) == 2 and build.poll() is None, "the build did not start two workers"
+        time.sleep(0.5)  # let them render
+        build.kill()  # SIGKILL: no clean-up runs in the build process
+        build.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in workers if _alive(pid)], "workers outlived the build"
+    finally:
+        build.kill()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_jobs_are_capped_at_the_cores_available(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # --jobs 1000 started one process per file (153 processes for 150 files on 2 cores).
+    from concurrent.futures import ProcessPoolExecutor
+
+    from deckbuild import build as build_module
+
+    started: list[int] = []
+
+    class CountingPool(ProcessPoolExecutor):  # the real pool, recording its size
+        def __init__(self, max_workers: int, **options: object) -> None:
+            started.append(max_workers)
+            super().__init__(max_workers, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(build_module, "available_cores", lambda: 2)
+    content = tmp_path / "content"
+    content.mkdir()
+    filler = "Words to render. " * 3_000
+    for name in "abcdef":
+        (content / f"{name}.md").write_text(card_file(filler, prefix=name), encoding="utf-8")
+    result = run_cli("build", "--content", content, "--out", tmp_path / "dist", "--jobs", "1000", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert started == [2]
+    assert "note: --jobs 1000 is more than the 2 cores available: rendering uses at most 2 processes" in result.stderr
