@@ -193,3 +193,32 @@ def test_jobs_are_capped_at_the_cores_available(tmp_path: Path, monkeypatch: pyt
     assert result.exit_code == 0, result.output
     assert started == [2]
     assert "note: --jobs 1000 is more than the 2 cores available: rendering uses at most 2 processes" in result.stderr
+
+
+def test_an_image_too_large_for_ankiweb_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    # Anki itself says "Files over 100MB can not be synced with AnkiWeb"; nothing warned before.
+    from deckbuild.media import ANKIWEB_MEDIA_LIMIT
+
+    content, media = tmp_path / "content", tmp_path / "media"
+    content.mkdir()
+    media.mkdir()
+    with (media / "huge.png").open("wb") as stream:  # sparse: costs no disk until Anki copies it
+        stream.truncate(ANKIWEB_MEDIA_LIMIT + 1)
+    (media / "fits.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (content / "a.md").write_text(card_file("![a](../media/fits.png)\n", "![b](../media/huge.png)\n"), encoding="utf-8")
+    result = run_cli("build", "--content", content, "--media", media, "--out", tmp_path / "dist")
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "AnkiWeb" in line]
+    assert warned == [
+        f"{(content / 'a.md').as_posix()}:13: warning: image '../media/huge.png' is 100.0 MiB: AnkiWeb does not "
+        "sync media files over 100 MiB, so learners who sync will not see it; make it smaller"
+    ]
+    anki = AnkiCollection(tmp_path / "anki")  # Anki's own media check agrees on which file is too large
+    try:
+        anki.import_package(tmp_path / "dist" / "content.apkg")
+        report = anki.col.media.check().report
+    finally:
+        anki.close()
+    oversize = [line.removeprefix("Over 100MB: ") for line in report.splitlines() if line.startswith("Over 100MB: ")]
+    files = [name for name in oversize if name.endswith(".png")]  # the report also has a count line
+    assert len(files) == 1 and files[0].startswith("huge-")
