@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -201,3 +202,11 @@ def test_text_of_many_distinct_characters_keeps_the_candidate_table_small() -> N
     tables = [cell.cell_contents for cell in states if isinstance(cell.cell_contents, dict)]
     sizes = [len(state.by_char) for table in tables for state in table.values()]
     assert sizes and max(sizes) <= 129  # the ASCII characters and the end of the text
+
+
+def test_no_character_beyond_the_basic_plane_folds_to_ascii() -> None:
+    # fastlex scans only the Basic Multilingual Plane for case partners of ASCII characters.
+    from deckbuild.fastlex import _ascii_with_wide_partners
+
+    bmp = _ascii_with_wide_partners()
+    assert _ascii_with_wide_partners(sys.maxunicode) == bmp and {"k", "s"} <= bmp  # the Kelvin sign, long s
