@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
+import signal
+import threading
 import time
 from typing import Callable, Iterator
 
@@ -59,6 +62,32 @@ def lex(code: str, lexer: Lexer) -> Iterator[tuple[object, str]]:
         yield token
 
 
+@contextlib.contextmanager
+def _interrupt_after(seconds: float) -> Iterator[None]:
+    """Raise LexBudgetExceeded after `seconds`, even inside one regex match that backtracks for ever
+    (the regex engine checks for signals). Only in the main thread, where signals are delivered, and
+    only when nothing else uses SIGALRM; elsewhere `lex` checks the time between tokens."""
+    if (
+        seconds <= 0  # already spent: `lex` stops at the first token
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
+
+    signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
 @functools.lru_cache(maxsize=None)
 def find_lexer(language: str) -> Lexer | None:
     """The lexer for a fence's language, or None when Pygments knows no such language."""
@@ -84,12 +113,14 @@ def highlight_code(code: str, language: str, warn: Callable[[str], None] | None 
     lexer = find_lexer(language)
     css_language = html.escape(language, quote=True)
     try:
-        if has_cloze(code):
-            inner = highlight_code_clozes(code, lexer)
-        elif lexer is None:
+        if lexer is None and not has_cloze(code):
             inner = html.escape(code)
         else:
-            inner = pygments_format(lex(code, lexer), _FORMATTER)
+            with _interrupt_after(lex_budget(code)[1]):
+                if has_cloze(code):
+                    inner = highlight_code_clozes(code, lexer)
+                else:
+                    inner = pygments_format(lex(code, lexer), _FORMATTER)
     except LexBudgetExceeded as exc:
         if warn is not None:
             warn(f"the '{language}' highlighter {exc}: the code block is shown without highlighting")

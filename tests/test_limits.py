@@ -222,3 +222,30 @@ def test_an_image_too_large_for_ankiweb_is_a_warning_at_its_line(tmp_path: Path)
     oversize = [line.removeprefix("Over 100MB: ") for line in report.splitlines() if line.startswith("Over 100MB: ")]
     files = [name for name in oversize if name.endswith(".png")]  # the report also has a count line
     assert len(files) == 1 and files[0].startswith("huge-")
+
+
+CATASTROPHIC = """
+import sys
+from pygments.lexer import RegexLexer
+from pygments.token import Text
+from deckbuild import highlight
+
+class Backtracking(RegexLexer):  # one regex match that takes for ever: (a+)+$ on a...ab
+    tokens = {"root": [(r"(a+)+$", Text), (r".|\\n", Text)]}
+
+highlight.LEX_SECONDS = 0.5
+highlight.find_lexer = lambda language: Backtracking()
+messages = []
+html = highlight.highlight_code("a" * 40 + "b\\n", "slow", messages.append)
+print(html, messages)
+"""
+
+
+def test_one_regex_match_that_never_ends_is_interrupted() -> None:
+    # The time between tokens cannot stop a single backtracking match; an alarm in the main thread can.
+    result = subprocess.run([sys.executable, "-c", CATASTROPHIC], capture_output=True, text=True, timeout=20, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        '<pre class="highlight language-slow"><code>' + "a" * 40 + "b\n</code></pre>\n "
+        "[\"the 'slow' highlighter took more than 0.5 s: the code block is shown without highlighting\"]\n"
+    )
