@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ctypes
 import functools
 import hashlib
 import html
 import itertools
+import multiprocessing
+import multiprocessing.process
 import os
 import re
+import signal
+import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
@@ -66,6 +72,41 @@ class BuildReport:
 PARALLEL_MIN_CHARACTERS = 200_000  # below this much text to render, worker start-up costs more than it saves
 
 
+def available_cores() -> int:
+    """The cores this process may run on: more rendering processes than that only cost memory."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def die_with_parent() -> None:
+    """Run in each rendering worker: end it when the build process dies, even by `kill -9`, which
+    would otherwise leave it blocked forever on the pipe to its parent. On Linux the kernel kills it
+    (PR_SET_PDEATHSIG); everywhere a thread also waits for the parent's end and exits."""
+    if sys.platform == "linux":
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the thread below still notices
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    if not parent.is_alive():  # it died before the signal was asked for
+        os._exit(1)
+    threading.Thread(target=_exit_when_gone, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # waits on a pipe that the parent's end closes
+    os._exit(1)
+
+
 def render_files(
     sources: list[SourceFile],
     media_dir: Path,
@@ -79,11 +120,11 @@ def render_files(
     todo = [index for index, result in enumerate(results) if result is None]
     if progress:
         progress(len(sources) - len(todo))
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    workers = min(jobs, available_cores()) if jobs is not None else available_cores()
     if len(todo) < 2 or sum(len(sources[i].text) for i in todo) < PARALLEL_MIN_CHARACTERS:
         workers = 1
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=die_with_parent) as pool:
             rendered = pool.map(render_file, [sources[i] for i in todo], itertools.repeat(media_dir), chunksize=4)
             for index, result in zip(todo, rendered, strict=True):
                 results[index] = result

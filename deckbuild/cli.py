@@ -191,7 +191,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     help="Where rendered cards are cached.  [default: $BUILD_DECK_CACHE_DIR or ~/.cache/build_deck]",
 )
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes for rendering.  [default: one per core, when there is enough work]")
+              help="Processes for rendering, at most one per core.  [default: one per core, when there is enough work]")
 @click.option(
     "--frozen", is_flag=True,
     help="Fail, writing nothing, if the lock would change (for releases: every changed note was committed).",
@@ -209,7 +209,7 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
     last changed and which versions rendered it; commit it with the content.
     """
     def action() -> int:
-        from .build import build as run_build
+        from .build import available_cores, build as run_build
         from .config import load_config
         from .errors import display_path
 
@@ -218,6 +218,9 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
 
         config = load_config(content, media, out, lock_path=lock)
         cache = RenderCache(None if no_cache else (cache_dir or default_cache_dir()))
+        if jobs is not None and jobs > (cores := available_cores()):
+            click.echo(f"note: --jobs {jobs} is more than the {cores} cores available: "
+                       f"rendering uses at most {cores} processes", err=True)
         with _progress(len(find_markdown_files(config.content_dir)) if config.content_dir.is_dir() else 0) as step:
             report = run_build(config, strict=strict, cache=cache, jobs=jobs, progress=step, frozen=frozen)
         _print_diagnostics(report.diagnostics)

@@ -158,8 +158,10 @@ def render_code_clozes(code: str) -> str:
 def highlight_code_clozes(code: str, lexer: Lexer | None, line_break: str = "\n") -> str:
     """A code block's highlighted inner HTML with its clozes around exactly the hidden characters;
     the ends of lines outside every cloze are written as `line_break`."""
+    from .highlight import lex  # the lexing budget of every code block
+
     plain, ranges = _pieces(code)
-    tokens = [("", plain)] if lexer is None else [(_css_class(t), v) for t, v in lexer.get_tokens(plain)]
+    tokens = [("", plain)] if lexer is None else [(_css_class(t), v) for t, v in lex(plain, lexer)]
     return _emit(tokens, ranges, line_break)
 
 

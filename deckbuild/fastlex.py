@@ -4,10 +4,11 @@ A Pygments `RegexLexer` tries every rule of its current state, in order, at ever
 matches: about 28 failed `re.match` calls per token for Python code, which is most of a cold build's
 time. Most rules can only match text that starts with certain characters (a comment starts with `#`,
 a number with a digit, whitespace with a space). This module works out, from each rule's regular
-expression, which characters it can start with, and keeps per state and per character the list of
-rules that could match there, in their original order. The lexing loop is Pygments' own algorithm,
-run over that shorter list: a rule is skipped only when it could not have matched, so the first rule
-that matches is the same one Pygments would pick, and the tokens are identical.
+expression, which characters it can start with, and keeps per state, for each ASCII character and
+for all other characters together, the list of rules that could match there, in their original
+order. The lexing loop is Pygments' own algorithm, run over that shorter list: a rule is skipped only
+when it could not have matched, so the first rule that matches is the same one Pygments would pick,
+and the tokens are identical.
 
 The analysis is conservative: where it meets something it does not model before the first
 consumed character (a back reference, a conditional, a construct newer than this code) or cannot
@@ -18,7 +19,10 @@ tokens with Pygments' on the deck's code, on every Pygments regex lexer and on g
 
 from __future__ import annotations
 
+import array
+import functools
 import re
+import sys
 from typing import Any, Callable, Iterator
 
 from pygments.lexer import DelegatingLexer, Lexer, RegexLexer
@@ -74,16 +78,56 @@ def _one_char_test(op: Any, arg: Any, flags: int) -> CharTest:
     return re.compile(body, flags & (re.IGNORECASE | re.ASCII)).fullmatch  # type: ignore[return-value]
 
 
-def _first(items: Any, flags: int) -> tuple[list[CharTest], bool]:
-    """The tests one of which the first consumed character passes, and whether nothing may be consumed."""
+@functools.cache
+def _ascii_with_wide_partners(last: int = 0xFFFF) -> frozenset[str]:
+    """The ASCII characters that some non-ASCII character up to `last` matches when case is ignored
+    (`k` and the Kelvin sign, for example), asked of the regex engine. Beyond the Basic Multilingual
+    Plane no character folds to ASCII (a test checks the whole range), so the scan stops there."""
+    order = "little" if sys.byteorder == "little" else "big"
+    rest = array.array("I", range(128, last + 1)).tobytes().decode(f"utf-32-{order[0]}e", "surrogatepass")
+    partners = {match.group() for match in re.finditer(r"[\x00-\x7f]", rest, re.IGNORECASE)}
+    return frozenset(a for a in map(chr, range(128)) for w in partners if re.fullmatch(re.escape(a), w, re.IGNORECASE))
+
+
+def _ascii_item_is_wide(low: int, high: int, flags: int) -> bool:
+    """Whether a non-ASCII character can match a literal or range of characters below 128."""
+    if not flags & re.IGNORECASE or flags & re.ASCII:
+        return False
+    return any(low <= ord(a) <= high for a in _ascii_with_wide_partners())
+
+
+def _may_match_wide(op: Any, arg: Any, flags: int) -> bool:
+    """Whether a single-character item may match some character outside ASCII (when in doubt, yes)."""
     c = sre_constants
-    tests: list[CharTest] = []
+    if op is c.LITERAL:
+        return arg >= 128 or _ascii_item_is_wide(arg, arg, flags)
+    if op is not c.IN or (arg and arg[0][0] is c.NEGATE):
+        return True  # NOT_LITERAL, a negated class
+    for item_op, item_arg in arg:
+        if item_op is c.LITERAL and not (item_arg >= 128 or _ascii_item_is_wide(item_arg, item_arg, flags)):
+            continue
+        if item_op is c.RANGE and not (item_arg[1] >= 128 or _ascii_item_is_wide(*item_arg, flags)):
+            continue
+        if item_op is c.CATEGORY and flags & re.ASCII and str(item_arg) in _ASCII_CATEGORIES:
+            continue
+        return True
+    return False
+
+
+_ASCII_CATEGORIES = {"CATEGORY_DIGIT", "CATEGORY_SPACE", "CATEGORY_WORD"}  # under re.ASCII these match ASCII only
+
+
+def _first(items: Any, flags: int) -> tuple[list[tuple[CharTest, bool]], bool]:
+    """The tests one of which the first consumed character passes, each with whether it may pass a
+    non-ASCII character, and whether nothing may be consumed."""
+    c = sre_constants
+    tests: list[tuple[CharTest, bool]] = []
     for op, arg in items:
         if op in (c.LITERAL, c.NOT_LITERAL, c.IN):
-            tests.append(_one_char_test(op, arg, flags))
+            tests.append((_one_char_test(op, arg, flags), _may_match_wide(op, arg, flags)))
             return tests, False
         if op is c.ANY:
-            tests.append(ANY_CHAR)
+            tests.append((ANY_CHAR, True))
             return tests, False
         if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
             continue  # zero width: the next item consumes the first character
@@ -110,36 +154,52 @@ def _first(items: Any, flags: int) -> tuple[list[CharTest], bool]:
     return tests, True
 
 
-def start_test(pattern: re.Pattern[str]) -> tuple[CharTest, bool]:
-    """(can the pattern's match start with this character?, can it match the empty string?)."""
+def start_info(pattern: re.Pattern[str]) -> tuple[CharTest, bool, bool]:
+    """(can the pattern's match start with this character?, can it match the empty string?,
+    can it start with some character outside ASCII?)."""
     if sre_parser is None or not isinstance(pattern.pattern, str):
-        return ANY_CHAR, True
+        return ANY_CHAR, True, True
     try:
         parsed = sre_parser.parse(pattern.pattern, pattern.flags)
         tests, nullable = _first(parsed, parsed.state.flags)
     except (_Unknown, re.error, AttributeError, TypeError, ValueError):
-        return ANY_CHAR, True
-    if ANY_CHAR in tests:
-        return ANY_CHAR, nullable
-    return (lambda char: any(test(char) for test in tests)), nullable
+        return ANY_CHAR, True, True
+    wide = any(may_be_wide for _test, may_be_wide in tests)
+    if any(test is ANY_CHAR for test, _wide in tests):
+        return ANY_CHAR, nullable, wide
+    return (lambda char: any(test(char) for test, _wide in tests)), nullable, wide
+
+
+def start_test(pattern: re.Pattern[str]) -> tuple[CharTest, bool]:
+    """(can the pattern's match start with this character?, can it match the empty string?)."""
+    test, nullable, _wide = start_info(pattern)
+    return test, nullable
 
 
 class _State:
-    """One lexer state's rules, and for each character seen so far the rules that could match there."""
+    """One lexer state's rules, and the rules that could match at a character: for each ASCII
+    character its own list, and for every other character one shared list (the rules that may start
+    with some non-ASCII character), so that text of many distinct characters costs no more than
+    ASCII text and the table never grows past 130 lists."""
 
-    __slots__ = ("rules", "tests", "by_char")
+    __slots__ = ("rules", "tests", "by_char", "wide")
 
     def __init__(self, rules: list[Rule]):
         self.rules = rules
-        self.tests: list[tuple[CharTest, bool]] | None = None  # worked out when the state is first entered
-        self.by_char: dict[str, list[Rule]] = {}
+        self.tests: list[tuple[CharTest, bool, bool]] | None = None  # worked out when the state is first entered
+        self.by_char: dict[str, list[Rule]] = {}  # ASCII characters and "" (the end of the text)
+        self.wide: list[Rule] | None = None  # for every character outside ASCII
 
     def candidates(self, char: str) -> list[Rule]:
         found = self.by_char.get(char)
         if found is None:
             if self.tests is None:
-                self.tests = [start_test(rule[0].__self__) for rule in self.rules]
-            found = [rule for rule, (test, nullable) in zip(self.rules, self.tests)
+                self.tests = [start_info(rule[0].__self__) for rule in self.rules]
+            if char > "\x7f":
+                if self.wide is None:
+                    self.wide = [rule for rule, (_test, nullable, wide) in zip(self.rules, self.tests) if nullable or wide]
+                return self.wide
+            found = [rule for rule, (test, nullable, _wide) in zip(self.rules, self.tests)
                      if nullable or (char != "" and test(char))]
             self.by_char[char] = found
         return found

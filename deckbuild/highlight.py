@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import re
+import signal
+import threading
+import time
+from typing import Callable, Iterator
 
-from pygments import highlight as pygments_highlight
+from pygments import format as pygments_format
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
@@ -22,6 +27,66 @@ CODE_SELECTOR = ".highlight"
 # One formatter for every block; lexers are cached per language name and run by fastlex, which
 # gives Pygments' tokens with fewer regex attempts.
 _FORMATTER = HtmlFormatter(nowrap=True)
+
+# The budget of one code block's lexing. A lexer gives at most one token per character and a few
+# tokens that consume nothing; one that loops (Pygments' `mcschema` on `<!--` yields empty tokens
+# forever) or crawls is stopped, and the block is shown as plain text with a warning at its fence.
+# Every lexer of Pygments stays far below the token budget on ordinary text (tests/test_limits.py).
+LEX_TOKENS_PER_CHARACTER = 3
+LEX_EXTRA_TOKENS = 1_000
+LEX_SECONDS = 2.0
+LEX_SECONDS_PER_MIB = 10.0
+
+
+class LexBudgetExceeded(Exception):
+    """A code block's lexer produced too many tokens or took too long."""
+
+
+def lex_budget(code: str) -> tuple[int, float]:
+    """(tokens, seconds) a block of code may take to lex."""
+    return (
+        LEX_TOKENS_PER_CHARACTER * len(code) + LEX_EXTRA_TOKENS,
+        LEX_SECONDS + LEX_SECONDS_PER_MIB * len(code) / 2**20,
+    )
+
+
+def lex(code: str, lexer: Lexer) -> Iterator[tuple[object, str]]:
+    """The lexer's tokens for the code, raising LexBudgetExceeded past the block's budget."""
+    max_tokens, seconds = lex_budget(code)
+    deadline = time.monotonic() + seconds
+    for count, token in enumerate(lexer.get_tokens(code)):
+        if not count % 32:  # checked every 32 tokens: the checks cost less than the lexing
+            if count > max_tokens:
+                raise LexBudgetExceeded(f"gave more than {max_tokens:,} tokens for {len(code):,} characters")
+            if time.monotonic() > deadline:
+                raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
+        yield token
+
+
+@contextlib.contextmanager
+def _interrupt_after(seconds: float) -> Iterator[None]:
+    """Raise LexBudgetExceeded after `seconds`, even inside one regex match that backtracks for ever
+    (the regex engine checks for signals). Only in the main thread, where signals are delivered, and
+    only when nothing else uses SIGALRM; elsewhere `lex` checks the time between tokens."""
+    if (
+        seconds <= 0  # already spent: `lex` stops at the first token
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
+
+    signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
 @functools.lru_cache(maxsize=None)
@@ -89,21 +154,34 @@ def wrap_lines(inner: str, newline: str = "\n") -> str:
     return "".join(wrapped)
 
 
-def highlight_code(code: str, language: str) -> str:
-    """A complete `<pre>` element for a code block; unknown languages come out as escaped text."""
+def highlight_code(code: str, language: str, warn: Callable[[str], None] | None = None) -> str:
+    """A complete `<pre>` element for a code block, one element per line (see wrap_lines); unknown
+    languages come out as escaped text, and so does a block whose lexing goes over its budget
+    (`warn` is told why)."""
     from .cloze import LINE_BREAK, has_cloze, highlight_code_clozes  # only cloze cards need it
 
     lexer = find_lexer(language)
     css_language = html.escape(language, quote=True)
-    if has_cloze(code):
+    clozed = has_cloze(code)
+
+    def with_clozes(cloze_lexer: Lexer | None) -> str:
         # lines are cut only outside clozes: a cloze must reach Anki in one piece
-        inner = wrap_lines(highlight_code_clozes(code, lexer, line_break=LINE_BREAK), LINE_BREAK).replace(
-            LINE_BREAK, "\n"
-        )
-    elif lexer is None:
-        inner = wrap_lines(html.escape(code))
-    else:
-        inner = wrap_lines(pygments_highlight(code, lexer, _FORMATTER))
+        inner = highlight_code_clozes(code, cloze_lexer, line_break=LINE_BREAK)
+        return wrap_lines(inner, LINE_BREAK).replace(LINE_BREAK, "\n")
+
+    try:
+        if lexer is None and not clozed:
+            inner = wrap_lines(html.escape(code))
+        else:
+            with _interrupt_after(lex_budget(code)[1]):
+                if clozed:
+                    inner = with_clozes(lexer)
+                else:
+                    inner = wrap_lines(pygments_format(lex(code, lexer), _FORMATTER))
+    except LexBudgetExceeded as exc:
+        if warn is not None:
+            warn(f"the '{language}' highlighter {exc}: the code block is shown without highlighting")
+        inner = with_clozes(None) if clozed else wrap_lines(html.escape(code))
     lang_class = f" language-{css_language}" if language else ""
     return f'<pre class="highlight{lang_class}"><code>{inner}</code></pre>\n'
 

@@ -13,6 +13,10 @@ from .errors import Diagnostics, SourceLocation, display_path
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
+# Anki's media sync skips larger files ("Files over 100MB can not be synced with AnkiWeb", and its media
+# check lists them): MAX_INDIVIDUAL_MEDIA_FILE_SIZE = 100 * 1024 * 1024 in Anki's sync code.
+ANKIWEB_MEDIA_LIMIT = 100 * 2**20
+
 
 @dataclass(frozen=True, slots=True)
 class MediaFile:
@@ -65,8 +69,15 @@ class MediaResolver:
         known = self.by_path.get(real)
         if known is not None:
             return known
-        data = real.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
+        size = real.stat().st_size
+        if size > ANKIWEB_MEDIA_LIMIT:
+            diagnostics.warning(
+                location,
+                f"image '{reference}' is {size / 2**20:.1f} MiB: AnkiWeb does not sync media files over "
+                f"{ANKIWEB_MEDIA_LIMIT // 2**20} MiB, so learners who sync will not see it; make it smaller",
+            )
+        with real.open("rb") as stream:  # in chunks: a large image is not held in memory to be hashed
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
         first = self.by_digest.get(digest)
         if first is None:
             media = self.by_digest[digest] = MediaFile(f"{real.stem}-{digest[:8]}{real.suffix.lower()}", real)

@@ -20,9 +20,15 @@ from .records import Card, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
 
 
+WARN_KEY = "deckbuild.warn"  # in the renderer's env: report(line, message), for warnings found while rendering
+
+
 def _render_fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
-    return highlight_code(token.content, language_of(token.info))
+    report = env.get(WARN_KEY)
+    line = token.map[0] + 1 if token.map else 0
+    warn = (lambda message: report(line, message)) if report is not None else None
+    return highlight_code(token.content, language_of(token.info), warn)
 
 
 def _render_code_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -73,8 +79,13 @@ def _render_blocks(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any])
     return _safe(md.renderer.render(list(tokens), md.options, env), tokens).strip()
 
 
-def render_card(md: MarkdownIt, source: CardSource, source_digest: str = "") -> Card:
+def render_card(
+    md: MarkdownIt, source: CardSource, source_digest: str = "", diagnostics: Diagnostics | None = None
+) -> Card:
     env = source.env
+    if diagnostics is not None:
+        path = source.location.path
+        env = {**env, WARN_KEY: lambda line, message: diagnostics.warning(SourceLocation(path, line), message)}
     question = _safe(md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens)
     options = tuple(
         Option(html=_render_blocks(md, option.tokens, env), correct=option.correct)
@@ -158,5 +169,5 @@ def render_file(source: SourceFile, media_dir: Path) -> FileResult:
             kind="no-cards",
         )
     digests = source_digests(source, parsed.cards)
-    cards = tuple(render_card(md, card, digest) for card, digest in zip(parsed.cards, digests, strict=True))
+    cards = tuple(render_card(md, card, digest, diagnostics) for card, digest in zip(parsed.cards, digests, strict=True))
     return FileResult(source.display, parsed.topic, parsed.title, cards, tuple(diagnostics.items))

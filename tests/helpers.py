@@ -76,3 +76,22 @@ def watching(*args: str | Path, cwd: Path) -> Iterator[Watcher]:
         process.wait(timeout=30)
         watcher.reader.join(timeout=10)
         process.stderr.close()
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised into a test that ran past its time limit (a BaseException, so no `except Exception` eats it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` (SIGALRM, main thread): a hang becomes a failure, not a stuck run."""
+    def expire(signum: int, frame: object) -> None:
+        raise TimeLimitExceeded(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
