@@ -5,22 +5,35 @@ An entry is keyed by the file's text and path, the media folder, and a fingerpri
 also records the size and modification time of each image its cards use, and is ignored when one
 of them changed. The cache lives in the user's cache folder (`$XDG_CACHE_HOME/build_deck`, or
 `BUILD_DECK_CACHE_DIR`), is safe to delete, and is ignored when unreadable or corrupt.
+
+Nothing read from the cache is trusted: an entry is plain JSON (never pickle, so reading it runs
+no code), signed with HMAC-SHA256 under a per-user key that lives outside the cache folder
+(`$XDG_STATE_HOME/build_deck/cache-key`, mode 0600 in a 0700 folder owned by the user). An entry
+whose signature, shape or types do not check out (damaged, or written by someone else: a shared
+cache, a CI cache restored from a pull request) is ignored, and the file is rendered again.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
+import json
 import os
-import pickle
+import secrets
+import stat
 import tempfile
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
-from .records import FileResult, SourceFile
+from .errors import Diagnostic, Severity, SourceLocation
+from .media import MediaFile
+from .records import Card, FileResult, Option, SourceFile
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML")
+_KEY_BYTES = 32
 
 
 def default_cache_dir() -> Path:
@@ -29,6 +42,47 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "build_deck"
+
+
+def default_key_path() -> Path:
+    """The signing key: per user, and never inside the (possibly shared or restored) cache folder."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "build_deck" / "cache-key"
+
+
+def _private(info: os.stat_result, mode: int) -> bool:
+    """Owned by this user, and no permission for anyone else (a folder: 0700; a file: 0600)."""
+    owner_ok = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    return owner_ok and stat.S_IMODE(info.st_mode) & 0o077 == 0 and stat.S_IMODE(info.st_mode) & mode == mode
+
+
+def read_or_create_key(path: Path) -> bytes | None:
+    """The user's signing key, created on first use; None when it is missing and cannot be made
+    private, or when the file or its folder is not private (then the cache is not used)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(os.lstat(path.parent), 0o700):
+            return None
+        try:
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=".cache-key.", suffix=".tmp")  # mode 0600
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(secrets.token_bytes(_KEY_BYTES))
+            try:
+                os.link(name, path)  # never replaces a key another build made meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(name)
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            if not (stat.S_ISREG(os.fstat(stream.fileno()).st_mode) and _private(os.fstat(stream.fileno()), 0o600)):
+                return None
+            key = stream.read(_KEY_BYTES + 1)
+    except OSError:
+        return None
+    return key if len(key) == _KEY_BYTES else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,29 +101,158 @@ def tool_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _media_stamps(result: FileResult) -> tuple[tuple[str, int, int], ...]:
+def _media_stamps(result: FileResult) -> list[list[Any]]:
     stamps = []
     for path in sorted({media.path for card in result.cards for media in card.media}):
-        stat = path.stat()
-        stamps.append((str(path), stat.st_size, stat.st_mtime_ns))
-    return tuple(stamps)
+        info = path.stat()
+        stamps.append([str(path), info.st_size, info.st_mtime_ns])
+    return stamps
 
 
-def _stamps_hold(stamps: tuple[tuple[str, int, int], ...]) -> bool:
+def _stamps_hold(stamps: list[list[Any]]) -> bool:
     for name, size, mtime in stamps:
         try:
-            stat = os.stat(name)
+            info = os.stat(name)
         except OSError:
             return False
-        if (stat.st_size, stat.st_mtime_ns) != (size, mtime):
+        if (info.st_size, info.st_mtime_ns) != (size, mtime):
             return False
     return True
 
 
+# --- plain data: FileResult <-> JSON, with every type checked on the way back -------------------
+
+
+class _Invalid(ValueError):
+    """A cache entry whose shape or types are wrong."""
+
+
+def _location_data(location: SourceLocation) -> list[Any]:
+    return [location.path, location.line]
+
+
+def _card_data(card: Card) -> dict[str, Any]:
+    return {
+        "location": _location_data(card.location),
+        "id": card.id,
+        "id_is_derived": card.id_is_derived,
+        "topic": card.topic,
+        "difficulty": card.difficulty,
+        "tags": list(card.tags),
+        "question_html": card.question_html,
+        "question_text": card.question_text,
+        "context_html": card.context_html,
+        "answer_html": card.answer_html,
+        "options": [[option.html, option.correct] for option in card.options],
+        "cloze_numbers": list(card.cloze_numbers),
+        "media": [[media.name, str(media.path)] for media in card.media],
+        "retired": card.retired,
+    }
+
+
+def result_data(result: FileResult) -> dict[str, Any]:
+    return {
+        "display": result.display,
+        "topic": result.topic,
+        "title": result.title,
+        "cards": [_card_data(card) for card in result.cards],
+        "diagnostics": [
+            [*_location_data(d.location), d.severity.value, d.message] for d in result.diagnostics
+        ],
+    }
+
+
+def _want(value: Any, kind: type | tuple[type, ...]) -> Any:
+    # bool is an int in Python: an int field never accepts a bool, and the reverse
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _Invalid(f"expected {kind}, got {type(value).__name__}")
+    return value
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(_want(item, str) for item in _want(value, list))
+
+
+def _pair(value: Any) -> list[Any]:
+    if len(_want(value, list)) != 2:
+        raise _Invalid("expected a pair")
+    return value
+
+
+def _location(value: Any) -> SourceLocation:
+    path, line = _pair(value)
+    return SourceLocation(_want(path, str), _want(line, int))
+
+
+def _card(value: Any) -> Card:
+    data = _want(value, dict)
+    expected = {
+        "location", "id", "id_is_derived", "topic", "difficulty", "tags", "question_html", "question_text",
+        "context_html", "answer_html", "options", "cloze_numbers", "media", "retired",
+    }
+    if set(data) != expected:
+        raise _Invalid("unexpected card keys")
+    options = []
+    for item in _want(data["options"], list):
+        html_text, correct = _pair(item)
+        options.append(Option(_want(html_text, str), _want(correct, bool)))
+    media = []
+    for item in _want(data["media"], list):
+        name, path = _pair(item)
+        media.append(MediaFile(_want(name, str), Path(_want(path, str))))
+    difficulty = data["difficulty"]
+    return Card(
+        location=_location(data["location"]),
+        id=_want(data["id"], str),
+        id_is_derived=_want(data["id_is_derived"], bool),
+        topic=_want(data["topic"], str),
+        difficulty=None if difficulty is None else _want(difficulty, str),
+        tags=_strings(data["tags"]),
+        question_html=_want(data["question_html"], str),
+        question_text=_want(data["question_text"], str),
+        context_html=_want(data["context_html"], str),
+        answer_html=_want(data["answer_html"], str),
+        options=tuple(options),
+        cloze_numbers=tuple(_want(n, int) for n in _want(data["cloze_numbers"], list)),
+        media=tuple(media),
+        retired=_want(data["retired"], bool),
+    )
+
+
+def result_from_data(value: Any) -> FileResult:
+    """A FileResult from plain data, or _Invalid when any field has the wrong shape or type."""
+    data = _want(value, dict)
+    if set(data) != {"display", "topic", "title", "cards", "diagnostics"}:
+        raise _Invalid("unexpected keys")
+    diagnostics = []
+    for item in _want(data["diagnostics"], list):
+        if len(_want(item, list)) != 4:
+            raise _Invalid("a diagnostic has four parts")
+        path, line, severity, message = item
+        diagnostics.append(Diagnostic(
+            SourceLocation(_want(path, str), _want(line, int)), Severity(_want(severity, str)), _want(message, str)
+        ))
+    title = data["title"]
+    return FileResult(
+        display=_want(data["display"], str),
+        topic=_want(data["topic"], str),
+        title=None if title is None else _want(title, str),
+        cards=tuple(_card(card) for card in _want(data["cards"], list)),
+        diagnostics=tuple(diagnostics),
+    )
+
+
 class RenderCache:
-    def __init__(self, folder: Path | None, writable: bool = True):
+    def __init__(self, folder: Path | None, writable: bool = True, key_path: Path | None = None):
         self.folder = folder  # None: disabled
         self.writable = writable  # `check` and `stats` read the cache but never write to it
+        self._key_path = key_path
+        self._secret: bytes | None | bool = False  # False: not read yet
+
+    def _signing_key(self) -> bytes | None:
+        if self._secret is False:
+            self._secret = read_or_create_key(self._key_path or default_key_path())
+        return self._secret  # type: ignore[return-value]
 
     def key(self, source: SourceFile, media_dir: Path) -> str:
         digest = hashlib.sha256(tool_fingerprint().encode())
@@ -79,31 +262,52 @@ class RenderCache:
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None
-        return self.folder / "files" / key[:2] / f"{key}.pickle"
+        return self.folder / "files" / key[:2] / f"{key}.json"
+
+    @staticmethod
+    def _mac(secret: bytes, key: str, payload: bytes) -> str:
+        return hmac.new(secret, key.encode("ascii") + b"\x00" + payload, hashlib.sha256).hexdigest()
 
     def get(self, key: str) -> FileResult | None:
         if self.folder is None:
             return None
+        secret = self._signing_key()
+        if secret is None:
+            return None
         try:
             with self._path(key).open("rb") as stream:
-                stamps, result = pickle.load(stream)
-        except FileNotFoundError:
-            return None
-        except Exception:  # noqa: BLE001 - a corrupt entry is a miss, never an error
-            return None
-        if not isinstance(result, FileResult) or not _stamps_hold(stamps):
-            return None
-        return result
+                signature, _, payload = stream.read().partition(b"\n")
+            if not hmac.compare_digest(signature, self._mac(secret, key, payload).encode("ascii")):
+                return None  # damaged, or not written by this user's builds
+            entry = _want(json.loads(payload.decode("utf-8")), dict)
+            if set(entry) != {"stamps", "result"}:
+                return None
+            stamps = _want(entry["stamps"], list)
+            for stamp in stamps:
+                if len(_want(stamp, list)) != 3:
+                    return None
+                _want(stamp[0], str), _want(stamp[1], int), _want(stamp[2], int)
+            result = result_from_data(entry["result"])
+        except (OSError, ValueError, UnicodeDecodeError):  # json and _Invalid are ValueErrors
+            return None  # a corrupt entry is a miss, never an error
+        return result if _stamps_hold(stamps) else None
 
     def put(self, key: str, result: FileResult) -> None:
         if self.folder is None or not self.writable:
             return
+        secret = self._signing_key()
+        if secret is None:
+            return
         path = self._path(key)
         try:
+            payload = json.dumps(
+                {"stamps": _media_stamps(result), "result": result_data(result)},
+                ensure_ascii=True, separators=(",", ":"),
+            ).encode("ascii")
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump((_media_stamps(result), result), stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.write(self._mac(secret, key, payload).encode("ascii") + b"\n" + payload)
             os.replace(name, path)
         except OSError:
             pass  # a cache that cannot be written only costs speed

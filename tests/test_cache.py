@@ -19,7 +19,7 @@ def test_cached_and_uncached_builds_give_the_same_bytes(sample: Path, tmp_path: 
     uncached = _build(sample, tmp_path / "a", lock, "--no-cache")
     assert not any(private_cache.iterdir())  # --no-cache neither reads nor writes the cache
     first = _build(sample, tmp_path / "b", lock)
-    assert any((private_cache / "files").rglob("*.pickle"))
+    assert any((private_cache / "files").rglob("*.json"))
     second = _build(sample, tmp_path / "c", lock)  # every file from the cache now
     assert uncached == first == second
 
@@ -42,8 +42,8 @@ def test_parallel_rendering_gives_the_same_bytes(sample: Path, tmp_path: Path, m
 def test_corrupt_cache_entries_are_ignored(sample: Path, tmp_path: Path, private_cache: Path) -> None:
     lock = tmp_path / "lock"
     clean = _build(sample, tmp_path / "a", lock)
-    for entry in (private_cache / "files").rglob("*.pickle"):
-        entry.write_bytes(b"not a pickle")
+    for entry in (private_cache / "files").rglob("*.json"):
+        entry.write_bytes(b"not an entry")
     assert _build(sample, tmp_path / "b", lock) == clean
 
 
@@ -101,3 +101,114 @@ def test_adding_a_missing_image_is_seen_although_the_markdown_did_not_change(tmp
     image.write_bytes(saved)
     fixed = run_cli("build", "--content", content, "--media", media, "--out", tmp_path / "dist")
     assert fixed.exit_code == 0, fixed.stderr
+
+
+# --- nothing read from the cache is trusted (V3, B14) ---------------------------------------------
+
+
+def _entries(cache: Path) -> list[Path]:
+    entries = sorted((cache / "files").rglob("*.json"))
+    assert entries
+    return entries
+
+
+def _poison(payload: bytes) -> bytes:
+    import json
+
+    entry = json.loads(payload)
+    for card in entry["result"]["cards"]:
+        card["answer_html"] = "<script>alert(document.cookie)</script><img src=x onerror=alert(1)>"
+    return json.dumps(entry).encode()
+
+
+def test_an_entry_with_injected_html_has_no_effect(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    """Whoever can write the cache folder cannot put HTML into a deck: entries are signed with a key
+    the cache folder does not hold, and an entry that fails the check is rendered again."""
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    for entry in _entries(private_cache):
+        signature, _, payload = entry.read_bytes().partition(b"\n")
+        entry.write_bytes(signature + b"\n" + _poison(payload))  # the old signature: no longer matches
+    assert _build(sample, tmp_path / "b", lock) == clean
+
+
+def test_an_entry_signed_with_another_key_is_ignored(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    from deckbuild.cache import RenderCache
+
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    foreign = RenderCache(private_cache, key_path=tmp_path / "elsewhere" / "cache-key")
+    for entry in _entries(private_cache):
+        payload = _poison(entry.read_bytes().partition(b"\n")[2])
+        key = entry.stem
+        entry.write_bytes(foreign._mac(foreign._signing_key(), key, payload).encode() + b"\n" + payload)
+    assert _build(sample, tmp_path / "b", lock) == clean
+
+
+class _RunsCode:
+    """Unpickling this would run a command that creates a file."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_pickle_payload_in_the_cache_runs_no_code(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    import pickle
+
+    from deckbuild.cache import RenderCache
+    from deckbuild.load import load_sources
+    from deckbuild.errors import Diagnostics
+
+    marker = tmp_path / "PWNED"
+    cache = RenderCache(private_cache)
+    for source in load_sources(sample, Diagnostics()):
+        key = cache.key(source, tmp_path / "media")
+        for suffix in (".json", ".pickle"):  # today's entry name and the name a pickle cache used
+            path = cache._path(key).with_suffix(suffix)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(pickle.dumps((_RunsCode(marker), None)))
+    result = run_cli("check", "--content", sample, "--media", tmp_path / "media")
+    assert not marker.exists()
+    assert result.exit_code == 0, result.output
+
+
+def test_a_signed_entry_with_wrong_types_is_ignored(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    """B14: a well-formed, correctly signed entry whose fields have the wrong types is a miss."""
+    import json
+
+    from deckbuild.cache import RenderCache
+
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    cache = RenderCache(private_cache)
+    for entry in _entries(private_cache):
+        data = json.loads(entry.read_bytes().partition(b"\n")[2])
+        data["result"]["cards"] = None
+        payload = json.dumps(data).encode()
+        entry.write_bytes(cache._mac(cache._signing_key(), entry.stem, payload).encode() + b"\n" + payload)
+    assert _build(sample, tmp_path / "b", lock) == clean
+    for entry in _entries(private_cache):  # the mistyped entries were replaced by good ones
+        assert json.loads(entry.read_bytes().partition(b"\n")[2])["result"]["cards"] is not None
+
+
+def test_the_signing_key_is_private_and_outside_the_cache(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    import os
+    import stat
+
+    from deckbuild.cache import default_key_path, read_or_create_key
+
+    _build(sample, tmp_path / "a", tmp_path / "lock")
+    key = default_key_path()
+    assert not key.is_relative_to(private_cache)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    os.chmod(key, 0o644)  # a key others can read signs nothing: the cache is not used
+    assert read_or_create_key(key) is None
+    os.chmod(key, 0o600)
+    os.chmod(key.parent, 0o755)
+    assert read_or_create_key(key) is None
