@@ -23,6 +23,7 @@ from .media import report_unused_media
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
 from .records import BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
 from .render import render_file
+from .sanitize import finish_field, strip_control_characters
 
 RETIRED_NOTICE = (
     "This card has been retired from the deck: it is no longer updated. "
@@ -209,10 +210,12 @@ def plan_deck(
         if not spec.includes(card):
             continue
         notetype, fields = _fields(card, config.content_dir)
-        tags = _tags(spec, card)
+        fields = tuple(finish_field(field) for field in fields)  # the last step for every field
+        tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
         deck_name = spec.name
         if spec.subdecks:
             deck_name = f"{spec.name}::{content.topic_titles.get(card.topic, card.topic)}"
+        deck_name = strip_control_characters(deck_name)
         modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags))
         ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
         notes.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
