@@ -289,3 +289,16 @@ def test_a_cloze_marker_inside_a_tag_is_not_rendered_in_the_preview() -> None:
         '<a href="https://ok.example" title="{{c1::hidden}}">link</a> '
         '<span class="cloze" data-ordinal="1">shown</span>'
     )
+
+
+def test_every_guarantee_in_the_readme_names_a_test_that_exists() -> None:
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    safety = readme[readme.index("## Safety"):readme.index("## Speed")]
+    named = set(re.findall(r"\btest_\w+", safety)) - {"test_safety", "test_cache"}
+    defined = {
+        name for path in (ROOT / "tests").glob("test_*.py")
+        for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M)
+    }
+    assert len(named) >= 10 and named <= defined, named - defined
