@@ -51,21 +51,27 @@ def default_key_path() -> Path:
 
 
 def _private(info: os.stat_result, mode: int) -> bool:
-    """Owned by this user, and no permission for anyone else (a folder: 0700; a file: 0600)."""
-    owner_ok = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    """Owned by this user, and no permission for anyone else (a folder: 0700; a file: 0600).
+    Windows has no such mode bits (its folders under the user's profile are private by ACL)."""
+    if os.name == "nt":
+        return True
+    owner_ok = info.st_uid == os.geteuid()
     return owner_ok and stat.S_IMODE(info.st_mode) & 0o077 == 0 and stat.S_IMODE(info.st_mode) & mode == mode
 
 
-def read_or_create_key(path: Path) -> bytes | None:
-    """The user's signing key, created on first use; None when it is missing and cannot be made
-    private, or when the file or its folder is not private (then the cache is not used)."""
+def read_or_create_key(path: Path, create: bool = True) -> bytes | None:
+    """The user's signing key, created on first use (when `create`); None when it is missing, or
+    when the file or its folder is not private (then the cache is not used)."""
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if create:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(os.lstat(path.parent), 0o700):
             return None
         try:
             descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
+            if not create:
+                return None
             handle, name = tempfile.mkstemp(dir=path.parent, prefix=".cache-key.", suffix=".tmp")  # mode 0600
             with os.fdopen(handle, "wb") as stream:
                 stream.write(secrets.token_bytes(_KEY_BYTES))
@@ -251,7 +257,8 @@ class RenderCache:
 
     def _signing_key(self) -> bytes | None:
         if self._secret is False:
-            self._secret = read_or_create_key(self._key_path or default_key_path())
+            # a read-only cache (`check`, `stats`) never creates a key: without one, no entry is valid
+            self._secret = read_or_create_key(self._key_path or default_key_path(), create=self.writable)
         return self._secret  # type: ignore[return-value]
 
     def key(self, source: SourceFile, media_dir: Path) -> str:

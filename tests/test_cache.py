@@ -212,3 +212,11 @@ def test_the_signing_key_is_private_and_outside_the_cache(sample: Path, tmp_path
     os.chmod(key, 0o600)
     os.chmod(key.parent, 0o755)
     assert read_or_create_key(key) is None
+
+
+def test_check_creates_no_signing_key(sample: Path) -> None:
+    from deckbuild.cache import default_key_path
+
+    result = run_cli("check", "--content", sample)
+    assert result.exit_code == 0, result.output
+    assert not default_key_path().exists() and not default_key_path().parent.exists()
