@@ -35,6 +35,8 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_ATTRIBUTES["input"] = ALLOWED_ATTRIBUTES["input"] | {"class"}
 ALLOWED_ATTRIBUTES["ol"] = ALLOWED_ATTRIBUTES["ol"] | {"class"}
 URL_SCHEMES = {"http", "https", "mailto"}
+# classes that make MathJax typeset inside code, or skip our math (mathjax_process, tex2jax_ignore)
+_MATHJAX_CLASS = re.compile(r"(?:mathjax|tex2jax)", re.I)
 
 
 
@@ -50,6 +52,8 @@ def sanitize_html(html_text: str, images: Mapping[str, str] | None = None) -> st
             return known.get(value)
         if tag == "input" and attribute == "type" and value != "checkbox":
             return None
+        if attribute == "class":
+            return " ".join(name for name in value.split() if not _MATHJAX_CLASS.match(name)) or None
         return value
 
     return nh3.clean(

@@ -35,7 +35,7 @@ class CardHTML(HTMLParser):
         self.allowed_tags, self.media_names = allowed_tags, media_names
         self.problems: list[str] = []
         self.runs: list[str] = [""]  # the strings MathJax looks for formulas in
-        self.skipping = 0
+        self.skipped: list[bool] = []  # open <pre> and <code> elements: does MathJax skip each?
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in self.allowed_tags:
@@ -48,20 +48,20 @@ class CardHTML(HTMLParser):
                 self.problems.append(f"src {value!r} is not a packaged file")
             if name == "href" and not SAFE_URL.match(value):
                 self.problems.append(f"href {value!r}")
-        self._boundary(tag, closing=False)
+        if tag not in ("br", "wbr"):
+            self.runs.append("")
+        if tag in ("pre", "code"):  # MathJax skips them, unless their class asks it to read them
+            processed = re.search(r"(^| )(mathjax_process|tex2jax_process)($| )", dict(attrs).get("class") or "")
+            self.skipped.append(not processed)
 
     def handle_endtag(self, tag: str) -> None:
-        self._boundary(tag, closing=True)
-
-    def _boundary(self, tag: str, closing: bool) -> None:
-        if tag in ("br", "wbr"):
-            return
-        self.runs.append("")
-        if tag in ("pre", "code"):
-            self.skipping += -1 if closing else 1
+        if tag not in ("br", "wbr"):
+            self.runs.append("")
+        if tag in ("pre", "code") and self.skipped:
+            self.skipped.pop()
 
     def handle_data(self, data: str) -> None:
-        if not self.skipping:
+        if not any(self.skipped):
             self.runs[-1] += data
 
     def check(self, html_text: str) -> list[str]:
