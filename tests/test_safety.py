@@ -302,3 +302,12 @@ def test_every_guarantee_in_the_readme_names_a_test_that_exists() -> None:
         for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M)
     }
     assert len(named) >= 10 and named <= defined, named - defined
+
+
+def test_help_states_the_safety_guarantees() -> None:
+    from helpers import run_cli
+
+    text = " ".join(run_cli("--help").output.split())
+    for guarantee in ("allow-listed HTML", "packaged files", "allow-listed TeX", "[sound:]", "control characters",
+                      "render cache"):
+        assert guarantee in text, guarantee
