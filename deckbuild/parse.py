@@ -539,11 +539,10 @@ def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile
     if token.type == "html_block":
         tags = [(m.group(0), first_line + token.content.count("\n", 0, m.start()))
                 for m in HTML_TAG_RE.finditer(token.content)]
-        clozed = has_cloze(token.content)
     else:
         tags = [(child.content, first_line + _line_offset(token, child))
                 for child in _walk(token.children or []) if child.type == "html_inline"]
-        clozed = has_cloze(token.content)
+    clozed = has_cloze(token.content)
     for tag, line in tags:
         if has_cloze(tag) or (clozed and "}}" in tag):
             diagnostics.error(
@@ -564,36 +563,31 @@ def _resolve_images(
     A Markdown image gets the name in its token; a raw `<img src>` is mapped to it in
     `env["deckbuild_images"]`, which the sanitizer applies (it removes every unmapped source)."""
     found: list[MediaFile] = []
+    images: dict[str, str] = env.setdefault("deckbuild_images", {})
     line = 1
     for token in tokens:
         if token.map is not None:
             line = token.map[0] + 1
-        raw = [(token, token.content, line)] if token.type == "html_block" else []
+        raw = [(token.content, line)] if token.type == "html_block" else []
         for child in _walk(token.children or []):
             where = line + _line_offset(token, child)
             if child.type == "html_inline":
-                raw.append((child, child.content, where))
+                raw.append((child.content, where))
             if child.type != "image":
                 continue
             resolved = _resolve_image(str(child.attrGet("src") or ""), where, source, diagnostics, media)
             child.attrSet("src", resolved.name if resolved else "")
             found += [resolved] if resolved else []
-        for _, fragment, first_line in raw:
+        for fragment, first_line in raw:
             for src in raw_image_sources(fragment):
                 offset = fragment.find(src.strip())
                 where = first_line + (fragment.count("\n", 0, offset) if offset > 0 else 0)
                 resolved = _resolve_image(src, where, source, diagnostics, media)
                 if resolved is not None:
-                    _raw_images(env).update({src: resolved.name})
+                    images[src] = resolved.name
                     found.append(resolved)
-    for media_file in found:
-        _raw_images(env)[media_file.name] = media_file.name
+    images.update((media_file.name, media_file.name) for media_file in found)
     return tuple(dict.fromkeys(found))
-
-
-def _raw_images(env: dict[str, Any]) -> dict[str, str]:
-    images: dict[str, str] = env.setdefault("deckbuild_images", {})
-    return images
 
 
 def _resolve_image(
