@@ -16,7 +16,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from .cloze import find_clozes, has_cloze, numbering_problem
+from .cloze import CLOZE_OPEN, find_clozes, has_cloze, numbering_problem
 from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
 from .media import MediaFile, MediaResolver
@@ -545,8 +545,9 @@ def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile
     clozed = has_cloze(token.content)
     for tag, line in tags:
         if has_cloze(tag) or (clozed and "}}" in tag):
+            marker = match.start() if (match := CLOZE_OPEN.search(tag)) else tag.find("}}")
             diagnostics.error(
-                SourceLocation(source.display, line),
+                SourceLocation(source.display, line + tag.count("\n", 0, marker)),
                 "a cloze marker inside an HTML tag would break the tag: put the cloze in the text, outside the tag",
             )
 
