@@ -248,6 +248,29 @@ def result_from_data(value: Any) -> FileResult:
     )
 
 
+def sign_record(data: Any, create: bool = True) -> str | None:
+    """`data` as a signed JSON line (other cache records use it), or None without a usable key."""
+    secret = read_or_create_key(default_key_path(), create)
+    if secret is None:
+        return None
+    payload = json.dumps(data, sort_keys=True, ensure_ascii=True)
+    return hmac.new(secret, payload.encode("ascii"), hashlib.sha256).hexdigest() + "\n" + payload
+
+
+def read_signed_record(text: str) -> Any:
+    """The data of a record `sign_record` wrote with this user's key; None for anything else."""
+    secret = read_or_create_key(default_key_path(), create=False)
+    signature, _, payload = text.partition("\n")
+    if secret is None or not hmac.compare_digest(
+        signature.encode("ascii", "replace"), hmac.new(secret, payload.encode("utf-8"), hashlib.sha256).hexdigest().encode()
+    ):
+        return None
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
 class RenderCache:
     def __init__(self, folder: Path | None, writable: bool = True, key_path: Path | None = None):
         self.folder = folder  # None: disabled

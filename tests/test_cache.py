@@ -220,3 +220,21 @@ def test_check_creates_no_signing_key(sample: Path) -> None:
     result = run_cli("check", "--content", sample)
     assert result.exit_code == 0, result.output
     assert not default_key_path().exists() and not default_key_path().parent.exists()
+
+
+def test_a_forged_package_record_does_not_skip_the_write(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    """The record that lets a build skip rewriting an unchanged deck is signed too: a forged one
+    (claiming that a tampered deck is current) is ignored and the deck is written again."""
+    import hashlib
+    import json
+
+    lock, out = tmp_path / "lock", tmp_path / "dist"
+    good = _build(sample, out, lock)
+    (out / "sample.apkg").write_bytes(b"tampered")
+    for record in (private_cache / "packages").glob("*.json"):
+        data = json.loads(record.read_text(encoding="utf-8").splitlines()[-1])
+        data["file"] = hashlib.sha256(b"tampered").hexdigest()
+        record.write_text(json.dumps(data), encoding="utf-8")
+    again = run_cli("build", "--content", sample, "--out", out, "--lock", lock)
+    assert "(unchanged)" not in again.stdout
+    assert (out / "sample.apkg").read_bytes() == good
