@@ -14,7 +14,7 @@ from typing import Mapping
 
 import nh3
 
-from .tex import text_math_is_safe
+from .tex import unsafe_formulas
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
@@ -128,7 +128,13 @@ def _guard_text_math(field_html: str) -> str:
         if name in _MATHJAX_SKIPS:
             skipping = max(0, skipping + (-1 if part.startswith("</") else 1))
     for run in runs:
-        if run and not text_math_is_safe("".join(html.unescape(parts[i]) for i in run)):
-            for i in run:  # an empty element after each backslash: MathJax finds no delimiter
-                parts[i] = html.escape(html.unescape(parts[i]), quote=False).replace("\\", "\\<span></span>")
+        texts = [html.unescape(parts[i]) for i in run]
+        bad = unsafe_formulas("".join(texts))
+        start = 0
+        for i, text in zip(run, texts, strict=True):
+            cuts = [offset - start + 1 for offset in bad if start <= offset < start + len(text)]
+            if cuts:  # an empty element right after the backslash: MathJax finds no delimiter there
+                pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+                parts[i] = "<span></span>".join(html.escape(piece, quote=False) for piece in pieces)
+            start += len(text)
     return "".join(parts)

@@ -85,9 +85,11 @@ def math_problem(tex: str) -> tuple[int, str] | None:
 _OPENERS = {"(": ")", "[": "]"}
 
 
-def text_math_is_safe(text: str) -> bool:
-    """Whether every formula MathJax would find in `text` (from `\\(` or `\\[` to its closing
-    delimiter, or to the end when none) uses only allowed commands. `text` is DOM text: decoded."""
+def unsafe_formulas(text: str) -> list[int]:
+    """The offsets of the opening delimiters (`\\(` or `\\[`) of the formulas MathJax would find
+    in `text` (up to the closing delimiter, or to the end when none) that use a command off the
+    allow-list. `text` is DOM text: entities decoded."""
+    unsafe: list[int] = []
     position = 0
     while (start := _find_opener(text, position)) != -1:
         closer = "\\" + _OPENERS[text[start + 1]]
@@ -104,9 +106,9 @@ def text_math_is_safe(text: str) -> bool:
             depth -= char == "}" and depth > 0
             index += 1
         if math_problem(text[start + 2:end]) is not None:
-            return False
+            unsafe.append(start)
         position = start + 2
-    return True
+    return unsafe
 
 
 def _find_opener(text: str, position: int) -> int:

@@ -278,6 +278,8 @@ def test_allowed_math_is_kept_and_text_math_off_the_list_is_shown_as_text(tmp_pa
         finished = finish_field(text)
         assert not re.search(r"\\(<wbr>)?[(\[]", finished), finished
     assert finish_field(r"<code>\(\href{x}{y}\)</code>") == r"<code>\(\href{x}{y}\)</code>"  # MathJax skips code
+    mixed = finish_field(r"<p>\(\href{a}{b}\) and \(x^2\)</p>")  # only the formula off the list is cut
+    assert mixed == r"<p>\<span></span>(\href{a}{b}\) and \(x^2\)</p>"
 
 
 def test_a_cloze_marker_inside_a_tag_is_not_rendered_in_the_preview() -> None:
