@@ -223,7 +223,7 @@ def plan_deck(
         key: lock.modified(f"notetype/{key}", content_hash(contract, card_css()))
         for key, contract in NOTETYPES.items()
     }
-    description = (
+    description = finish_field(
         f"{html.escape(spec.description)}<br><br>Version {html.escape(config.version)} &middot; "
         f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with build_deck {__version__}."
     ).strip()
