@@ -176,7 +176,9 @@ def _want(value: Any, kind: type | tuple[type, ...]) -> Any:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    return tuple(_want(item, str) for item in _want(value, list))
+    if not all(isinstance(item, str) for item in _want(value, list)):
+        raise _Invalid("expected a list of strings")
+    return tuple(value)
 
 
 def _pair(value: Any) -> list[Any]:

@@ -83,7 +83,7 @@ def raw_image_sources(fragment: str) -> list[str]:
 
 # --- the last step for every field, tag and name --------------------------------------------------
 
-_CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Anki reads these in any field or attribute: sound files it plays, LaTeX it runs, its own AV tags
 _ANKI_MARKUP = re.compile(r"\[(?=/?(?:sound:|latex\]|\$\$?\]|anki:))", re.I)
 _TAG = re.compile(r"(<[^>]*>)")
@@ -95,7 +95,7 @@ _MATHJAX_JOINS = ("br", "wbr")  # tags MathJax reads through when it looks for a
 def strip_control_characters(text: str) -> str:
     """Without C0 control characters (tab, line feed and carriage return kept) and DEL: U+001F is
     Anki's field separator, and the others have no place in a card."""
-    return text.translate(_CONTROL_CHARACTERS)
+    return _CONTROL_CHARACTERS.sub("", text)
 
 
 def finish_field(field_html: str) -> str:
