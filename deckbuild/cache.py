@@ -338,8 +338,12 @@ class RenderCache:
             ).encode("ascii")
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(self._mac(secret, key, payload).encode("ascii") + b"\n" + payload)
-            os.replace(name, path)
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(self._mac(secret, key, payload).encode("ascii") + b"\n" + payload)
+                os.replace(name, path)
+            except OSError:
+                os.unlink(name)  # no stray temporary file (when the entry's path is a folder, say)
+                raise
         except OSError:
             pass  # a cache that cannot be written only costs speed

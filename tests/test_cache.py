@@ -238,3 +238,13 @@ def test_a_forged_package_record_does_not_skip_the_write(sample: Path, tmp_path:
     again = run_cli("build", "--content", sample, "--out", out, "--lock", lock)
     assert "(unchanged)" not in again.stdout
     assert (out / "sample.apkg").read_bytes() == good
+
+
+def test_an_entry_that_cannot_be_written_leaves_no_temporary_file(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    for entry in _entries(private_cache):
+        entry.unlink()
+        entry.mkdir()  # os.replace cannot put a file there
+    assert _build(sample, tmp_path / "b", lock) == clean
+    assert not list((private_cache / "files").rglob("*.tmp"))
