@@ -52,11 +52,12 @@ hat check tilde acute grave dot ddot breve bar vec mathring boxed phantom hphant
 displaystyle textstyle scriptstyle scriptscriptstyle mathrm mathit mathbf mathsf mathtt mathcal mathbb
 mathfrak mathscr mathnormal boldsymbol bm text textrm textit textbf textsf texttt textnormal mbox
 mathbin mathrel mathop mathord mathopen mathclose mathpunct quad qquad enspace thinspace medspace
-thickspace negthinspace negmedspace negthickspace hline cline begin end tag notag nonumber cancel"""
+thickspace negthinspace negmedspace negthickspace hspace newline hline cline begin end tag notag nonumber
+cancel coloneqq triangleq leqq geqq"""
 
 COMMANDS = frozenset(" ".join((_GREEK, _SYMBOLS, _OPERATORS, _RELATIONS, _ARROWS, _BIG, _STRUCTURE)).split())
 # control symbols: spacing, a line break, and escaped special characters
-SYMBOLS = frozenset(", : ; ! > \\ { } | % $ # & _ ".split() + [" "])
+SYMBOLS = frozenset(", : ; ! > \\ { } | % $ # & _ ".split() + [" ", "\n"])
 ENVIRONMENTS = frozenset(
     """matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix cases rcases array subarray aligned
     alignedat gathered split align align* gather gather* equation equation* multline multline*""".split()

@@ -313,3 +313,27 @@ def test_help_states_the_safety_guarantees() -> None:
     for guarantee in ("allow-listed HTML", "packaged files", "allow-listed TeX", "[sound:]", "control characters",
                       "render cache"):
         assert guarantee in text, guarantee
+
+
+@pytest.mark.parametrize("formula", [
+    r"O(n \log n)", r"\Theta(n^2)", r"\sum_{i=1}^{n} i = \frac{n(n+1)}{2}", r"\lfloor n/2 \rfloor",
+    r"\binom{n}{k}", r"x \in \mathbb{R}", r"a \bmod m", r"\{x \mid x \in S\}", r"\text{if } x > 0",
+    r"\begin{cases} 1 & x > 0 \\ 0 & \text{else} \end{cases}", r"\lVert v \rVert_2", r"\hat{y}", r"\sqrt[3]{x}",
+    r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}", r"f \colon A \to B", r"p \land q \implies r",
+    r"\mathcal{O}\left(\frac{1}{\epsilon}\right)", r"\overline{AB} \perp \vec{v}", r"50\%", r"a_1, \ldots, a_n",
+])
+def test_everyday_math_is_on_the_allow_list(formula: str) -> None:
+    from deckbuild.tex import math_problem
+
+    assert math_problem(formula) is None
+
+
+@pytest.mark.parametrize("command", [
+    "href", "url", "style", "class", "cssId", "require", "unicode", "html", "htmlClass", "htmlStyle", "color",
+    "bbox", "def", "newcommand", "renewcommand", "let", "mmlToken", "toggle", "mathtip", "texttip", "eqref", "ref",
+])
+def test_commands_that_link_style_or_define_are_refused(command: str) -> None:
+    from deckbuild.tex import math_problem
+
+    problem = math_problem(f"x + \\{command}{{a}}{{b}}")
+    assert problem is not None and problem[0] == 4 and f"\\{command}" in problem[1]
