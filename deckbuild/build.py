@@ -35,6 +35,7 @@ from .media import report_unused_media
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
 from .records import DIFFICULTIES, BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
 from .render import render_file
+from .sanitize import finish_field, strip_control_characters
 
 RETIRED_NOTICE = (
     "This card has been retired from the deck: it is no longer updated. "
@@ -324,10 +325,12 @@ def plan_deck(
     notes = []
     for card in cards:
         notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
-        tags = _tags(spec, card)
+        fields = tuple(finish_field(field) for field in fields)  # the last step for every field
+        tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
         deck_name = spec.name
         if spec.subdecks:
             deck_name = f"{spec.name}::{subdeck_names[card.topic]}"
+        deck_name = strip_control_characters(deck_name)
         modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags), card.source_digest)
         ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
         notes.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
@@ -335,7 +338,7 @@ def plan_deck(
         key: lock.modified(f"notetype/{key}", content_hash(contract, card_css()))
         for key, contract in NOTETYPES.items()
     }
-    description = (
+    description = finish_field(
         f"{html.escape(spec.description)}<br><br>Version {html.escape(config.version)} &middot; "
         f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with build_deck {__version__}."
     ).strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -38,7 +39,7 @@ class MediaResolver:
         if not reference:
             diagnostics.error(location, "image has no path")
             return None
-        if _SCHEME.match(reference) or reference.startswith("//"):
+        if _SCHEME.match(reference) or reference.startswith(("//", "/\\", "\\")):
             diagnostics.error(
                 location,
                 f"image '{reference}' is not a local file: cards never load anything from the network; "
@@ -47,6 +48,9 @@ class MediaResolver:
             return None
         if reference.startswith("/") or Path(reference).is_absolute():
             diagnostics.error(location, f"image path '{reference}' is absolute: write it relative to the Markdown file")
+            return None
+        if ":" in reference:
+            diagnostics.error(location, f"image '{reference}' has a ':' in its name: rename the file without it")
             return None
         root = self.media_dir.resolve()
         literal = (markdown_file.parent / reference).absolute()
@@ -80,12 +84,20 @@ class MediaResolver:
             digest = hashlib.file_digest(stream, "sha256").hexdigest()
         first = self.by_digest.get(digest)
         if first is None:
-            media = self.by_digest[digest] = MediaFile(f"{real.stem}-{digest[:8]}{real.suffix.lower()}", real)
+            media = self.by_digest[digest] = MediaFile(packaged_name(real, digest), real)
         else:
             media = MediaFile(first.name, real)  # identical bytes: packaged once, under the first name
         self.by_path[real] = media
         return media
 
+
+def packaged_name(path: Path, digest: str) -> str:
+    """`<stem>-<hash8><suffix>` made of letters, digits, `_`, `-` and `.` only: a name that means the
+    same as a file name and as a URL path (no `#`, `%`, `?`, `:`, quotes or spaces), so it is
+    written into `src` as it is."""
+    stem = re.sub(r"[^\w.-]", "_", unicodedata.normalize("NFC", path.stem))
+    suffix = re.sub(r"[^\w.]", "_", unicodedata.normalize("NFC", path.suffix.lower()))
+    return f"{stem}-{digest[:8]}{suffix}"
 
 
 def report_unused_media(media_dir: Path, used: set[Path], diagnostics: Diagnostics) -> None:

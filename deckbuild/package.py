@@ -160,11 +160,13 @@ def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None)
     target = out_dir / plan.spec.file_name
     if cache_folder is None or not target.is_file():
         return None
+    from .cache import read_signed_record
+
     try:
-        record = json.loads(_record_path(cache_folder, target).read_text(encoding="utf-8"))
+        record = read_signed_record(_record_path(cache_folder, target).read_text(encoding="utf-8"))
         if record["plan"] == plan_digest(plan) and record["file"] == _file_digest(target):
             return target
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):  # a record not signed by this user is None
         pass
     return None
 
@@ -172,10 +174,14 @@ def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None)
 def record_package(plan: DeckPlan, target: Path, cache_folder: Path | None) -> None:
     if cache_folder is None:
         return
+    from .cache import sign_record
+
     record = _record_path(cache_folder, target)
     try:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps({"plan": plan_digest(plan), "file": _file_digest(target)}), encoding="utf-8")
+        signed = sign_record({"plan": plan_digest(plan), "file": _file_digest(target)})
+        if signed is not None:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(signed, encoding="utf-8")
     except OSError:
         pass
 

@@ -10,17 +10,20 @@ from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.common.html_re import HTML_TAG_RE
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from .cloze import find_clozes, has_cloze, numbering_problem
+from .cloze import CLOZE_OPEN, find_clozes, has_cloze, numbering_problem
 from .config import TAG_LIKE
 from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
 from .media import MediaFile, MediaResolver
 from .records import DIFFICULTIES, SourceFile
+from .sanitize import raw_image_sources
+from .tex import math_problem
 
 FRONT_MATTER_KEYS = ("topic", "title", "difficulty", "tags")
 # A front-matter key this close to one of ours is taken for a typo (an error); any other key is
@@ -112,6 +115,8 @@ def make_markdown() -> MarkdownIt:
     md.use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_labels=False)
     math_rule = next(rule.fn for rule in md.inline.ruler.__rules__ if rule.name == "math_inline")
     md.inline.ruler.at("math_inline", _prose_math_only(math_rule))
+    image_rule = next(rule.fn for rule in md.inline.ruler.__rules__ if rule.name == "image")
+    md.inline.ruler.at("image", _every_image_address(image_rule))
     return md
 
 
@@ -147,6 +152,21 @@ def _inline_nesting(parse: Any) -> Any:
             md.options["maxNesting"] = MAX_NESTING
 
     return wrapper
+
+
+def _every_image_address(image_rule: Any) -> Any:
+    """Images keep any address (`file:`, `data:`, a name with `:`), so that the media check
+    reports it at its line instead of the image staying as literal text; links keep the
+    safe-link rule."""
+
+    def rule(state: Any, silent: bool) -> bool:
+        state.md.validateLink = bool
+        try:
+            return bool(image_rule(state, silent))
+        finally:
+            state.md.validateLink = _validate_link
+
+    return rule
 
 
 def _prose_math_only(math_rule: Any) -> Any:
@@ -513,6 +533,7 @@ def parse_source(
             "the rest of the file would be lost; flatten the lists or quotes",
         )
     _check_fences(tokens, source, diagnostics)
+    _check_math(tokens, source, diagnostics)
 
     front: dict[str, Any] = {}
     front_lines: dict[str, SourceLocation] = {}
@@ -650,7 +671,7 @@ def _finish_card(
         diagnostics.error(location, f"card has no answer: write the answer {where}")
         ok = False
     images = _resolve_images(
-        [builder.inline, *context, *answer, *(t for o in choices for t in o.tokens)], source, diagnostics, media
+        [builder.inline, *context, *answer, *(t for o in choices for t in o.tokens)], source, diagnostics, media, env
     )
     if not ok:
         return None
@@ -733,6 +754,7 @@ def _check_clozes(
         if token.map is None:
             continue
         first_line = token.map[0] + 1
+        _check_clozes_outside_tags(token, first_line, source, diagnostics)
         if token.type in ("fence", "code_block"):
             regions = [(token.content, True, first_line + (1 if token.type == "fence" else 0))]
         elif token.type == "inline":
@@ -759,26 +781,87 @@ def _check_clozes(
     return numbers
 
 
+def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile, diagnostics: Diagnostics) -> None:
+    """A cloze marker inside an HTML tag (an attribute's value) would put Anki's cloze markup into
+    the tag and break it: an error at its line."""
+    if token.type == "html_block":
+        tags = [(m.group(0), first_line + token.content.count("\n", 0, m.start()))
+                for m in HTML_TAG_RE.finditer(token.content)]
+    else:
+        tags = [(child.content, first_line + _line_offset(token, child))
+                for child in _walk(token.children or []) if child.type == "html_inline"]
+    clozed = has_cloze(token.content)
+    for tag, line in tags:
+        if has_cloze(tag) or (clozed and "}}" in tag):
+            marker = match.start() if (match := CLOZE_OPEN.search(tag)) else tag.find("}}")
+            diagnostics.error(
+                SourceLocation(source.display, line + tag.count("\n", 0, marker)),
+                "a cloze marker inside an HTML tag would break the tag: put the cloze in the text, outside the tag",
+            )
+
+
 def _resolve_images(
-    tokens: list[Token], source: SourceFile, diagnostics: Diagnostics, media: MediaResolver | None
+    tokens: list[Token],
+    source: SourceFile,
+    diagnostics: Diagnostics,
+    media: MediaResolver | None,
+    env: dict[str, Any],
 ) -> tuple[MediaFile, ...]:
-    """Check every image and point it at its packaged name."""
+    """Check every image, Markdown or raw HTML, and point it at its packaged name.
+
+    A Markdown image gets the name in its token; a raw `<img src>` is mapped to it in
+    `env["deckbuild_images"]`, which the sanitizer applies (it removes every unmapped source)."""
     found: list[MediaFile] = []
+    images: dict[str, str] = env.setdefault("deckbuild_images", {})
     line = 1
     for token in tokens:
         if token.map is not None:
             line = token.map[0] + 1
+        raw = [(token.content, line)] if token.type == "html_block" else []
         for child in _walk(token.children or []):
+            where = line + _line_offset(token, child)
+            if child.type == "html_inline":
+                raw.append((child.content, where))
             if child.type != "image":
                 continue
-            location = SourceLocation(source.display, line + _line_offset(token, child))
-            if media is None:
-                continue
-            resolved = media.resolve(str(child.attrGet("src") or ""), source.path, location, diagnostics)
-            if resolved is not None:
-                child.attrSet("src", resolved.name)
-                found.append(resolved)
+            resolved = _resolve_image(str(child.attrGet("src") or ""), where, source, diagnostics, media)
+            child.attrSet("src", resolved.name if resolved else "")
+            found += [resolved] if resolved else []
+        for fragment, first_line in raw:
+            for src in raw_image_sources(fragment):
+                offset = fragment.find(src.strip())
+                where = first_line + (fragment.count("\n", 0, offset) if offset > 0 else 0)
+                resolved = _resolve_image(src, where, source, diagnostics, media)
+                if resolved is not None:
+                    images[src] = resolved.name
+                    found.append(resolved)
+    images.update((media_file.name, media_file.name) for media_file in found)
     return tuple(dict.fromkeys(found))
+
+
+def _resolve_image(
+    src: str, line: int, source: SourceFile, diagnostics: Diagnostics, media: MediaResolver | None
+) -> MediaFile | None:
+    if media is None:
+        return None
+    return media.resolve(src, source.path, SourceLocation(source.display, line), diagnostics)
+
+
+def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """Every formula uses only allowed TeX commands (deckbuild.tex); a problem is an error at its line."""
+    line = 1
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0] + 1
+        math = [(token, line)] if token.type == "math_block" else []
+        math += [(child, line + _line_offset(token, child)) for child in token.children or []
+                 if child.type in ("math_inline", "math_inline_double")]
+        for item, first_line in math:
+            problem = math_problem(item.content)
+            if problem is not None:
+                offset, message = problem
+                where = first_line + item.content.count("\n", 0, offset)
+                diagnostics.error(SourceLocation(source.display, where), message)
 
 
 def _walk(tokens: list[Token]):

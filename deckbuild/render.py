@@ -67,16 +67,17 @@ def _has_raw_html(tokens: Sequence[Token]) -> bool:
     )
 
 
-def _safe(html_text: str, tokens: Sequence[Token]) -> str:
-    # Our own rendering escapes all text and only lets safe links through (parse._validate_link):
-    # the allow-list sanitizer is needed only where the author wrote raw HTML.
-    return sanitize_html(html_text) if _has_raw_html(tokens) else html_text
+def _safe(html_text: str, tokens: Sequence[Token], env: dict[str, Any]) -> str:
+    # Our own rendering escapes all text, only lets safe links through (parse._validate_link) and
+    # gives images their packaged names (parse._resolve_images): the allow-list sanitizer is needed
+    # only where the author wrote raw HTML. It keeps only the image sources the parse stage resolved.
+    return sanitize_html(html_text, env.get("deckbuild_images")) if _has_raw_html(tokens) else html_text
 
 
 def _render_blocks(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any]) -> str:
     if not tokens:
         return ""
-    return _safe(md.renderer.render(list(tokens), md.options, env), tokens).strip()
+    return _safe(md.renderer.render(list(tokens), md.options, env), tokens, env).strip()
 
 
 def render_card(
@@ -86,7 +87,9 @@ def render_card(
     if diagnostics is not None:
         path = source.location.path
         env = {**env, WARN_KEY: lambda line, message: diagnostics.warning(SourceLocation(path, line), message)}
-    question = _safe(md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens)
+    question = _safe(
+        md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens, env
+    )
     options = tuple(
         Option(html=_render_blocks(md, option.tokens, env), correct=option.correct)
         for option in source.options

@@ -8,7 +8,13 @@ is shown as text.
 
 from __future__ import annotations
 
+import html
+import re
+from typing import Mapping
+
 import nh3
+
+from .tex import unsafe_formulas
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
@@ -29,24 +35,106 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_ATTRIBUTES["input"] = ALLOWED_ATTRIBUTES["input"] | {"class"}
 ALLOWED_ATTRIBUTES["ol"] = ALLOWED_ATTRIBUTES["ol"] | {"class"}
 URL_SCHEMES = {"http", "https", "mailto"}
+# classes that make MathJax typeset inside code, or skip our math (mathjax_process, tex2jax_ignore)
+_MATHJAX_CLASS = re.compile(r"(?:mathjax|tex2jax)", re.I)
 
 
-def _drop_remote_images(tag: str, attribute: str, value: str) -> str | None:
-    # A card never loads anything from the network: images must be files packaged in the deck.
-    if tag == "img" and attribute == "src" and ":" in value.split("/", 1)[0]:
-        return None
-    if tag == "input" and attribute == "type" and value != "checkbox":
-        return None
-    return value
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(html_text: str, images: Mapping[str, str] | None = None) -> str:
+    """The allow-listed HTML. An image keeps its `src` only when `images` maps it to a packaged
+    media name (the parse stage resolved it), and then gets that name: every other source (a
+    URL, `//host/x`, `/\\host/x`, another deck's file, Anki's own `/_anki/` pages) is removed."""
+    known = images or {}
+
+    def allow(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src":
+            return known.get(value)
+        if tag == "input" and attribute == "type" and value != "checkbox":
+            return None
+        if attribute == "class":
+            return " ".join(name for name in value.split() if not _MATHJAX_CLASS.match(name)) or None
+        return value
+
     return nh3.clean(
-        html,
+        html_text,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
-        attribute_filter=_drop_remote_images,
+        attribute_filter=allow,
         link_rel=None,  # the same links as cards without raw HTML get
         strip_comments=True,
     )
+
+
+def raw_image_sources(fragment: str) -> list[str]:
+    """The `src` of every image the sanitizer would see in a piece of raw HTML, as it sees it
+    (entities decoded): each must be resolved to a packaged file."""
+    found: list[str] = []
+
+    def collect(tag: str, attribute: str, value: str) -> str:
+        if tag == "img" and attribute == "src":
+            found.append(value)
+        return value
+
+    nh3.clean(fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, attribute_filter=collect)
+    return found
+
+
+# --- the last step for every field, tag and name --------------------------------------------------
+
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Anki reads these in any field or attribute: sound files it plays, LaTeX it runs, its own AV tags
+_ANKI_MARKUP = re.compile(r"\[(?=/?(?:sound:|latex\]|\$\$?\]|anki:))", re.I)
+_TAG = re.compile(r"(<[^>]*>)")
+_TAG_NAME = re.compile(r"</?\s*([A-Za-z0-9]*)")
+_MATHJAX_SKIPS = ("pre", "code")  # MathJax's default skipHtmlTags that our cards use
+_MATHJAX_JOINS = ("br", "wbr")  # tags MathJax reads through when it looks for a formula
+
+
+def strip_control_characters(text: str) -> str:
+    """Without C0 control characters (tab, line feed and carriage return kept) and DEL: U+001F is
+    Anki's field separator, and the others have no place in a card."""
+    return _CONTROL_CHARACTERS.sub("", text)
+
+
+def finish_field(field_html: str) -> str:
+    """A field as it is packaged: no control characters, no text Anki reads as its own markup
+    (`[sound:`, `[latex]`, `[$]`, `[$$]`, `[anki:` get an entity for their `[`), and no formula
+    MathJax would find outside our own checked math that uses a command off the allow-list.
+
+    Works on the HTML that our renderer and the sanitizer write: there `<` and `>` appear only
+    around tags (text and attribute values have them escaped)."""
+    text = _guard_text_math(strip_control_characters(field_html))
+    return _ANKI_MARKUP.sub("&#91;", text)
+
+
+def _guard_text_math(field_html: str) -> str:
+    if "\\" not in field_html:
+        return field_html
+    parts = _TAG.split(field_html)  # even indexes: text; odd: tags
+    runs: list[list[int]] = [[]]  # the text MathJax reads as one string
+    skipping = 0
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            if part and not skipping:
+                runs[-1].append(index)
+            continue
+        match = _TAG_NAME.match(part)
+        name = match.group(1).lower() if match else ""
+        if name in _MATHJAX_JOINS:
+            continue
+        runs.append([])
+        if name in _MATHJAX_SKIPS:
+            skipping = max(0, skipping + (-1 if part.startswith("</") else 1))
+    for run in runs:
+        texts = [html.unescape(parts[i]) for i in run]
+        bad = unsafe_formulas("".join(texts))
+        start = 0
+        for i, text in zip(run, texts, strict=True):
+            cuts = [offset - start + 1 for offset in bad if start <= offset < start + len(text)]
+            if cuts:  # an empty element right after the backslash: MathJax finds no delimiter there
+                pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+                parts[i] = "<span></span>".join(html.escape(piece, quote=False) for piece in pieces)
+            start += len(text)
+    return "".join(parts)

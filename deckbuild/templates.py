@@ -11,12 +11,17 @@ import re
 _SECTION = re.compile(r"\{\{([#^])([^}]+)\}\}(.*?)\{\{/\2\}\}", re.S)
 _FIELD = re.compile(r"\{\{(?:(cloze):)?([^#^/{}][^{}]*)\}\}")
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.S)
+_TAG = re.compile(r"<[^>]*>")  # field HTML escapes < and > everywhere but around tags
 
 
 def render_clozes(text: str, active: int, back: bool) -> str:
     """The cloze field for card number `active`: its spans hidden on the front, revealed on the back."""
 
+    tags = [m.span() for m in _TAG.finditer(text)]
+
     def replace(match: re.Match[str]) -> str:
+        if any(start < edge < end for start, end in tags for edge in (match.start(), match.end() - 1)):
+            return match.group(0)  # a marker inside a tag is not a cloze (the build rejects it)
         number, body = int(match.group(1)), match.group(2)
         content, _, hint = body.partition("::")
         if number != active:

@@ -113,4 +113,5 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     """Every test gets its own render cache, so no test sees another's (or the user's) entries."""
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("BUILD_DECK_CACHE_DIR", str(folder))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))  # the cache's signing key
     return folder

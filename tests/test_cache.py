@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import json
 from pathlib import Path
 
 from helpers import build_folder, run_cli
@@ -19,7 +20,7 @@ def test_cached_and_uncached_builds_give_the_same_bytes(sample: Path, tmp_path: 
     uncached = _build(sample, tmp_path / "a", lock, "--no-cache")
     assert not any(private_cache.iterdir())  # --no-cache neither reads nor writes the cache
     first = _build(sample, tmp_path / "b", lock)
-    assert any((private_cache / "files").rglob("*.pickle"))
+    assert any((private_cache / "files").rglob("*.json"))
     second = _build(sample, tmp_path / "c", lock)  # every file from the cache now
     assert uncached == first == second
 
@@ -42,8 +43,8 @@ def test_parallel_rendering_gives_the_same_bytes(sample: Path, tmp_path: Path, m
 def test_corrupt_cache_entries_are_ignored(sample: Path, tmp_path: Path, private_cache: Path) -> None:
     lock = tmp_path / "lock"
     clean = _build(sample, tmp_path / "a", lock)
-    for entry in (private_cache / "files").rglob("*.pickle"):
-        entry.write_bytes(b"not a pickle")
+    for entry in (private_cache / "files").rglob("*.json"):
+        entry.write_bytes(b"not an entry")
     assert _build(sample, tmp_path / "b", lock) == clean
 
 
@@ -101,3 +102,176 @@ def test_adding_a_missing_image_is_seen_although_the_markdown_did_not_change(tmp
     image.write_bytes(saved)
     fixed = run_cli("build", "--content", content, "--media", media, "--out", tmp_path / "dist")
     assert fixed.exit_code == 0, fixed.stderr
+
+
+# --- nothing read from the cache is trusted (V3, B14) ---------------------------------------------
+
+
+def _entries(cache: Path) -> list[Path]:
+    entries = sorted((cache / "files").rglob("*.json"))
+    assert entries
+    return entries
+
+
+def _poison(payload: bytes) -> bytes:
+    import json
+
+    entry = json.loads(payload)
+    for card in entry["result"]["cards"]:
+        card["answer_html"] = "<script>alert(document.cookie)</script><img src=x onerror=alert(1)>"
+    return json.dumps(entry).encode()
+
+
+def test_an_entry_with_injected_html_has_no_effect(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    """Whoever can write the cache folder cannot put HTML into a deck: entries are signed with a key
+    the cache folder does not hold, and an entry that fails the check is rendered again."""
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    for entry in _entries(private_cache):
+        signature, _, payload = entry.read_bytes().partition(b"\n")
+        entry.write_bytes(signature + b"\n" + _poison(payload))  # the old signature: no longer matches
+    assert _build(sample, tmp_path / "b", lock) == clean
+
+
+def test_an_entry_signed_with_another_key_is_ignored(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    from deckbuild.cache import RenderCache
+
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    foreign = RenderCache(private_cache, key_path=tmp_path / "elsewhere" / "cache-key")
+    for entry in _entries(private_cache):
+        payload = _poison(entry.read_bytes().partition(b"\n")[2])
+        key = entry.stem
+        entry.write_bytes(foreign._mac(foreign._signing_key(), key, payload).encode() + b"\n" + payload)
+    assert _build(sample, tmp_path / "b", lock) == clean
+
+
+class _RunsCode:
+    """Unpickling this would run a command that creates a file."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_pickle_payload_in_the_cache_runs_no_code(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    import pickle
+
+    from deckbuild.cache import RenderCache
+    from deckbuild.load import load_sources
+    from deckbuild.errors import Diagnostics
+
+    marker = tmp_path / "PWNED"
+    cache = RenderCache(private_cache)
+    for source in load_sources(sample, Diagnostics()):
+        key = cache.key(source, tmp_path / "media")
+        for suffix in (".json", ".pickle"):  # today's entry name and the name a pickle cache used
+            path = cache._path(key).with_suffix(suffix)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(pickle.dumps((_RunsCode(marker), None)))
+    result = run_cli("check", "--content", sample, "--media", tmp_path / "media")
+    assert not marker.exists()
+    assert result.exit_code == 0, result.output
+
+
+def test_a_signed_entry_with_wrong_types_is_ignored(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    """B14: a well-formed, correctly signed entry whose fields have the wrong types is a miss."""
+    import json
+
+    from deckbuild.cache import RenderCache
+
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    cache = RenderCache(private_cache)
+    for entry in _entries(private_cache):
+        data = json.loads(entry.read_bytes().partition(b"\n")[2])
+        data["result"]["cards"] = None
+        payload = json.dumps(data).encode()
+        entry.write_bytes(cache._mac(cache._signing_key(), entry.stem, payload).encode() + b"\n" + payload)
+    assert _build(sample, tmp_path / "b", lock) == clean
+    for entry in _entries(private_cache):  # the mistyped entries were replaced by good ones
+        assert json.loads(entry.read_bytes().partition(b"\n")[2])["result"]["cards"] is not None
+
+
+def test_the_signing_key_is_private_and_outside_the_cache(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    import os
+    import stat
+
+    from deckbuild.cache import default_key_path, read_or_create_key
+
+    _build(sample, tmp_path / "a", tmp_path / "lock")
+    key = default_key_path()
+    assert not key.is_relative_to(private_cache)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    os.chmod(key, 0o644)  # a key others can read signs nothing: the cache is not used
+    assert read_or_create_key(key) is None
+    os.chmod(key, 0o600)
+    os.chmod(key.parent, 0o755)
+    assert read_or_create_key(key) is None
+
+
+def test_check_creates_no_signing_key(sample: Path) -> None:
+    from deckbuild.cache import default_key_path
+
+    result = run_cli("check", "--content", sample)
+    assert result.exit_code == 0, result.output
+    assert not default_key_path().exists() and not default_key_path().parent.exists()
+
+
+def test_a_forged_package_record_does_not_skip_the_write(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    """The record that lets a build skip rewriting an unchanged deck is signed too: a forged one
+    (claiming that a tampered deck is current) is ignored and the deck is written again."""
+    import hashlib
+    import json
+
+    lock, out = tmp_path / "lock", tmp_path / "dist"
+    good = _build(sample, out, lock)
+    (out / "sample.apkg").write_bytes(b"tampered")
+    for record in (private_cache / "packages").glob("*.json"):
+        data = json.loads(record.read_text(encoding="utf-8").splitlines()[-1])
+        data["file"] = hashlib.sha256(b"tampered").hexdigest()
+        record.write_text(json.dumps(data), encoding="utf-8")
+    again = run_cli("build", "--content", sample, "--out", out, "--lock", lock)
+    assert "(unchanged)" not in again.stdout
+    assert (out / "sample.apkg").read_bytes() == good
+
+
+def test_an_entry_that_cannot_be_written_leaves_no_temporary_file(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+    lock = tmp_path / "lock"
+    clean = _build(sample, tmp_path / "a", lock)
+    for entry in _entries(private_cache):
+        entry.unlink()
+        entry.mkdir()  # os.replace cannot put a file there
+    assert _build(sample, tmp_path / "b", lock) == clean
+    assert not list((private_cache / "files").rglob("*.tmp"))
+
+
+def test_a_cached_result_comes_back_with_every_field(tmp_path: Path) -> None:
+    """The cache stores plain data: every field of every card (and every diagnostic) must survive
+    the round trip, or a cached build differs from a fresh one in what it drops."""
+    from deckbuild.cache import result_data, result_from_data
+    from deckbuild.errors import Diagnostics
+    from deckbuild.load import load_sources
+    from deckbuild.render import render_file
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text(
+        "## Which is a list?\n"
+        '<!-- id: mc, shuffle: false, lint: {ignore: [yes-no], why: "a test"} -->\n\n'
+        "- [x] `[]`\n- [ ] `()`\n\n## No id here\n\n```python\nprint(1)\n```\n",
+        encoding="utf-8",
+    )
+    content = Path(__file__).resolve().parent.parent / "content"
+    sources = load_sources(content, Diagnostics()) + load_sources(folder, Diagnostics())
+    results = [render_file(source, tmp_path) for source in sources]
+    for result in results:
+        assert result_from_data(json.loads(json.dumps(result_data(result)))) == result
+    mine = results[-1]
+    assert mine.cards[0].lint_ignore == ("yes-no",) and mine.cards[0].shuffle_options is False
+    assert mine.cards[1].code_blocks and all(card.source_digest for card in mine.cards)
