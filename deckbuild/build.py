@@ -31,7 +31,7 @@ from .checks import check_cards
 from .lint import warn_in_check
 from .load import load_sources
 from .lock import LockError, ModificationLock, content_hash, exclusive
-from .media import report_unused_media
+from .media import is_audio, report_unused_media
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
 from .records import DIFFICULTIES, BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
 from .render import render_file
@@ -114,9 +114,10 @@ def render_files(
     cache: RenderCache,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    content_dir: Path | None = None,
 ) -> list[FileResult]:
     """Each file's cards, from the cache or rendered (on several cores when there is enough work)."""
-    keys = [cache.key(source, media_dir) for source in sources]
+    keys = [cache.key(source, media_dir, content_dir) for source in sources]
     results: list[FileResult | None] = [cache.get(key) for key in keys]
     todo = [index for index, result in enumerate(results) if result is None]
     if progress:
@@ -126,14 +127,15 @@ def render_files(
         workers = 1
     if workers > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=die_with_parent) as pool:
-            rendered = pool.map(render_file, [sources[i] for i in todo], itertools.repeat(media_dir), chunksize=4)
+            rendered = pool.map(render_file, [sources[i] for i in todo], itertools.repeat(media_dir),
+                                itertools.repeat(content_dir), chunksize=4)
             for index, result in zip(todo, rendered, strict=True):
                 results[index] = result
                 if progress:
                     progress(1)
     else:
         for index in todo:
-            results[index] = render_file(sources[index], media_dir)
+            results[index] = render_file(sources[index], media_dir, content_dir)
             if progress:
                 progress(1)
     for index in todo:
@@ -159,7 +161,7 @@ def read_content(
     """
     diagnostics = Diagnostics()
     sources = load_sources(config.content_dir, diagnostics)
-    files = render_files(sources, config.media_dir, cache or RenderCache(None), jobs, progress)
+    files = render_files(sources, config.media_dir, cache or RenderCache(None), jobs, progress, config.content_dir)
     for result in files:
         diagnostics.extend(result.diagnostics)
     cards = [card for result in files for card in result.cards]
@@ -325,7 +327,8 @@ def plan_deck(
     notes = []
     for card in cards:
         notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
-        fields = tuple(finish_field(field) for field in fields)  # the last step for every field
+        sounds = frozenset(media.name for media in card.media if is_audio(media.name))
+        fields = tuple(finish_field(field, sounds) for field in fields)  # the last step for every field
         tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
         deck_name = spec.name
         if spec.subdecks:

@@ -302,9 +302,10 @@ class RenderCache:
             self._secret = read_or_create_key(self._key_path or default_key_path(), create=self.writable)
         return self._secret  # type: ignore[return-value]
 
-    def key(self, source: SourceFile, media_dir: Path) -> str:
+    def key(self, source: SourceFile, media_dir: Path, content_dir: Path | None = None) -> str:
         digest = hashlib.sha256(tool_fingerprint().encode())
-        for part in (source.display, str(source.path.absolute()), str(media_dir.absolute()), source.text):
+        folders = (str(media_dir.absolute()), str(content_dir.absolute()) if content_dir else "")
+        for part in (source.display, str(source.path.absolute()), *folders, source.text):
             digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
         return digest.hexdigest()
 

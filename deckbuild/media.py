@@ -1,5 +1,6 @@
-"""Images: `![alt](path)` relative to the Markdown file, inside the media folder, packaged under
-content-hashed names so that a changed image is never skipped by Anki's importer."""
+"""Images and sounds: `![alt](path)` (or `[sound:path]`) relative to the Markdown file, inside the
+content folder or the media folder, packaged under content-hashed names so that a changed file is
+never skipped by Anki's importer."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 # Anki's media sync skips larger files ("Files over 100MB can not be synced with AnkiWeb", and its media
 # check lists them): MAX_INDIVIDUAL_MEDIA_FILE_SIZE = 100 * 1024 * 1024 in Anki's sync code.
 ANKIWEB_MEDIA_LIMIT = 100 * 2**20
+# Files Anki plays with [sound:...] rather than shows: `![](x.mp3)` or `[sound:x.mp3]` in a card.
+AUDIO_SUFFIXES = frozenset({".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".aac", ".flac", ".spx"})
+
+
+def is_audio(name: str) -> bool:
+    return Path(name).suffix.lower() in AUDIO_SUFFIXES
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,48 +34,61 @@ class MediaFile:
 
 @dataclass
 class MediaResolver:
-    """Checks image references and gives each image file its packaged name (one per content)."""
+    """Checks image and sound references and gives each file its packaged name (one per content).
+    A referenced file may lie anywhere inside the media folder or the content folder."""
 
     media_dir: Path
+    content_dir: Path | None = None
     by_path: dict[Path, MediaFile] = field(default_factory=dict)
     by_digest: dict[str, MediaFile] = field(default_factory=dict)
+
+    def _roots(self) -> list[Path]:
+        return [self.media_dir] + ([self.content_dir] if self.content_dir is not None else [])
 
     def resolve(self, src: str, markdown_file: Path, location: SourceLocation, diagnostics: Diagnostics) -> MediaFile | None:
         shown_media = display_path(self.media_dir)
         reference = unquote(src.strip())
+        what = "sound" if is_audio(reference) else "image"
         if not reference:
-            diagnostics.error(location, "image has no path")
+            diagnostics.error(location, f"{what} has no path")
             return None
         if _SCHEME.match(reference) or reference.startswith(("//", "/\\", "\\")):
             diagnostics.error(
                 location,
-                f"image '{reference}' is not a local file: cards never load anything from the network; "
+                f"{what} '{reference}' is not a local file: cards never load anything from the network; "
                 f"put the file in {shown_media}/",
             )
             return None
         if reference.startswith("/") or Path(reference).is_absolute():
-            diagnostics.error(location, f"image path '{reference}' is absolute: write it relative to the Markdown file")
+            diagnostics.error(location, f"{what} path '{reference}' is absolute: write it relative to the Markdown file")
             return None
         if ":" in reference:
-            diagnostics.error(location, f"image '{reference}' has a ':' in its name: rename the file without it")
+            diagnostics.error(location, f"{what} '{reference}' has a ':' in its name: rename the file without it")
             return None
-        root = self.media_dir.resolve()
         literal = (markdown_file.parent / reference).absolute()
         literal_normal = Path(*_normalise(literal.parts))
-        if not literal_normal.is_relative_to(root) and not _is_inside_lexically(literal_normal, self.media_dir):
-            diagnostics.error(location, f"image '{reference}' is outside the media folder {shown_media}/")
+        roots = self._roots()
+        inside = [root for root in roots
+                  if literal_normal.is_relative_to(root.resolve()) or _is_inside_lexically(literal_normal, root)]
+        folders = " or ".join(f"{display_path(root)}/" for root in roots)
+        if not inside:
+            diagnostics.error(
+                location,
+                f"{what} '{reference}' is outside the folders cards may use ({folders}): move it there, or "
+                f"name its folder with --media",
+            )
             return None
         if not literal.exists():
-            diagnostics.error(location, f"image '{reference}' not found")
+            diagnostics.error(location, f"{what} '{reference}' not found: there is no {display_path(literal_normal)}")
             return None
         real = literal.resolve()
-        if not real.is_relative_to(root):
+        if not any(real.is_relative_to(root.resolve()) for root in roots):
             diagnostics.error(
-                location, f"image '{reference}' is a symbolic link that leads outside the media folder {shown_media}/"
+                location, f"{what} '{reference}' is a symbolic link that leads outside {folders}"
             )
             return None
         if not real.is_file():
-            diagnostics.error(location, f"image '{reference}' is not a file")
+            diagnostics.error(location, f"{what} '{reference}' is not a file")
             return None
         known = self.by_path.get(real)
         if known is not None:
@@ -77,7 +97,7 @@ class MediaResolver:
         if size > ANKIWEB_MEDIA_LIMIT:
             diagnostics.warning(
                 location,
-                f"image '{reference}' is {size / 2**20:.1f} MiB: AnkiWeb does not sync media files over "
+                f"{what} '{reference}' is {size / 2**20:.1f} MiB: AnkiWeb does not sync media files over "
                 f"{ANKIWEB_MEDIA_LIMIT // 2**20} MiB, so learners who sync will not see it; make it smaller",
             )
         with real.open("rb") as stream:  # in chunks: a large image is not held in memory to be hashed

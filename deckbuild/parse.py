@@ -117,7 +117,23 @@ def make_markdown() -> MarkdownIt:
     md.inline.ruler.at("math_inline", _prose_math_only(math_rule))
     image_rule = next(rule.fn for rule in md.inline.ruler.__rules__ if rule.name == "image")
     md.inline.ruler.at("image", _every_image_address(image_rule))
+    md.inline.ruler.before("link", "anki_sound", _anki_sound)
     return md
+
+
+def _anki_sound(state: Any, silent: bool) -> bool:
+    """Anki's own `[sound:file.mp3]` written in a card: a sound to package (or an error when the
+    file is missing), never text that Anki would read as a tag of its own."""
+    if not state.src.startswith("[sound:", state.pos):
+        return False
+    end = state.src.find("]", state.pos)
+    if end < 0 or "\n" in state.src[state.pos:end]:
+        return False
+    if not silent:
+        token = state.push("anki_sound", "", 0)
+        token.content = state.src[state.pos + len("[sound:"):end]
+    state.pos = end + 1
+    return True
 
 
 _TOO_DEEP = "deckbuild_too_deep"  # env key: the first line markdown-it skipped for nesting too deep
@@ -822,6 +838,11 @@ def _resolve_images(
             where = line + _line_offset(token, child)
             if child.type == "html_inline":
                 raw.append((child.content, where))
+            if child.type == "anki_sound":
+                sound = _resolve_image(child.content, where, source, diagnostics, media)
+                child.meta["packaged"] = sound.name if sound else ""
+                found += [sound] if sound else []
+                continue
             if child.type != "image":
                 continue
             resolved = _resolve_image(str(child.attrGet("src") or ""), where, source, diagnostics, media)

@@ -14,7 +14,7 @@ from .cloze import find_clozes, has_cloze, render_code_clozes
 from .highlight import highlight_code, language_of
 from .errors import Diagnostics, SourceLocation
 from .lock import content_hash
-from .media import MediaResolver
+from .media import MediaResolver, is_audio
 from .parse import CardSource, make_markdown, parse_source
 from .records import Card, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
@@ -50,7 +50,22 @@ def _render_math_block(self: Any, tokens: Sequence[Token], idx: int, options: An
     return f'<div class="math">\\[{html.escape(tokens[idx].content.strip(), quote=False)}\\]</div>\n'
 
 
+def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    src = str(tokens[idx].attrGet("src") or "")
+    if src and is_audio(src):  # a sound file written as an image: Anki plays it
+        return f"[sound:{html.escape(src)}]"
+    return self.image(tokens, idx, options, env)
+
+
+def _render_anki_sound(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    name = tokens[idx].meta.get("packaged")
+    # a resolved file becomes Anki's own tag; an unresolved one was an error at its line
+    return f"[sound:{html.escape(name)}]" if name else ""
+
+
 def install_render_rules(md: MarkdownIt) -> MarkdownIt:
+    md.add_render_rule("image", _render_image)
+    md.add_render_rule("anki_sound", _render_anki_sound)
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("code_block", _render_code_block)
     md.add_render_rule("code_inline", _render_code_inline)
@@ -161,11 +176,11 @@ def markdown() -> MarkdownIt:
     return _MARKDOWN
 
 
-def render_file(source: SourceFile, media_dir: Path) -> FileResult:
+def render_file(source: SourceFile, media_dir: Path, content_dir: Path | None = None) -> FileResult:
     """Parse and render one file: the unit of caching and of parallel work."""
     diagnostics = Diagnostics()
     md = markdown()
-    parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir))
+    parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir, content_dir))
     if not parsed.cards and source.text.strip():
         diagnostics.warning(
             SourceLocation(source.display, 1), "no cards in this file: a card starts with a level-2 heading (## Question)",

@@ -98,7 +98,7 @@ def strip_control_characters(text: str) -> str:
     return _CONTROL_CHARACTERS.sub("", text)
 
 
-def finish_field(field_html: str) -> str:
+def finish_field(field_html: str, sounds: frozenset[str] = frozenset()) -> str:
     """A field as it is packaged: no control characters, no text Anki reads as its own markup
     (`[sound:`, `[latex]`, `[$]`, `[$$]`, `[anki:` get an entity for their `[`), and no formula
     MathJax would find outside our own checked math that uses a command off the allow-list.
@@ -106,7 +106,17 @@ def finish_field(field_html: str) -> str:
     Works on the HTML that our renderer and the sanitizer write: there `<` and `>` appear only
     around tags (text and attribute values have them escaped)."""
     text = _guard_text_math(strip_control_characters(field_html))
-    return _ANKI_MARKUP.sub("&#91;", text)
+    if not sounds:
+        return _ANKI_MARKUP.sub("&#91;", text)
+    # `sounds` are the card's packaged sound files: their tags are ours, every other one is text
+    return _ANKI_MARKUP.sub(
+        lambda match: "[" if _is_our_sound(text, match.start(), sounds) else "&#91;", text
+    )
+
+
+def _is_our_sound(text: str, start: int, sounds: frozenset[str]) -> bool:
+    end = text.find("]", start)
+    return text.startswith("[sound:", start) and end > 0 and text[start + len("[sound:"):end] in sounds
 
 
 def _guard_text_math(field_html: str) -> str:

@@ -140,3 +140,53 @@ def test_a_misspelt_key_of_ours_still_gets_its_did_you_mean(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert "unknown front-matter key 'dificulty'; did you mean 'difficulty'?" in result.stderr
     assert "unknown front-matter key 'tag'; did you mean 'tags'?" in result.stderr
+
+
+def _write_wav(path: Path) -> None:
+    import wave
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"\0\0" * 800)
+
+
+def test_images_and_sounds_beside_the_notes_are_packaged_and_played(tmp_path: Path, anki) -> None:
+    notes = tmp_path / "notes"
+    _write_wav(notes / "audio" / "hello.wav")
+    (notes / "diagram.png").write_bytes((Path(__file__).parent.parent / "docs" / "screenshots" / "code-card-light.png").read_bytes())
+    (notes / "a.md").write_text(
+        "---\ndifficulty: beginner\n---\n\n## How is it said?\n<!-- id: said -->\n\n"
+        "![](audio/hello.wav)\n\n---\n\n[sound:audio/hello.wav] `[sound:not-played.mp3]`\n\n![a diagram](diagram.png)\n",
+        encoding="utf-8",
+    )
+    result = run_cli("build", "--content", notes, "--out", tmp_path / "dist")
+    assert result.exit_code == 0, result.output
+    anki.import_package(tmp_path / "dist" / "notes.apkg")
+    (card_id,) = anki.col.find_cards("")
+    card = anki.col.get_card(card_id)
+    played = [tag.filename for tag in card.question_av_tags()]
+    assert len(played) == 1 and played[0].startswith("hello-") and played[0].endswith(".wav")
+    assert [tag.filename for tag in card.answer_av_tags()] == played  # [sound:...] written on the back
+    assert "[sound:not-played.mp3]" in card.answer().replace("&#91;", "[")  # code shows it as text
+    media = Path(anki.col.media.dir())
+    assert (media / played[0]).is_file() and any(p.name.startswith("diagram-") for p in media.iterdir())
+
+
+def test_missing_and_outside_files_get_different_messages(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    _write_wav(tmp_path / "elsewhere" / "x.wav")
+    (notes / "a.md").write_text(
+        "## Q?\n<!-- id: q, difficulty: beginner -->\n\n![](gone.png)\n\n[sound:../elsewhere/x.wav]\n",
+        encoding="utf-8",
+    )
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 1
+    assert f"a.md:4: error: image 'gone.png' not found: there is no {notes / 'gone.png'}" in result.stderr
+    assert ("a.md:6: error: sound '../elsewhere/x.wav' is outside the folders cards may use "
+            f"(media/ or {notes}/): move it there, or name its folder with --media") in result.stderr
+    named = run_cli("check", "--content", notes, "--media", tmp_path / "elsewhere")
+    assert "sound '../elsewhere/x.wav'" not in named.stderr and "gone.png" in named.stderr

@@ -256,7 +256,7 @@ def test_text_anki_reads_as_markup_is_shown_as_text(tmp_path: Path, anki: AnkiCo
     """B17: [sound:], [latex], [$], [anki:] in text, attributes and code are neither played nor typeset."""
     content = _one_card(
         tmp_path,
-        "[sound:x.mp3] [LATEX]\\input{/etc/passwd}[/latex] [$]a[/$] [anki:play:a:0]\n\n"
+        "\\[sound:x.mp3] [LATEX]\\input{/etc/passwd}[/latex] [$]a[/$] [anki:play:a:0]\n\n"
         '<a href="https://ok.example" title="[sound:t.mp3]">l</a>\n\n```\n[sound:code.mp3]\n```',
     )
     note, _ = _build_and_import(tmp_path, content, anki)
