@@ -19,7 +19,7 @@ def _is_hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def _walk(content_dir: Path) -> tuple[list[Path], bool]:
+def walk(content_dir: Path) -> tuple[list[Path], bool]:
     """The visible `.md` files below a folder, and whether the walk stopped at MAX_FOLDER_ENTRIES.
 
     Hidden files and folders (`.x`, `_x`) are skipped without being entered; symbolic links to
@@ -39,7 +39,7 @@ def _walk(content_dir: Path) -> tuple[list[Path], bool]:
 
 
 def find_markdown_files(content_dir: Path) -> list[Path]:
-    return _walk(content_dir)[0]
+    return walk(content_dir)[0]
 
 
 def _shown_name(path: Path) -> str:
@@ -106,7 +106,7 @@ def load_sources(content_dir: Path, diagnostics: Diagnostics) -> list[SourceFile
     if content_dir.resolve().parent == content_dir.resolve():
         diagnostics.error(SourceLocation(shown, 0), "the content folder is the root of the file system; give a folder of cards")
         return []
-    paths, too_many = _walk(content_dir)
+    paths, too_many = walk(content_dir)
     if too_many:
         diagnostics.error(
             SourceLocation(shown, 0),

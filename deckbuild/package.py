@@ -212,7 +212,7 @@ def _process_alive(pid: int) -> bool:
 def clean_stale_temporaries(out_dir: Path, others: list[Path]) -> list[Path]:
     """Remove what killed builds left: staged files in the output folder (and beside the lock) and
     scratch folders in the system's temporary folder, each only when its process is gone."""
-    patterns = [(folder, f".*.build_deck-*-*.tmp") for folder in {out_dir, *(p.parent for p in others)}]
+    patterns = [(folder, ".*.build_deck-*-*.tmp") for folder in {out_dir, *(p.parent for p in others)}]
     patterns.append((Path(tempfile.gettempdir()), "build_deck-*-*"))
     removed = []
     for folder, pattern in patterns:

@@ -83,7 +83,7 @@ def _has_raw_html(tokens: Sequence[Token]) -> bool:
 
 
 def _safe(html_text: str, tokens: Sequence[Token], env: dict[str, Any]) -> str:
-    # Our own rendering escapes all text, only lets safe links through (parse._validate_link) and
+    # Our own rendering escapes all text, only lets safe links through (dialect._validate_link) and
     # gives images their packaged names (parse._resolve_images): the allow-list sanitizer is needed
     # only where the author wrote raw HTML. It keeps only the image sources the parse stage resolved.
     return sanitize_html(html_text, env.get("deckbuild_images")) if _has_raw_html(tokens) else html_text

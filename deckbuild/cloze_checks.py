@@ -1,0 +1,91 @@
+"""The checks of a cloze card: numbering, clozes in code spans and blocks, none inside a tag."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from markdown_it.common.html_re import HTML_TAG_RE
+from markdown_it.token import Token
+
+from .cloze import CLOZE_OPEN, find_clozes, has_cloze, numbering_problem
+from .errors import Diagnostics, SourceLocation
+from .dialect import line_offset, walk
+from .records import SourceFile
+
+if TYPE_CHECKING:
+    from .parse import CardBuilder
+
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+
+
+def check_clozes(
+    builder: CardBuilder,
+    text_tokens: list[Token],
+    after_break: list[Token],
+    source: SourceFile,
+    diagnostics: Diagnostics,
+) -> set[int]:
+    """Cloze numbers of the card's text; every marker problem reported at its line."""
+    heading_line = builder.heading.map[0] + 1
+    if has_cloze(builder.inline.content):
+        diagnostics.error(
+            SourceLocation(source.display, heading_line),
+            "clozes belong in the card's text, not in its heading (the heading is shown as context)",
+        )
+    for token in after_break:
+        if token.map is not None and has_cloze(token.content):
+            diagnostics.error(
+                SourceLocation(source.display, token.map[0] + 1),
+                "a cloze after the --- break would never be hidden: move it before the break",
+            )
+    numbers: set[int] = set()
+    for token in text_tokens:
+        if token.map is None:
+            continue
+        first_line = token.map[0] + 1
+        _check_clozes_outside_tags(token, first_line, source, diagnostics)
+        if token.type in ("fence", "code_block"):
+            regions = [(token.content, True, first_line + (1 if token.type == "fence" else 0))]
+        elif token.type == "inline":
+            prose = _CODE_SPAN.sub(lambda m: "x" * len(m.group(0)), token.content)  # keep offsets
+            regions = [(prose, False, first_line)]
+            line, counted = first_line, 0  # newlines are counted from the previous span: linear time
+            for m in _CODE_SPAN.finditer(token.content):
+                line += token.content.count("\n", counted, m.start())
+                counted = m.start()
+                regions.append((m.group(2), True, line))
+        else:
+            continue
+        for text, code, line in regions:
+            clozes, problems = find_clozes(text, code)
+            numbers.update(cloze.number for cloze in clozes)
+            counted = 0
+            for problem in problems:  # in the order of their offsets
+                line += text.count("\n", counted, problem.offset)
+                counted = problem.offset
+                diagnostics.error(SourceLocation(source.display, line), problem.message)
+    gap = numbering_problem(numbers)
+    if gap:
+        diagnostics.error(SourceLocation(source.display, heading_line), gap)
+    return numbers
+
+
+def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile, diagnostics: Diagnostics) -> None:
+    """A cloze marker inside an HTML tag (an attribute's value) would put Anki's cloze markup into
+    the tag and break it: an error at its line."""
+    if token.type == "html_block":
+        tags = [(m.group(0), first_line + token.content.count("\n", 0, m.start()))
+                for m in HTML_TAG_RE.finditer(token.content)]
+    else:
+        tags = [(child.content, first_line + line_offset(token, child))
+                for child in walk(token.children or []) if child.type == "html_inline"]
+    clozed = has_cloze(token.content)
+    for tag, line in tags:
+        if has_cloze(tag) or (clozed and "}}" in tag):
+            marker = match.start() if (match := CLOZE_OPEN.search(tag)) else tag.find("}}")
+            diagnostics.error(
+                SourceLocation(source.display, line + tag.count("\n", 0, marker)),
+                "a cloze marker inside an HTML tag would break the tag: put the cloze in the text, outside the tag",
+            )

@@ -1,0 +1,145 @@
+"""The Markdown dialect: CommonMark with tables, strikethrough, task lists and dollar math,
+and the rules that keep it safe and bounded (links, images, nesting, Anki's [sound:])."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+_SAFE_URL = re.compile(r"^(?:https?:|mailto:|[^:]*$)", re.I)  # web and mail links, or relative paths
+MAX_NESTING = 100  # markdown-it's block nesting: a list level counts two, a blockquote level one
+INLINE_MAX_NESTING = 20  # markdown-it's own limit for inline nesting (links in links): nothing is lost there
+
+
+def _validate_link(url: str) -> bool:
+    """Links and images may be web or mail addresses or relative paths: never javascript:, data: ..."""
+    return bool(_SAFE_URL.match(url.strip()))
+
+
+def make_markdown() -> MarkdownIt:
+    """The one Markdown dialect: CommonMark plus GitHub's tables, strikethrough and task lists, and
+    dollar math (`$x$`, `$$x$$`; a `$` followed by a digit or a space stays a dollar sign)."""
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+    md.validateLink = _validate_link
+    md.block.tokenize = _report_too_deep(md.block.tokenize)  # type: ignore[method-assign]
+    md.inline.parse = _inline_nesting(md.inline.parse)  # type: ignore[method-assign]
+    md.enable(["table", "strikethrough"])
+    md.use(front_matter_plugin)
+    md.use(tasklists_plugin)
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_labels=False)
+    math_rule = next(rule.fn for rule in md.inline.ruler.__rules__ if rule.name == "math_inline")
+    md.inline.ruler.at("math_inline", _prose_math_only(math_rule))
+    image_rule = next(rule.fn for rule in md.inline.ruler.__rules__ if rule.name == "image")
+    md.inline.ruler.at("image", _every_image_address(image_rule))
+    md.inline.ruler.before("link", "anki_sound", _anki_sound)
+    return md
+
+
+def _anki_sound(state: Any, silent: bool) -> bool:
+    """Anki's own `[sound:file.mp3]` written in a card: a sound to package (or an error when the
+    file is missing), never text that Anki would read as a tag of its own."""
+    if not state.src.startswith("[sound:", state.pos):
+        return False
+    end = state.src.find("]", state.pos)
+    if end < 0 or "\n" in state.src[state.pos:end]:
+        return False
+    if not silent:
+        token = state.push("anki_sound", "", 0)
+        token.content = state.src[state.pos + len("[sound:"):end]
+    state.pos = end + 1
+    return True
+
+
+TOO_DEEP = "deckbuild_too_deep"  # env key: the first line markdown-it skipped for nesting too deep
+
+
+def _report_too_deep(tokenize: Any) -> Any:
+    """markdown-it's block parser, noting in `env` where it would skip text nested too deeply.
+
+    At `maxNesting` markdown-it silently drops the rest of the block, and with it every later
+    card of a list item's file: the line is kept so that parsing can report it as an error.
+    """
+
+    def wrapper(state: Any, start_line: int, end_line: int, *args: Any) -> None:
+        if state.level >= state.md.options.maxNesting:
+            line = state.skipEmptyLines(start_line)
+            if line < end_line and state.sCount[line] >= state.blkIndent:
+                state.env.setdefault(TOO_DEEP, line)
+        tokenize(state, start_line, end_line, *args)
+
+    return wrapper
+
+
+def _inline_nesting(parse: Any) -> Any:
+    """The inline parser with markdown-it's usual nesting limit: past it, text stays text (no loss),
+    and a higher limit makes `[[[...]]]` many times slower."""
+
+    def wrapper(src: str, md: MarkdownIt, env: Any, tokens: list[Token]) -> Any:
+        md.options["maxNesting"] = INLINE_MAX_NESTING
+        try:
+            return parse(src, md, env, tokens)
+        finally:
+            md.options["maxNesting"] = MAX_NESTING
+
+    return wrapper
+
+
+def _every_image_address(image_rule: Any) -> Any:
+    """Images keep any address (`file:`, `data:`, a name with `:`), so that the media check
+    reports it at its line instead of the image staying as literal text; links keep the
+    safe-link rule."""
+
+    def rule(state: Any, silent: bool) -> bool:
+        state.md.validateLink = bool
+        try:
+            return bool(image_rule(state, silent))
+        finally:
+            state.md.validateLink = _validate_link
+
+    return rule
+
+
+def _prose_math_only(math_rule: Any) -> Any:
+    """Dollar math that leaves prices and code spans alone.
+
+    `$3 and $4` is money, not a formula (an inline formula never starts with a digit), and a `$`
+    inside a code span never closes a formula that began outside it.
+    """
+
+    def rule(state: Any, silent: bool) -> bool:
+        start = state.pos
+        if state.src[start] != "$" or state.src[start + 1:start + 2].isdigit():
+            return False
+        if not math_rule(state, True):
+            return False
+        end = state.pos
+        state.pos = start
+        if "`" in state.src[start:end]:
+            return False
+        return bool(math_rule(state, silent))
+
+    return rule
+
+
+def walk(tokens: list[Token]):
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from walk(token.children)
+
+
+def line_offset(inline: Token, image: Token) -> int:
+    """Lines between the start of a paragraph and an image in it (markdown-it maps blocks only)."""
+    offset = 0
+    for child in inline.children or []:
+        if child is image:
+            return offset
+        if child.type in ("softbreak", "hardbreak"):
+            offset += 1
+    return 0

@@ -1,0 +1,262 @@
+"""What a file and a card say about themselves: front matter and card options (YAML without
+aliases, typed values, the lint option), topics, titles, tags and difficulties."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+import yaml
+from markdown_it.token import Token
+
+from .config import TAG_LIKE
+from .errors import Diagnostics, SourceLocation
+from .records import DIFFICULTIES, SourceFile
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same results, faster
+MAX_YAML_DEPTH = 10  # front matter and card options need two levels (a list of tags)
+
+
+class _StrictYamlLoader(yaml.SafeLoader):
+    """The safe loader without anchors and aliases (no "billion laughs") and with bounded nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        if self._depth >= MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _load_yaml(text: str) -> Any:
+    # An alias needs a `*` and an anchor a `&`: text without them is read by the fast loader, and
+    # anything that fails there is read again by the strict loader (whose messages are the same on
+    # every machine, and which stops at aliases and at deep nesting before Python's recursion does).
+    if "*" not in text and "&" not in text:
+        try:
+            data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, C or Python
+        except (yaml.YAMLError, RecursionError):
+            pass
+        else:
+            if _depth(data) <= MAX_YAML_DEPTH:
+                return data
+    return yaml.load(text, Loader=_StrictYamlLoader)  # noqa: S506
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and mappings nest in a YAML value (counted without recursion)."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, level = todo.pop()
+        deepest = max(deepest, level)
+        if level > MAX_YAML_DEPTH:
+            break
+        if isinstance(value, dict):
+            todo.extend((item, level + 1) for item in (*value.keys(), *value.values()))
+        elif isinstance(value, list):
+            todo.extend((item, level + 1) for item in value)
+    return deepest
+
+
+FRONT_MATTER_KEYS = ("topic", "title", "difficulty", "tags")
+
+
+# A front-matter key this close to one of ours is taken for a typo (an error); any other key is
+# another tool's (Obsidian's aliases, a blog's date) and is ignored with a warning.
+TYPO_CUTOFF = 0.75
+CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired", "shuffle", "lint")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _closest(key: str, known: tuple[str, ...]) -> str:
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else f" (known keys: {', '.join(known)})"
+
+
+def normalise_tags(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> tuple[str, ...]:
+    """A list of tags, or one string of them separated by commas or spaces (`#python, #basics`);
+    a leading `#` is dropped and Obsidian's nesting `a/b` becomes Anki's `a::b`."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[,\s]+", value) if part]
+    if not isinstance(value, list) or not all(isinstance(t, (str, int, float)) for t in value):
+        diagnostics.error(location, "tags must be a list of words, for example [lists, sorting]")
+        return ()
+    tags = []
+    for tag in value:
+        tag = re.sub(r"\s+", "-", str(tag).strip()).lstrip("#")
+        tag = "::".join(part for part in tag.split("/") if part)
+        if tag:
+            tags.append(tag)
+    return tuple(tags)
+
+
+SCALAR = (str, int, float)  # what a one-word option may be (YAML reads `2024` as a number)
+
+
+def normalise_topic(
+    value: Any, location: SourceLocation, diagnostics: Diagnostics, what: str = "topic"
+) -> str | None:
+    """A topic as one tag: whitespace becomes `-`; `::` (a level of tags and subdecks) is an error."""
+    if not isinstance(value, SCALAR) or isinstance(value, bool):
+        diagnostics.error(location, f"{what} must be a single word or phrase, for example: topic: sorting")
+        return None
+    text = str(value).strip()
+    tag = TAG_LIKE.search(text)
+    if tag:
+        diagnostics.error(location, f"{what} holds HTML ({tag.group()}); a topic is plain text")
+        return None
+    if "::" in text:
+        diagnostics.error(
+            location,
+            f"{what} '{text}' holds '::', which Anki reads as a level of tags and subdecks; "
+            "use another separator, such as '-'",
+        )
+        return None
+    return re.sub(r"\s+", "-", text)
+
+
+def check_title(text: str, location: SourceLocation, diagnostics: Diagnostics, what: str = "title") -> bool:
+    """A deck or subdeck name is plain text on one level: no `::` and nothing that reads as HTML."""
+    if "::" in text:
+        diagnostics.error(
+            location, f"the {what} '{text}' holds '::', which Anki reads as a subdeck; use another separator"
+        )
+        return False
+    tag = TAG_LIKE.search(text)
+    if tag:
+        diagnostics.error(location, f"the {what} holds HTML ({tag.group()}); a deck name is plain text")
+        return False
+    return True
+
+
+def check_difficulty(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        diagnostics.error(location, f"difficulty must be one word: one of {', '.join(DIFFICULTIES)}")
+        return None
+    text = value.strip().lower()
+    if text not in DIFFICULTIES:
+        diagnostics.error(
+            location, f"unknown difficulty '{value}': use one of {', '.join(DIFFICULTIES)}"
+            + (_closest(text, DIFFICULTIES) if difflib.get_close_matches(text, DIFFICULTIES, 1) else "")
+        )
+        return None
+    return text
+
+
+def _yaml_error_line(exc: yaml.YAMLError, first_line: int) -> int:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return first_line + (mark.line if mark is not None else 0)
+
+
+def read_front_matter(
+    token: Token, source: SourceFile, diagnostics: Diagnostics
+) -> tuple[dict[str, Any], dict[str, SourceLocation]]:
+    """The front matter's values, and the location of each key (for messages about its value)."""
+    first_content_line = token.map[0] + 2  # the line after the opening ---
+    try:
+        data = _load_yaml(token.content) if token.content.strip() else {}
+    except yaml.YAMLError as exc:
+        line = _yaml_error_line(exc, first_content_line)
+        problem = getattr(exc, "problem", None) or "cannot be read"
+        diagnostics.error(SourceLocation(source.display, line), f"invalid YAML in front matter: {problem}")
+        return {}, {}
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        diagnostics.error(
+            SourceLocation(source.display, first_content_line),
+            "front matter must be a mapping of keys to values (topic: ..., difficulty: ...)",
+        )
+        return {}, {}
+    lines = token.content.split("\n")
+    key_locations = {}
+    ignored = []
+    for key in data:
+        line = next((i for i, text in enumerate(lines) if text.startswith(f"{key}:")), 0)
+        key_locations[key] = SourceLocation(source.display, first_content_line + line)
+        if key in FRONT_MATTER_KEYS:
+            continue
+        if difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1, cutoff=TYPO_CUTOFF):
+            diagnostics.error(
+                key_locations[key], f"unknown front-matter key '{key}'" + _closest(str(key), FRONT_MATTER_KEYS)
+            )
+        else:
+            ignored.append(str(key))
+    if ignored:
+        diagnostics.warning(
+            key_locations[ignored[0]],
+            f"front-matter key(s) {', '.join(ignored)} ignored (build_deck reads {', '.join(FRONT_MATTER_KEYS)})",
+            kind="ignored-key",
+        )
+    return data, key_locations
+
+
+def read_card_options(token: Token, source: SourceFile, diagnostics: Diagnostics) -> dict[str, Any]:
+    location = SourceLocation(source.display, token.map[0] + 1)
+    body = token.content.strip()
+    body = body[len("<!--"):]
+    body = body[: body.rfind("-->")] if "-->" in body else body
+    try:
+        data = _load_yaml("{" + body.strip() + "}")
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "cannot be read"
+        diagnostics.error(
+            location,
+            f"card options cannot be read ({problem}); write them as <!-- id: my-card, difficulty: beginner -->",
+        )
+        return {}
+    for key in data:
+        if key not in CARD_OPTION_KEYS:
+            diagnostics.error(location, f"unknown card option '{key}'" + _closest(str(key), CARD_OPTION_KEYS))
+    return data
+
+
+LINT_OPTION_EXAMPLE = 'lint: {ignore: [list-recall], why: "the order is the point"}'
+
+
+def read_lint_option(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> tuple[str, ...]:
+    """`lint: {ignore: [rule, ...], why: "reason"}`: the rules this card silences, each with a reason."""
+    from .lint import RULES  # the rule names only; lint reads rendered cards and never parses
+
+    if not isinstance(value, dict) or set(value) - {"ignore", "why"} or "ignore" not in value:
+        diagnostics.error(location, f"the lint option is written as {LINT_OPTION_EXAMPLE}")
+        return ()
+    ignore = value["ignore"]
+    ignore = [ignore] if isinstance(ignore, str) else ignore
+    if not isinstance(ignore, list) or not ignore or not all(isinstance(rule, str) for rule in ignore):
+        diagnostics.error(location, f"lint ignore takes a list of rule names: {LINT_OPTION_EXAMPLE}")
+        return ()
+    why = value.get("why")
+    if not isinstance(why, str) or not why.strip():
+        diagnostics.error(location, f"a silenced lint rule needs a reason: {LINT_OPTION_EXAMPLE}")
+        return ()
+    known = tuple(RULES)
+    for rule in ignore:
+        if rule not in RULES:
+            match = difflib.get_close_matches(rule, known, n=1, cutoff=0.6)
+            hint = f"; did you mean '{match[0]}'?" if match else f" (rules: {', '.join(known)})"
+            diagnostics.error(location, f"unknown lint rule '{rule}'{hint}")
+    return tuple(dict.fromkeys(rule for rule in ignore if rule in RULES))
+
+
+def is_comment(token: Token) -> bool:
+    return token.type == "html_block" and token.content.lstrip().startswith("<!--")
