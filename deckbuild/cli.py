@@ -172,9 +172,10 @@ def main(ctx: click.Context, debug: bool) -> None:
 
     With no command, runs `build` with its defaults.
 
-    Safety: a deck holds only allow-listed HTML, images that are packaged files, math with
-    allow-listed TeX commands, no text Anki plays or typesets ([sound:], [latex]) and no control
-    characters; nothing read from the render cache is trusted. README.md, "Safety", says more.
+    Safety: a deck holds only allow-listed HTML, images and sounds that are packaged files, math
+    with allow-listed TeX commands, no other text Anki plays or typesets ([sound:], [latex]) and
+    no control characters; nothing read from the render cache is trusted. README.md, "Safety",
+    says more.
     """
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
