@@ -5,7 +5,8 @@
 
 For each size it generates a synthetic corpus (half the cards carry a 5-15 line Python block), then
 times, alternating in every repetition: the naive pipeline (naive.py), our cold build (--no-cache),
-our rebuild with nothing changed, and our rebuild after one file changed. Each run is a child
+our rebuild with nothing changed, our rebuild after one file changed, and `check` without and with
+`--lint` on the cached content (what the card-quality linter costs). Each run is a child
 process; its peak memory comes from the kernel's resource usage of that child. It prints medians,
 the ratios to the naive pipeline, and peak memory.
 """
@@ -76,8 +77,11 @@ def bench_size(cards: int, repeat: int, work: Path) -> dict[str, list[tuple[floa
     python = sys.executable
     ours = [python, str(ROOT / "build_deck.py"), "build", "--content", str(content), "--lock", str(work / "lock.json")]
     env_cache = ["--cache-dir", str(work / "cache")]
-    results: dict[str, list[tuple[float, float]]] = {k: [] for k in ("naive", "cold", "no change", "one file changed")}
+    kinds = ("naive", "cold", "no change", "one file changed", "check", "check --lint")
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
     run_child(ours + ["--out", str(work / "warm")] + env_cache, work)  # prime the cache and the lock
+    os.environ["BUILD_DECK_CACHE_DIR"] = str(work / "cache")  # `check` reads the same cache
+    check = [python, str(ROOT / "build_deck.py"), "check", "--content", str(content)]
     for round_number in range(repeat):
         results["naive"].append(run_child([python, str(ROOT / "benchmarks" / "naive.py"), str(content), str(work / "naive.apkg")], work))
         shutil.rmtree(work / "cold", ignore_errors=True)
@@ -85,6 +89,9 @@ def bench_size(cards: int, repeat: int, work: Path) -> dict[str, list[tuple[floa
         results["no change"].append(run_child(ours + ["--out", str(work / "warm")] + env_cache, work))
         touch_one_file(content, round_number)
         results["one file changed"].append(run_child(ours + ["--out", str(work / "warm")] + env_cache, work))
+        # what linting adds to a check, side by side on the same cached content
+        results["check"].append(run_child(check, work))
+        results["check --lint"].append(run_child(check + ["--lint"], work))
     return results
 
 

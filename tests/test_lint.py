@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -250,19 +249,17 @@ def test_retired_cards_are_not_linted(tmp_path: Path, monkeypatch) -> None:
     assert "lint[yes-no]" not in _lint_case(case, tmp_path, monkeypatch).stdout
 
 
-def test_lint_of_the_whole_deck_is_fast() -> None:
-    """Linting adds well under a second to `check` (measured on the deck in content/)."""
+def test_every_rule_runs_over_the_whole_deck() -> None:
+    """Every rule runs over the real deck (its cost is measured in benchmarks/bench.py, `check --lint`)."""
     from deckbuild.build import deck_cards, read_content
     from deckbuild.config import load_config
 
     config = load_config(ROOT / "content", pyproject=ROOT / "pyproject.toml")
     content = read_content(config)
     assert len(content.cards) > 500
-    started = time.process_time()  # CPU time: other processes on a busy machine do not count
     report = lint_cards(content.cards, LintSettings(), deck_cards(config, content.cards))
-    seconds = time.process_time() - started
-    assert report.findings  # every rule ran (the deck has findings of several)
-    assert seconds < 1.0, f"lint took {seconds:.2f} s"
+    # the deck passes: what is left is silenced with a reason, under 5 % of the cards
+    assert report.findings == () and 0 < len(report.silenced) < 0.05 * len(content.cards)
 
 
 def _preview_with_findings(tmp_path: Path, monkeypatch) -> Path:
