@@ -61,6 +61,7 @@ KIND_LABELS = {
     "missing-difficulty": "cards without a difficulty",
     "no-cards": "files without a card",
     "ignored-key": "front-matter keys ignored",
+    "wide-code": "code lines wider than the phone width",
 }
 
 
@@ -78,6 +79,8 @@ def _hint(kind: str) -> str | None:
         "missing-difficulty": "set `difficulty:` in a file's front matter to give all its cards one",
         "no-cards": "a card starts with a level-2 heading (`## Question`); files without one are left out",
         "ignored-key": "front-matter keys that build_deck does not use are ignored (an error under --strict)",
+        "wide-code": "break long code lines (or raise `wide-code` in [tool.build_deck.lint]); `check --lint` lists "
+                     "every card-quality finding",
         "namespace": f"run `{_command_name()} init` to write a configuration with a namespace of its own "
                      "(or add [tool.build_deck] to pyproject.toml)",
     }.get(kind)

@@ -623,4 +623,4 @@ def warn_in_check(
     """What `check` (and `build`) report without --lint: code wider than a phone, biased quizzes."""
     report = lint_cards(cards, settings, decks, rules=CHECK_RULES)
     for finding in report.findings:
-        diagnostics.warning(finding.location, f"{finding.message} [{finding.rule}]")
+        diagnostics.warning(finding.location, f"{finding.message} [{finding.rule}]", kind=finding.rule)

@@ -190,3 +190,14 @@ def test_missing_and_outside_files_get_different_messages(tmp_path: Path) -> Non
             f"(media/ or {notes}/): move it there, or name its folder with --media") in result.stderr
     named = run_cli("check", "--content", notes, "--media", tmp_path / "elsewhere")
     assert "sound '../elsewhere/x.wav'" not in named.stderr and "gone.png" in named.stderr
+
+
+def test_wide_code_warnings_are_summarised_too(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    wide = "\n".join(f"value_{n} = 'a string long enough to pass sixty columns wide'" for n in range(5))
+    (notes / "a.md").write_text(f"## Q?\n<!-- id: q, difficulty: beginner -->\n\n```python\n{wide}\n```\n",
+                                encoding="utf-8")
+    lines = run_cli("check", "--content", notes).stderr.splitlines()
+    assert sum("[wide-code]" in line for line in lines) == 3
+    assert "... and 2 more code lines wider than the phone width (5 in all; --verbose shows every one)" in lines
