@@ -195,7 +195,7 @@ def test_missing_and_outside_files_get_different_messages(tmp_path: Path) -> Non
 def test_wide_code_warnings_are_summarised_too(tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
-    wide = "\n".join(f"value_{n} = 'a string long enough to pass sixty columns wide'" for n in range(5))
+    wide = "\n".join(f"value_{n} = 'a string that is long enough to pass sixty columns wide'" for n in range(5))
     (notes / "a.md").write_text(f"## Q?\n<!-- id: q, difficulty: beginner -->\n\n```python\n{wide}\n```\n",
                                 encoding="utf-8")
     lines = run_cli("check", "--content", notes).stderr.splitlines()
