@@ -92,19 +92,24 @@ def _write_payload_cards(folder: Path) -> None:
     (folder / "payloads.md").write_text("\n".join(cards), encoding="utf-8")
 
 
+def import_payload_deck(tmp_path: Path, anki: AnkiCollection) -> set[str]:
+    """Build every payload into one deck and import it; the names of the media it packaged."""
+    content = tmp_path / "content"
+    content.mkdir()
+    _write_payload_cards(content)
+    build_folder(content, tmp_path / "dist")
+    package = tmp_path / "dist" / "content.apkg"
+    anki.import_package(package)
+    return set(json.loads(zipfile.ZipFile(package).read("media")).values())
+
+
 def test_no_payload_survives_in_any_field_or_card(tmp_path: Path, anki: AnkiCollection) -> None:
     """Every field, and every card as Anki renders it, holds only allowed tags, no handler, style
     or unsafe URL, only packaged images, no control character, nothing Anki plays or typesets as
     LaTeX, and no formula MathJax would read with a command off the allow-list."""
     from deckbuild.sanitize import ALLOWED_TAGS
 
-    content = tmp_path / "content"
-    content.mkdir()
-    _write_payload_cards(content)
-    build_folder(content, tmp_path / "dist")
-    package = tmp_path / "dist" / "content.apkg"
-    media_names = set(json.loads(zipfile.ZipFile(package).read("media")).values())
-    anki.import_package(package)
+    media_names = import_payload_deck(tmp_path, anki)
     notes = anki.notes()
     assert len(notes) == 2 * len(PAYLOADS)
     # the templates' own markup (not from the sources) around the fields

@@ -7,8 +7,6 @@ is served at http://anki.invalid/, and every other request is recorded and refus
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -16,7 +14,6 @@ import pytest
 
 from browser import open_browser
 from conftest import AnkiCollection
-from helpers import build_folder
 
 ORIGIN = "http://anki.invalid"
 
@@ -55,15 +52,9 @@ def test_protocol_relative_and_backslash_images_load_nothing(browser) -> None:
 
 
 def test_corpus_cards_request_only_their_packaged_media(browser, tmp_path: Path, anki: AnkiCollection) -> None:
-    from test_safety import _write_payload_cards
+    from test_safety import import_payload_deck
 
-    content = tmp_path / "content"
-    content.mkdir()
-    _write_payload_cards(content)
-    build_folder(content, tmp_path / "dist")
-    package = tmp_path / "dist" / "content.apkg"
-    media_names = set(json.loads(zipfile.ZipFile(package).read("media")).values())
-    anki.import_package(package)
+    media_names = import_payload_deck(tmp_path, anki)
     pages = []
     for card_id in anki.col.find_cards(""):
         card = anki.col.get_card(card_id)
