@@ -119,7 +119,7 @@ class LintReport:
     def summary(self) -> str:
         found, silenced = self.counts()
         lines = [f"lint: {len(self.findings)} finding(s), {len(self.silenced)} silenced"]
-        for name in RULES:
+        for name in (*RULES, UNUSED_SILENCE):
             if found[name] or silenced[name]:
                 extra = f" ({silenced[name]} silenced)" if silenced[name] else ""
                 lines.append(f"  {name:<20} {found[name]}{extra}")
@@ -611,7 +611,25 @@ def lint_cards(
                 Finding(_at(card), rule, "left out of the deck's count", (card.id,))
                 for rule in deck_rules if rule in card.lint_ignore and card.is_multiple_choice
             )
+    kept.extend(_unused_silences(live, chosen, silenced))
     return LintReport(tuple(sorted(kept)), tuple(sorted(silenced)))
+
+
+UNUSED_SILENCE = "unused-silence"
+
+
+def _unused_silences(cards: list[Card], chosen: tuple[str, ...], silenced: list[Finding]) -> Iterable[Finding]:
+    """A silence whose rule (switched on) finds nothing on its card: it would hide a later finding
+    that nobody has looked at, so it is a finding of its own."""
+    used = {(card_id, finding.rule) for finding in silenced for card_id in finding.cards}
+    for card in cards:
+        for rule in card.lint_ignore:
+            if rule in chosen and (card.id, rule) not in used:
+                yield Finding(
+                    _at(card), UNUSED_SILENCE,
+                    f"the card silences {rule}, which finds nothing here: remove `{rule}` from its lint ignore",
+                    (card.id,),
+                )
 
 
 def warn_in_check(

@@ -101,7 +101,7 @@ difficulty: intermediate
 # Imports
 
 ## What does Python search, in order, for `import spam`?
-<!-- id: import-search, lint: {ignore: [list-recall, long-answer], why: "the order is the point of the card"} -->
+<!-- id: import-search, lint: {ignore: [list-recall], why: "the order is the point of the card"} -->
 
 - `sys.modules`, the modules already imported
 - the built-in modules
@@ -126,9 +126,19 @@ def test_a_card_silences_a_rule_with_a_reason_and_the_summary_counts_it(tmp_path
         "  yes-no               1\n"
     )
     # without the silence the same card is reported
-    unsilenced = SILENCED.replace(', lint: {ignore: [list-recall, long-answer], why: "the order is the point of the card"}', "")
+    unsilenced = SILENCED.replace(', lint: {ignore: [list-recall], why: "the order is the point of the card"}', "")
     (tmp_path / "content" / "silenced.md").write_text(unsilenced, encoding="utf-8")
     assert "content/silenced.md:7: lint[list-recall]" in run_cli("check", "--content", "content", "--lint").stdout
+
+
+def test_a_silence_that_silences_nothing_is_a_finding(tmp_path: Path, monkeypatch) -> None:
+    case = tmp_path / "silenced.md"
+    text = SILENCED.replace("ignore: [list-recall]", "ignore: [list-recall, long-answer]")
+    case.write_text(text, encoding="utf-8")
+    result = _lint_case(case, tmp_path, monkeypatch)
+    assert ("content/silenced.md:7: lint[unused-silence]: the card silences long-answer, which finds nothing "
+            "here: remove `long-answer` from its lint ignore") in result.stdout
+    assert "  unused-silence       1\n" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -142,7 +152,7 @@ def test_a_card_silences_a_rule_with_a_reason_and_the_summary_counts_it(tmp_path
 )
 def test_a_bad_silence_is_an_error_at_the_options_line(option: str, message: str, tmp_path: Path, monkeypatch) -> None:
     case = tmp_path / "bad.md"
-    case.write_text(SILENCED.replace('lint: {ignore: [list-recall, long-answer], why: "the order is the point of the card"}', option))
+    case.write_text(SILENCED.replace('lint: {ignore: [list-recall], why: "the order is the point of the card"}', option))
     result = _lint_case(case, tmp_path, monkeypatch)
     assert result.exit_code == 1
     assert f"content/bad.md:8: error: {message}\n" in result.stderr
