@@ -15,7 +15,7 @@ from .cloze_checks import check_clozes
 from .dialect import MAX_NESTING, TOO_DEEP, line_offset, make_markdown, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
-from .media import MediaFile, MediaResolver
+from .media import MediaFile, MediaResolver, is_audio
 from .options import (
     ID_PATTERN, SCALAR, check_difficulty, check_title, is_comment, normalise_tags, normalise_topic,
     read_card_options, read_front_matter, read_lint_option,
@@ -327,6 +327,13 @@ def _resolve_images(
                 child.meta["packaged"] = sound.name if sound else ""
                 found += [sound] if sound else []
                 continue
+            href = str(child.attrGet("href") or "") if child.type == "link_open" else ""
+            if href and is_audio(href) and ":" not in href and not href.startswith("#"):
+                # a link to a sound file: Anki plays it after the link's text
+                sound = _resolve_image(href, where, source, diagnostics, media)
+                _mark_link_as_sound(token.children or [], child, sound.name if sound else "")
+                found += [sound] if sound else []
+                continue
             if child.type != "image":
                 continue
             resolved = _resolve_image(str(child.attrGet("src") or ""), where, source, diagnostics, media)
@@ -342,6 +349,20 @@ def _resolve_images(
                     found.append(resolved)
     images.update((media_file.name, media_file.name) for media_file in found)
     return tuple(dict.fromkeys(found))
+
+
+def _mark_link_as_sound(siblings: list[Token], link_open: Token, name: str) -> None:
+    """Mark a link and its closing token: the renderer writes the text, then `[sound:name]`."""
+    link_open.meta["sound"] = name
+    depth = 0
+    for later in siblings[siblings.index(link_open) + 1:]:
+        if later.type == "link_open":
+            depth += 1
+        elif later.type == "link_close":
+            if depth == 0:
+                later.meta["sound"] = name
+                return
+            depth -= 1
 
 
 def _resolve_image(

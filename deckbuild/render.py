@@ -63,8 +63,23 @@ def _render_anki_sound(self: Any, tokens: Sequence[Token], idx: int, options: An
     return f"[sound:{html.escape(name)}]" if name else ""
 
 
+def _render_link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    if "sound" in tokens[idx].meta:  # a link to a sound file: its text, then Anki's play button
+        return ""
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _render_link_close(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    if "sound" in tokens[idx].meta:
+        name = tokens[idx].meta["sound"]
+        return f" [sound:{html.escape(name)}]" if name else ""
+    return self.renderToken(tokens, idx, options, env)
+
+
 def install_render_rules(md: MarkdownIt) -> MarkdownIt:
     md.add_render_rule("image", _render_image)
+    md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("link_close", _render_link_close)
     md.add_render_rule("anki_sound", _render_anki_sound)
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("code_block", _render_code_block)

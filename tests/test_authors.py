@@ -159,7 +159,8 @@ def test_images_and_sounds_beside_the_notes_are_packaged_and_played(tmp_path: Pa
     (notes / "diagram.png").write_bytes((Path(__file__).parent.parent / "docs" / "screenshots" / "code-card-light.png").read_bytes())
     (notes / "a.md").write_text(
         "---\ndifficulty: beginner\n---\n\n## How is it said?\n<!-- id: said -->\n\n"
-        "![](audio/hello.wav)\n\n---\n\n[sound:audio/hello.wav] `[sound:not-played.mp3]`\n\n![a diagram](diagram.png)\n",
+        "![](audio/hello.wav)\n\n---\n\n[sound:audio/hello.wav] `[sound:not-played.mp3]` [say it](audio/hello.wav)\n\n"
+        "![a diagram](diagram.png)\n",
         encoding="utf-8",
     )
     result = run_cli("build", "--content", notes, "--out", tmp_path / "dist")
@@ -169,7 +170,9 @@ def test_images_and_sounds_beside_the_notes_are_packaged_and_played(tmp_path: Pa
     card = anki.col.get_card(card_id)
     played = [tag.filename for tag in card.question_av_tags()]
     assert len(played) == 1 and played[0].startswith("hello-") and played[0].endswith(".wav")
-    assert [tag.filename for tag in card.answer_av_tags()] == played  # [sound:...] written on the back
+    # [sound:...] and a link to the file, both written on the back
+    assert [tag.filename for tag in card.answer_av_tags()] == played * 2
+    assert "say it" in card.answer()
     assert "[sound:not-played.mp3]" in card.answer().replace("&#91;", "[")  # code shows it as text
     media = Path(anki.col.media.dir())
     assert (media / played[0]).is_file() and any(p.name.startswith("diagram-") for p in media.iterdir())
