@@ -68,6 +68,7 @@ class BuildReport:
     seconds: float
     plans: tuple[DeckPlan, ...] = ()  # what was packaged, for the preview
     toolchain_change: str | None = None  # said once when the lock was rendered by other versions
+    cards: tuple[Card, ...] = ()  # every card read, for the preview's lint findings (watch)
 
 
 PARALLEL_MIN_CHARACTERS = 200_000  # below this much text to render, worker start-up costs more than it saves
@@ -395,7 +396,7 @@ def build(
             record_package(plan, result.path, cache.folder)
     return BuildReport(
         tuple(results), content.diagnostics + _namespace_notes(config), time.perf_counter() - started, tuple(plans),
-        lock.toolchain_change(),
+        lock.toolchain_change(), content.cards,
     )
 
 

@@ -445,9 +445,12 @@ def _rebuild(config: "BuildConfig", preview: bool, push_to: str | None = None) -
         cards = sum(deck.cards for deck in report.decks)
         click.echo(f"[{started}] built {len(report.decks)} deck(s), {cards} cards in {report.seconds:.2f} s", err=True)
         if preview:
+            from .build import deck_cards
+            from .lint import lint_cards
             from .preview import write_preview
 
-            index, _ = write_preview(list(report.plans), config.out_dir / "preview")
+            findings = lint_cards(report.cards, config.lint, deck_cards(config, report.cards)).by_card()
+            index, _ = write_preview(list(report.plans), config.out_dir / "preview", findings)
             click.echo(f"[{started}] preview: {display_path(index)}", err=True)
         if push_to:
             from .push import PushError, push_package

@@ -47,3 +47,16 @@ def test_watch_rebuilds_after_a_change_and_keeps_going_after_an_error(sample: Pa
         source.write_text(good + "\n## What is `'a' in 'abc'`?\n<!-- id: in-str -->\n\n`True`\n", encoding="utf-8")
         assert "6 cards" in watch.wait_for("built 1 deck(s), 6 cards")
         assert watch.process.poll() is None  # still watching
+
+
+def test_watch_shows_lint_findings_in_the_preview(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    with watching("--content", sample, "--out", out, cwd=tmp_path) as watch:
+        watch.wait_for("watching")
+        source = sample / "01-strings.md"
+        source.write_text(source.read_text(encoding="utf-8")
+                          + "\n## Is `'a'` in `'abc'`?\n<!-- id: in-str -->\n\nYes.\n", encoding="utf-8")
+        watch.wait_for("built 1 deck(s), 6 cards")
+        watch.wait_for("preview:")
+        page = (out / "preview" / "sample.html").read_text(encoding="utf-8")
+        assert 'class="preview-lint"' in page and "lint[yes-no]" in page
