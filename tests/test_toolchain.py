@@ -55,6 +55,7 @@ def test_the_locks_satisfy_pyproject_and_agree_with_each_other() -> None:
     assert {n: build[n] for n in shared} == {n: test[n] for n in shared}
 
 
+@pytest.mark.skipif(bool(os.environ.get("BUILD_DECK_UNLOCKED")), reason="the newest-dependencies job runs unlocked on purpose")
 def test_the_toolchain_that_renders_is_the_locked_one() -> None:
     """The suite runs on the locked versions (what the README installs): a drift shows here first."""
     build = _pinned_here(REQUIREMENTS / "build.txt")
