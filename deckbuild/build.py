@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import ctypes
 import functools
@@ -385,7 +384,7 @@ def build(
                     current = package_is_current(plan, config.out_dir, cache.folder)
                     path = current or stage_package(plan, config.out_dir, staged)
                     results.append(DeckResult(path, len(plan.notes), plan.card_count, written=current is None))
-                if config.lock_path is not None:
+                if config.lock_path is not None and lock.text != lock_text:
                     _stage_text(config.lock_path, lock_text, staged)
         except OSError as exc:
             if exc.filename is None:  # a full disk names no file: name the folder being written
@@ -438,13 +437,12 @@ def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -
     path = config.lock_path
     if path is None:
         raise LockError("--frozen", "--frozen needs a lock file to compare with")
-    old = path.read_text(encoding="utf-8") if path.is_file() else None
-    if old == lock_text:
+    if lock.text == lock_text:
         return
-    reason = "does not exist" if old is None else "would change"
-    if old is not None:
-        before = ModificationLock.read(path, now=0)
-        changed = sorted(k for k in lock.entries if before.entries.get(k, (None,))[0] != lock.entries[k][0])
+    reason = "does not exist" if lock.text is None else "would change"
+    if lock.text is not None:
+        before = lock.original
+        changed = sorted(k for k in lock.entries if before.get(k, (None,))[0] != lock.entries[k][0])
         if changed:
             shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
             reason += f": {len(changed)} note(s) changed ({shown})"
@@ -460,9 +458,6 @@ def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -
 def _stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:
     from .package import public_mode, temporary_prefix
 
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
-            return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:

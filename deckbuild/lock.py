@@ -139,11 +139,14 @@ class ModificationLock:
     now: int
     toolchain: dict[str, str] = field(default_factory=dict)
     changed_by_toolchain: int = 0  # notes whose HTML changed although their source did not
+    text: str | None = None  # the file as it was read (None: there was none), so no one reads it again
+    original: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # the entries as read
 
     @classmethod
     def read(cls, path: Path | None, now: int | None = None) -> "ModificationLock":
         entries: dict[str, tuple[str, int, str]] = {}
         tools: dict[str, str] = {}
+        text = None
         if path is not None and path.exists():
             try:
                 text = path.read_text(encoding="utf-8")
@@ -160,7 +163,10 @@ class ModificationLock:
                     "(`git checkout -- <lock>`); deleting it instead gives every note a new modification "
                     "time, and the next import then replaces learners' edits of every note",
                 ) from None
-        return cls(entries=entries, now=current_time() if now is None else now, toolchain=tools)
+        return cls(
+            entries=entries, now=current_time() if now is None else now, toolchain=tools, text=text,
+            original=dict(entries),
+        )
 
     def modified(self, key: str, digest: str, source: str = "") -> int:
         """The note's modification time, recording a new one when its content changed."""
@@ -171,8 +177,8 @@ class ModificationLock:
             return previous[1]
         if previous is not None and source and previous[2] == source:
             self.changed_by_toolchain += 1
-        stamp = self.now if previous is None else max(self.now, previous[1] + 1)
-        self.entries[key] = (digest, min(stamp, MAX_TIME), source)
+        stamp = min(self.now if previous is None else max(self.now, previous[1] + 1), MAX_TIME)
+        self.entries[key] = (digest, stamp, source)
         return stamp
 
     def previous_keys(self) -> set[str]:

@@ -21,7 +21,7 @@ class DeckChanges:
 
 def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> list[DeckChanges]:
     lock = ModificationLock.read(previous_lock, now=0)
-    before = dict(lock.entries)
+    before = lock.original
     questions = {card.id: card for card in content.cards}
     changes = []
     for spec in config.decks:
