@@ -14,6 +14,7 @@ import click
 from . import __version__
 
 EXIT_CONTENT = 1
+EXIT_USAGE = 2  # as click: wrong usage, or a Python without the dependencies
 EXIT_INTERNAL = 3
 BUG_REPORT = "internal error in build_deck {version}: {error}. Please report it as a bug (rerun with --debug for the traceback)."
 
@@ -158,6 +159,16 @@ def _run(ctx: click.Context, action: Callable[[], int]) -> None:
         where = exc.filename or "?"
         click.echo(f"{where}: error: {exc.strerror or exc}; nothing was written", err=True)
         ctx.exit(EXIT_CONTENT)
+    except ModuleNotFoundError as exc:  # the environment, not a bug: a dependency is not installed
+        if ctx.find_root().params.get("debug"):
+            traceback.print_exc()
+        click.echo(
+            f"error: the library '{exc.name}' that build_deck needs is not installed in this Python "
+            f"({sys.executable}): run `pip install -r requirements/build.txt` in a checkout, or "
+            "`pip install build-deck`",
+            err=True,
+        )
+        ctx.exit(EXIT_USAGE)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a bug
         if ctx.find_root().params.get("debug"):
             traceback.print_exc()

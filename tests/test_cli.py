@@ -165,3 +165,17 @@ def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch) -> None:
     monkeypatch.setenv("CI", "true")
     with cli._progress(cli.PROGRESS_MIN_FILES) as step:
         assert step is None  # never in CI logs
+
+
+def test_a_missing_dependency_says_what_to_install(sample: Path, tmp_path: Path) -> None:
+    """A Python without the libraries gets an instruction, not an "internal error, report a bug"."""
+    code = (
+        "import sys; sys.modules['markdown_it'] = None\n"  # as if it were not installed
+        "from deckbuild.cli import main\n"
+        f"main(['check', '--content', {str(sample)!r}])\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2, completed.stderr
+    assert "the library 'markdown_it' that build_deck needs is not installed" in completed.stderr
+    assert "pip install -r requirements/build.txt" in completed.stderr
+    assert "internal error" not in completed.stderr and "Traceback" not in completed.stderr
