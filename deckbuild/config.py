@@ -33,9 +33,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "deck"
 
 
+def name_from_folder(folder: Path, default: str = "Deck") -> str:
+    """A deck name from a folder's name: `my_notes` -> `My notes`."""
+    return re.sub(r"[-_]+", " ", folder.resolve().name).strip().capitalize() or default
+
+
 def _default_deck(content_dir: Path) -> DeckSpec:
     folder = content_dir.resolve().name or "deck"
-    name = re.sub(r"[-_]+", " ", folder).strip().capitalize() or "Deck"
+    name = name_from_folder(content_dir)
     return DeckSpec(
         name=name,
         file_name=f"{slug(folder)}.apkg",

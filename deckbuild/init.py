@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from importlib import resources
 from pathlib import Path
 
 from . import __version__
+from .config import name_from_folder, slug
 from .errors import DeckError, Diagnostic, Severity, SourceLocation, display_path
 
 # target path inside the new folder -> template in deckbuild/resources
@@ -21,18 +21,16 @@ TEMPLATES = {
 
 def new_namespace(name: str) -> str:
     """The deck's slug and a random part: no other deck, even one with the same name, shares it."""
-    stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-") or "deck"
-    return f"{stem}-{secrets.token_hex(4)}"
+    return f"{slug(name)[:40].strip('-')}-{secrets.token_hex(4)}"
 
 
 def init_deck(folder: Path, name: str | None = None) -> list[Path]:
     """Write the starting files into `folder` (created if needed); never overwrite a file."""
-    name = name or (re.sub(r"[-_]+", " ", folder.resolve().name).strip().capitalize() or "My deck")
+    name = name or name_from_folder(folder, default="My deck")
     if any(ch in name for ch in '"\\\n'):
         raise DeckError([Diagnostic(SourceLocation("--name", 0), Severity.ERROR,
                                     "a deck name cannot contain quotes, backslashes or line breaks")])
-    stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "deck"
-    values = {"name": name, "file": f"{stem}.apkg", "namespace": new_namespace(name), "version": __version__}
+    values = {"name": name, "file": f"{slug(name)}.apkg", "namespace": new_namespace(name), "version": __version__}
     targets = {folder / target: template for target, template in TEMPLATES.items()}
     existing = [path for path in targets if path.exists()]
     if existing:
