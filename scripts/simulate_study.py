@@ -18,6 +18,7 @@ Tests import `study` to check the order of new cards on small decks.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import random
 import re
 import shutil
@@ -29,8 +30,9 @@ from pathlib import Path
 
 DAY = 86_400
 ROOT = Path(__file__).resolve().parent.parent
-BEGIN = "<!-- study plans: measured by scripts/simulate_study.py; do not edit by hand -->"
+BEGIN = "<!-- study plans for {file}: measured by scripts/simulate_study.py; do not edit by hand -->"
 END = "<!-- end of study plans -->"
+README_SECTION = re.compile(r"(<!-- learner section: [^\n]*-->\n).*?(<!-- end of the learner section -->)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -124,22 +126,31 @@ def study(
 class Plan:
     weeks: int
     what: str  # in the learner's words
-    new_per_day: int | None  # None: Anki's default (20)
-    only_core: bool
+    only_core: bool  # True: the core only, as many new cards a day as it takes to see it all in time
 
 
 PLANS = (
-    Plan(2, "only the core (`{namespace}::core`, see below)", 22, True),
-    Plan(4, "the whole deck, in its order", None, False),
-    Plan(8, "the whole deck, in its order", None, False),
+    Plan(2, "only the core (`{namespace}::core`, see *The core* above)", True),
+    Plan(4, "the whole deck, in its order", False),
+    Plan(8, "the whole deck, in its order", False),
 )
+DEFAULT_NEW = 20  # Anki's default new cards a day
+
+
+def new_per_day(plan: Plan, core: int) -> int | None:
+    """None (Anki's default) for the whole deck; for the core, enough to meet it all in the plan."""
+    if not plan.only_core:
+        return None
+    return max(DEFAULT_NEW, -(-core // (plan.weeks * 7)))
 
 
 def _average(values: list[int]) -> str:
     return f"{sum(values) / len(values):.0f}" if values else "0"
 
 
-def plan_table(plan: Plan, history: list[Day], namespace: str, topics: int, core: int, total: int) -> list[str]:
+def plan_table(
+    plan: Plan, per_day: int | None, history: list[Day], namespace: str, topics: int, core: int, total: int
+) -> list[str]:
     met = [card for day in history for card in day.new]
     topic_first_day: dict[str, int] = {}
     for card in met:
@@ -147,13 +158,18 @@ def plan_table(plan: Plan, history: list[Day], namespace: str, topics: int, core
             if tag.startswith(f"{namespace}::topic::"):
                 topic_first_day.setdefault(tag, card.day)
     met_core = sum(1 for card in met if f"{namespace}::core" in card.tags)
+    per_note_day = Counter((card.note, card.day) for card in met)
+    together = len({note for (note, _), count in per_note_day.items() if count > 1})
     every_topic = max(topic_first_day.values()) if len(topic_first_day) == topics else None
     lines = [
         f"**{plan.weeks} weeks**: study {plan.what.format(namespace=namespace)}, "
-        f"{plan.new_per_day or 20} new cards a day"
-        + (" (Anki's default)." if plan.new_per_day is None else " (set it in the deck's options).")
+        f"{per_day or DEFAULT_NEW} new cards a day"
+        + (" (Anki's default)." if per_day is None else " (Deck options > Daily limits > New cards/day).")
         + f" You meet {len(met)} of the {total} cards, {met_core} of the {core} core cards"
-        + (f", and every topic by day {every_topic}." if every_topic else f", and {len(topic_first_day)} of the {topics} topics."),
+        + (f", and every topic by day {every_topic}." if every_topic else f", and {len(topic_first_day)} of the {topics} topics.")
+        + f" The busiest day has {max(day.reviews for day in history)} reviews"
+        + (", and no two cards of one note come on the same day." if not together
+           else f"; {together} note(s) have two cards on one day."),
         "",
         "| week | new cards a day | reviews a day | answers a day, learning steps included |",
         "| --- | ---: | ---: | ---: |",
@@ -168,21 +184,25 @@ def plan_table(plan: Plan, history: list[Day], namespace: str, topics: int, core
     return lines
 
 
-def _build_flagship(scratch: Path) -> tuple[Path, str]:
-    """This repository's deck, built into `scratch` with a copy of the lock (which stays as it is)."""
+def _flagship():
     sys.path.insert(0, str(ROOT))
     from deckbuild.config import load_config
 
-    config = load_config(pyproject=ROOT / "pyproject.toml")
-    spec = config.decks[0]
+    return load_config(pyproject=ROOT / "pyproject.toml")
+
+
+def _build_flagship(scratch: Path) -> Path:
+    """This repository's deck, built into `scratch` with a copy of the lock (which stays as it is)."""
+    config = _flagship()
     lock = scratch / "build_deck.lock"
+    scratch.mkdir(parents=True, exist_ok=True)
     if config.lock_path is not None and config.lock_path.is_file():
         shutil.copy(config.lock_path, lock)
     subprocess.run(
         [sys.executable, str(ROOT / "build_deck.py"), "build", "--out", str(scratch), "--lock", str(lock), "--quiet"],
         cwd=ROOT, check=True,
     )
-    return scratch / spec.file_name, spec.namespace
+    return scratch / config.decks[0].file_name
 
 
 def _count(package: Path, scratch: Path, namespace: str) -> tuple[int, int, int]:
@@ -198,12 +218,48 @@ def _count(package: Path, scratch: Path, namespace: str) -> tuple[int, int, int]
         col.close()
 
 
-def write_block(path: Path, block: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"{path}: no study-plan markers ({BEGIN} ... {END})")
-    path.write_text(pattern.sub(lambda _: block, text, count=1), encoding="utf-8")
+def measure(package: Path, namespace: str, file_name: str, pass_rate: float, scratch: Path) -> str:
+    """The study-plan block: each plan studied in Anki, its figures as Markdown between the markers."""
+    topics, core, total = _count(package, scratch, namespace)
+    lines = [BEGIN.format(file=file_name), ""]
+    for number, plan in enumerate(PLANS):
+        per_day = new_per_day(plan, core)
+        history = study(
+            package, plan.weeks * 7, scratch / f"plan-{number}", pass_rate, per_day,
+            f"{namespace}::core" if plan.only_core else None,
+        )
+        lines += plan_table(plan, per_day, history, namespace, topics, core, total)
+    lines += [
+        f"Measured in Anki's scheduler with its default options (only the new-card limit changed where "
+        f"a plan says so), answering {pass_rate:.0%} of reviews Good and the rest Again.",
+        "",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_plans(block: str, namespace: str) -> None:
+    """The block into the learner section's template, then the README's copy of the section."""
+    template = ROOT / "deckbuild" / "resources" / "learners.md"
+    text = template.read_text(encoding="utf-8")
+    begin = BEGIN.split("{file}")[0]
+    start, end = text.find(begin), text.find(END)
+    if start < 0 or end < 0:
+        raise SystemExit(f"{template}: no study-plan markers ({begin}... {END})")
+    text = text[:start] + block.replace(f"{namespace}::", "{namespace}::") + text[end + len(END):]
+    template.write_text(text, encoding="utf-8")
+
+    from deckbuild.release import learner_section
+
+    readme = ROOT / "README.md"
+    section = learner_section(_flagship().decks[0])
+    heading = section.index("## For learners")
+    updated, count = README_SECTION.subn(
+        lambda match: match.group(1) + section[heading:] + match.group(2), readme.read_text(encoding="utf-8")
+    )
+    if count != 1:
+        raise SystemExit(f"{readme}: no learner-section markers")
+    readme.write_text(updated, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,25 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.deck:
             package, namespace = args.deck, args.namespace
         else:
-            package, namespace = _build_flagship(scratch / "dist")
-        topics, core, total = _count(package, scratch, namespace)
-        lines = [BEGIN, ""]
-        for number, plan in enumerate(PLANS):
-            history = study(
-                package, plan.weeks * 7, scratch / f"plan-{number}", args.pass_rate, plan.new_per_day,
-                f"{namespace}::core" if plan.only_core else None,
-            )
-            lines += plan_table(plan, history, namespace, topics, core, total)
-        lines.append(
-            f"Measured in Anki's scheduler with its default options, answering {args.pass_rate:.0%} of reviews "
-            "Good and the rest Again (`scripts/simulate_study.py`)."
-        )
-        lines += ["", END]
-    block = "\n".join(lines)
+            package, namespace = _build_flagship(scratch / "dist"), _flagship().decks[0].namespace
+        block = measure(package, namespace, package.name, args.pass_rate, scratch)
     print(block)
     if args.write:
-        for path in (ROOT / "deckbuild" / "resources" / "learners.md", ROOT / "README.md"):
-            write_block(path, block.replace(f"{namespace}::", "{namespace}::") if path.name == "learners.md" else block)
+        write_plans(block, namespace)
     return 0
 
 

@@ -264,8 +264,10 @@ def test_the_readme_holds_the_learner_section_the_release_notes_repeat(sample: P
     section = learner_section(load_config(pyproject=ROOT / "pyproject.toml").decks[0])
     assert section in (ROOT / "README.md").read_text(encoding="utf-8")
     for words in ("releases/latest/download/python-interview-prep.apkg", "AnkiDroid", "AnkiMobile", "If newer",
-                  "Merge notetypes", "25.02", "Always", "tag:pyprep::status::retired", "Toggle Suspend"):
+                  "Merge notetypes", "25.02", "Always", "tag:pyprep::status::retired", "Toggle Suspend",
+                  "one deck", "tag:pyprep::topic::asyncio", "-tag:pyprep::core`", "**2 weeks**", "**8 weeks**"):
         assert words in section
+    assert "{" not in section  # every placeholder filled
 
     previous = tmp_path / "v1.lock"
     build_folder(sample, tmp_path / "v1", "--lock", previous)
@@ -273,4 +275,5 @@ def test_the_readme_holds_the_learner_section_the_release_notes_repeat(sample: P
     assert notes.exit_code == 0, notes.output
     assert notes.stdout.index("### Retired") < notes.stdout.index("## For learners: installing and updating Sample")
     assert "`sample.apkg`](../../releases/latest/download/sample.apkg)" in notes.stdout
-    assert "tag:sample::status::retired" in notes.stdout
+    assert "tag:sample::status::retired" in notes.stdout and "tag:sample::core" in notes.stdout
+    assert "**2 weeks**" not in notes.stdout  # the plans were measured on this repository's deck only
