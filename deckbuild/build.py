@@ -249,9 +249,11 @@ def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> 
     if card.is_cloze:
         # the text with the clozes is the part before the --- break, or the whole card without one
         text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
-        return CLOZE.key, (card.id, card.question_html, text, extra, notice, source)
+        return CLOZE.key, (card.id, card.question_html, text, extra, notice, source, card.reference_html)
     if not card.is_multiple_choice:
-        return BASIC.key, (card.id, card.question_html, card.context_html, card.answer_html, notice, source)
+        return BASIC.key, (
+            card.id, card.question_html, card.context_html, card.answer_html, notice, source, card.reference_html
+        )
     options = shown_options(spec, card).options
     choices = "".join(f"<li>{option.html}</li>" for option in options)
     marked = "".join(
@@ -266,6 +268,7 @@ def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> 
         card.answer_html,
         notice,
         source,
+        card.reference_html,
     )
 
 

@@ -21,6 +21,7 @@ from .options import (
     read_card_options, read_front_matter, read_lint_option,
 )
 from .records import SourceFile
+from .references import ReferenceSource, split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
 
@@ -50,6 +51,7 @@ class CardSource:
     env: dict[str, Any] = field(compare=False, hash=False)
     shuffle: bool = True  # False: the options keep their source order (`shuffle: false`)
     lint_ignore: tuple[str, ...] = ()
+    references: tuple[ReferenceSource, ...] = ()  # the card's closing `Reference:` line
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +217,7 @@ def _finish_card(
         options_line = body[0].map[0] + 1
         options = read_card_options(body[0], source, diagnostics)
         body = body[1:]
+    body, references = split_references(body, source.display, diagnostics)
 
     options_location = SourceLocation(source.display, options_line or heading_line)
     card_id = options.get("id")
@@ -297,6 +300,7 @@ def _finish_card(
         env=env,
         shuffle=shuffle,
         lint_ignore=lint_ignore,
+        references=references,
     )
 
 

@@ -64,6 +64,8 @@ class Card:
     shuffle_options: bool = True  # False when the card asks its options to keep their order
     code_blocks: tuple[CodeBlock, ...] = ()
     lint_ignore: tuple[str, ...] = ()  # lint rules the card's options silence (with a reason)
+    reference_html: str = ""  # the links of the card's `Reference:` line, shown on the back
+    references: tuple[str, ...] = ()  # their addresses, for the checks that read them
 
     @property
     def is_multiple_choice(self) -> bool:

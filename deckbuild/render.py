@@ -143,7 +143,18 @@ def render_card(
         shuffle_options=source.shuffle,
         code_blocks=_code_blocks(source),
         lint_ignore=source.lint_ignore,
+        reference_html=_render_references(md, source, env),
+        references=tuple(reference.url for reference in source.references),
     )
+
+
+def _render_references(md: MarkdownIt, source: CardSource, env: dict[str, Any]) -> str:
+    """The reference links as the back shows them: labelled links, separated by a middle dot."""
+    links = []
+    for reference in source.references:
+        label = _safe(md.renderer.renderInline(list(reference.label_tokens), md.options, env), reference.label_tokens, env)
+        links.append(f'<a href="{html.escape(reference.url)}">{label.strip()}</a>')
+    return " &middot; ".join(links)
 
 
 def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]:
