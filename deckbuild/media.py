@@ -22,6 +22,45 @@ ANKIWEB_MEDIA_LIMIT = 100 * 2**20
 AUDIO_SUFFIXES = frozenset({".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".aac", ".flac", ".spx"})
 
 
+# What a card may package, by suffix and by the file's first bytes: pictures and sounds, never a
+# page, a script or SVG (a document that can run script when opened from a card's link or the preview).
+def _is_iso_media(head: bytes, brands: tuple[bytes, ...]) -> bool:
+    return head[4:8] == b"ftyp" and (not brands or head[8:12] in brands)
+
+
+_SIGNATURES = {  # suffix -> test of the first 16 bytes
+    ".png": lambda h: h.startswith(b"\x89PNG\r\n\x1a\n"),
+    ".jpg": lambda h: h.startswith(b"\xff\xd8\xff"),
+    ".jpeg": lambda h: h.startswith(b"\xff\xd8\xff"),
+    ".gif": lambda h: h.startswith((b"GIF87a", b"GIF89a")),
+    ".webp": lambda h: h.startswith(b"RIFF") and h[8:12] == b"WEBP",
+    ".avif": lambda h: _is_iso_media(h, (b"avif", b"avis")),
+    ".mp3": lambda h: h.startswith(b"ID3") or (len(h) > 1 and h[0] == 0xFF and h[1] & 0xE0 == 0xE0),
+    ".ogg": lambda h: h.startswith(b"OggS"),
+    ".oga": lambda h: h.startswith(b"OggS"),
+    ".opus": lambda h: h.startswith(b"OggS"),
+    ".spx": lambda h: h.startswith(b"OggS"),
+    ".wav": lambda h: h.startswith(b"RIFF") and h[8:12] == b"WAVE",
+    ".m4a": lambda h: _is_iso_media(h, ()),
+    ".aac": lambda h: h.startswith(b"ADIF") or (len(h) > 1 and h[0] == 0xFF and h[1] & 0xF6 == 0xF0),
+    ".flac": lambda h: h.startswith(b"fLaC"),
+}
+
+
+def media_type_problem(path: Path, suffix: str) -> str | None:
+    """Why a file may not be packaged as a picture or sound, or None: its suffix must be one of
+    ours and its first bytes those of that format (so a page renamed `x.png` is refused too)."""
+    test = _SIGNATURES.get(suffix.lower())
+    if test is None:
+        kinds = " ".join(sorted(_SIGNATURES))
+        return f"is not a picture or sound file Anki shows or plays (the suffixes allowed: {kinds})"
+    with path.open("rb") as stream:
+        head = stream.read(16)
+    if not test(head):
+        return f"does not hold {suffix.lower()[1:].upper()} data (its first bytes are not that format's)"
+    return None
+
+
 def is_audio(name: str) -> bool:
     return Path(name).suffix.lower() in AUDIO_SUFFIXES
 
@@ -93,6 +132,10 @@ class MediaResolver:
         known = self.by_path.get(real)
         if known is not None:
             return known
+        problem = media_type_problem(real, real.suffix)  # the suffix the packaged name keeps
+        if problem is not None:
+            diagnostics.error(location, f"{what} '{reference}' {problem}")
+            return None
         size = real.stat().st_size
         if size > ANKIWEB_MEDIA_LIMIT:
             diagnostics.warning(

@@ -190,3 +190,41 @@ def test_x25_leading_zeros_are_the_number_anki_reads(tmp_path: Path, anki: AnkiC
     before = len(anki.col.find_cards(""))
     anki.col.fix_integrity()
     assert len(anki.col.find_cards("")) == before == 2  # Anki finds no card the build did not plan
+
+
+# --- W4, X9: media are media, under names that stay unique in Anki ----------------------------------
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0f01f0005000201a5f0e0c60000000049454e44ae426082"
+)
+
+
+@pytest.mark.parametrize("name, data", [
+    ("evil.html", b"<script>alert(1)</script>"),  # the repro preview-html-media
+    ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+    ("page.png", b"<!doctype html><script>alert(1)</script>"),  # a page under a picture's name
+    ("tune.mp3", b"<html><script>alert(1)</script>"),
+    ("notes.txt", b"hello"),
+])
+def test_w4_only_pictures_and_sounds_are_packaged_checked_by_content(tmp_path: Path, name: str, data: bytes) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / name).write_bytes(data)
+    errors = build_error(tmp_path, f"## Q\n<!-- id: q -->\n\n![ ](../media/{name})\n\n[the errata](../media/{name})\n")
+    assert re.search(rf"a\.md:7: error: (image|sound) '\.\./media/{re.escape(name)}' (is not a picture|does not hold)",
+                     errors), errors
+
+
+def test_w4_real_pictures_and_sounds_are_still_packaged(tmp_path: Path, anki: AnkiCollection) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "a.png").write_bytes(PNG)
+    (media / "b.JPG").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 20)
+    (media / "c.ogg").write_bytes(b"OggS" + b"\0" * 20)
+    (media / "d.mp3").write_bytes(b"ID3" + b"\0" * 20)
+    sides, names = build_cards(
+        tmp_path, anki, "## Q\n<!-- id: q -->\n\n![a](../media/a.png) ![b](../media/b.JPG)\n\n"
+        "![](../media/c.ogg) [sound:../media/d.mp3]\n",
+    )
+    assert len(names) == 4 and sorted(n.rsplit(".", 1)[1] for n in names) == ["jpg", "mp3", "ogg", "png"]
