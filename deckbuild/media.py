@@ -67,7 +67,7 @@ def is_audio(name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class MediaFile:
-    name: str  # the name inside the package: <stem>-<hash8><suffix>
+    name: str  # the name inside the package: <stem>-<hash><suffix>
     path: Path
 
 
@@ -80,6 +80,7 @@ class MediaResolver:
     content_dir: Path | None = None
     by_path: dict[Path, MediaFile] = field(default_factory=dict)
     by_digest: dict[str, MediaFile] = field(default_factory=dict)
+    by_name: dict[str, Path] = field(default_factory=dict)
 
     def _roots(self) -> list[Path]:
         return [self.media_dir] + ([self.content_dir] if self.content_dir is not None else [])
@@ -147,20 +148,36 @@ class MediaResolver:
             digest = hashlib.file_digest(stream, "sha256").hexdigest()
         first = self.by_digest.get(digest)
         if first is None:
-            media = self.by_digest[digest] = MediaFile(packaged_name(real, digest), real)
+            name = packaged_name(real, digest)
+            other = self.by_name.setdefault(name, real)
+            if other != real:  # the same name for other bytes: never silently show another file
+                diagnostics.error(location, f"{what} '{reference}' would be packaged under the name of "
+                                  f"{display_path(other)}, which holds other bytes: rename one of them")
+                return None
+            media = self.by_digest[digest] = MediaFile(name, real)
         else:
             media = MediaFile(first.name, real)  # identical bytes: packaged once, under the first name
         self.by_path[real] = media
         return media
 
 
+HASH_LENGTH = 24  # hex digits of the content's SHA-256 in a packaged name: 96 bits, no collision in practice
+# Anki cuts media names longer than 120 bytes (keeping the suffix), which would cut off the hash:
+# packaged names stay well under that.
+MAX_NAME_BYTES = 100
+
+
 def packaged_name(path: Path, digest: str) -> str:
-    """`<stem>-<hash8><suffix>` made of letters, digits, `_`, `-` and `.` only: a name that means the
+    """`<stem>-<hash><suffix>` made of letters, digits, `_`, `-` and `.` only: a name that means the
     same as a file name and as a URL path (no `#`, `%`, `?`, `:`, quotes or spaces), so it is
-    written into `src` as it is."""
+    written into `src` as it is. A long stem is shortened (at a character boundary) so that the
+    whole name, hash included, stays under `MAX_NAME_BYTES` of UTF-8."""
     stem = re.sub(r"[^\w.-]", "_", unicodedata.normalize("NFC", path.stem))
     suffix = re.sub(r"[^\w.]", "_", unicodedata.normalize("NFC", path.suffix.lower()))
-    return f"{stem}-{digest[:8]}{suffix}"
+    tail = f"-{digest[:HASH_LENGTH]}{suffix}"
+    room = MAX_NAME_BYTES - len(tail.encode())
+    stem = stem.encode()[:max(room, 0)].decode(errors="ignore")
+    return f"{stem}{tail}"
 
 
 def report_unused_media(media_dir: Path, used: set[Path], diagnostics: Diagnostics) -> None:

@@ -228,3 +228,25 @@ def test_w4_real_pictures_and_sounds_are_still_packaged(tmp_path: Path, anki: An
         "![](../media/c.ogg) [sound:../media/d.mp3]\n",
     )
     assert len(names) == 4 and sorted(n.rsplit(".", 1)[1] for n in names) == ["jpg", "mp3", "ogg", "png"]
+
+
+def test_x9_long_names_stay_unique_in_anki_with_their_hash(tmp_path: Path, anki: AnkiCollection) -> None:
+    """Repros media-long-name-collision (Anki cuts names over 120 bytes, hash included) and
+    media-hash-prefix-collision (8 hex digits: two images once shared a name)."""
+    from deckbuild.media import HASH_LENGTH
+
+    long = "L" * 150 + "\u00e9" * 30  # 210 bytes of UTF-8
+    for folder, data in (("a", PNG), ("b", PNG + b"second")):
+        (tmp_path / "media" / folder).mkdir(parents=True)
+        (tmp_path / "media" / folder / f"{long}.png").write_bytes(data)
+    sides, names = build_cards(
+        tmp_path, anki,
+        f"## One\n<!-- id: one -->\n\n![x](../media/a/{long}.png)\n\n## Two\n<!-- id: two -->\n\n![y](../media/b/{long}.png)\n",
+    )
+    assert len(names) == 2 and all(len(n.encode()) <= 120 for n in names), names
+    assert all(re.search(rf"-[0-9a-f]{{{HASH_LENGTH}}}\.png$", n) for n in names) and HASH_LENGTH >= 16
+    anki.col.media.check()
+    shown = {side.note: re.findall(r'src="([^"]+)"', side.html) for side in sides if side.side == "back"}
+    assert shown["one"] != shown["two"]
+    stored = {name: (Path(anki.col.media.dir()) / name).read_bytes() for name in names}
+    assert stored[shown["one"][0]] == PNG and stored[shown["two"][0]] == PNG + b"second"
