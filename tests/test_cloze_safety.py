@@ -250,3 +250,51 @@ def test_x9_long_names_stay_unique_in_anki_with_their_hash(tmp_path: Path, anki:
     assert shown["one"] != shown["two"]
     stored = {name: (Path(anki.col.media.dir()) / name).read_bytes() for name in names}
     assert stored[shown["one"][0]] == PNG and stored[shown["two"][0]] == PNG + b"second"
+
+
+# --- X7, X18: every output is inert ------------------------------------------------------------------
+
+def test_x7_release_notes_show_question_text_as_text(tmp_path: Path) -> None:
+    """Repro release-notes-injection: entities in a heading gave the release body new lines, a
+    heading, a link, an image and @mentions."""
+    from markdown_it import MarkdownIt
+
+    from helpers import run_cli
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text("---\ndifficulty: beginner\n---\n## Old\n<!-- id: old -->\n\nA\n", encoding="utf-8")
+    build_folder(content, tmp_path / "dist", "--lock", tmp_path / "prev.lock")
+    (content / "a.md").write_text(
+        (content / "a.md").read_text(encoding="utf-8")
+        + "\n## What is new?&#10;&#10;## Download the fixed deck&#10;&#10;\\[deck.apkg\\](https://evil.example/deck.apkg)"
+        " &#10;&#10;&lt;img src=\"https://evil.example/pixel.png\"&gt;&#10;&#10;cc @octocat @github/security\n"
+        "<!-- id: q -->\n\nA\n\n## \\[Click here\\](javascript:alert(1)) &lt;script&gt;alert(1)&lt;/script&gt; "
+        "`` ` `` @admin #1\n<!-- id: q2 -->\n\nB\n",
+        encoding="utf-8",
+    )
+    result = run_cli("release-notes", "--content", content, "--previous-lock", tmp_path / "prev.lock")
+    assert result.exit_code == 0, result.output
+    items = [line for line in result.stdout.splitlines() if line.startswith("- `q")]
+    assert len(items) == 2, result.stdout  # one line per card: no line of its own for the text
+    tokens = MarkdownIt("commonmark").parse("\n".join(items))
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert not any("Download" in h for h in headings), headings
+    inline = [c for t in tokens if t.type == "inline" for c in t.children or []]
+    assert not [c for c in inline if c.type in ("link_open", "image", "html_inline")]
+    assert not [t for t in tokens if t.type == "html_block"]
+    text = "".join(c.content for c in inline if c.type == "text")
+    assert "@" not in text and "#1" not in text  # mentions and issue links only inside code spans
+    assert any("cc @octocat" in c.content for c in inline if c.type == "code_inline")
+
+
+def test_x18_diagnostics_escape_control_characters(tmp_path: Path) -> None:
+    """Repro diagnostic-escape-injection: YAML escapes made a terminal title sequence and a GitHub
+    `::error` workflow command on a line of its own."""
+    errors = build_error(
+        tmp_path,
+        "## Q\n<!-- id: q, difficulty: \"\\e[2K\\r...\\n::error file=README.md,line=1::Fake CI finding\\n\\e]0;PWNED\\a\" -->\n\nA\n",
+    )
+    assert "\x1b" not in errors and "\x07" not in errors and "\r" not in errors
+    assert not any(line.startswith("::") for line in errors.splitlines()), errors
+    assert "\\x1b]0;PWNED\\x07" in errors and "\\n::error" in errors
