@@ -298,3 +298,23 @@ def test_x18_diagnostics_escape_control_characters(tmp_path: Path) -> None:
     assert "\x1b" not in errors and "\x07" not in errors and "\r" not in errors
     assert not any(line.startswith("::") for line in errors.splitlines()), errors
     assert "\\x1b]0;PWNED\\x07" in errors and "\\n::error" in errors
+
+
+# --- X15: front-matter titles and the deck's own tags -------------------------------------------------
+
+def test_x15_front_matter_title_is_checked_and_reserved_tags_are_refused(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text(
+        '---\ntitle: "Errata::Moved <img src=x onerror=alert(1)>"\ndifficulty: beginner\n---\n'
+        '## Q\n<!-- id: q, tags: ["content::status::retired", "content::difficulty::expert", "ok::fine"] -->\n\nA\n',
+        encoding="utf-8",
+    )
+    from helpers import run_cli
+
+    result = run_cli("build", "--content", content, "--out", tmp_path / "dist")
+    assert result.exit_code == 1 and not (tmp_path / "dist").exists()
+    assert re.search(r"a\.md:2: error: the title .* holds '::'", result.stderr), result.stderr
+    assert sorted(re.findall(r"a\.md:6: error: the tag '([^']+)' looks like one the build gives", result.stderr)) == [
+        "content::difficulty::expert", "content::status::retired"
+    ], result.stderr
