@@ -318,6 +318,13 @@ def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
     return order, names
 
 
+@functools.lru_cache(maxsize=None)
+def _cloze_filtered(notetype: str) -> frozenset[str]:
+    """The fields a note type's templates show through Anki's cloze filter (`{{cloze:Text}}`)."""
+    templates = " ".join(front + back for _, _, front, back in NOTETYPES[notetype].templates)
+    return frozenset(name.strip() for name in re.findall(r"\{\{cloze:([^{}]+)\}\}", templates))
+
+
 def plan_deck(
     spec: DeckSpec, content: Content, config: BuildConfig, lock: ModificationLock
 ) -> DeckPlan:
@@ -331,7 +338,11 @@ def plan_deck(
     for card in cards:
         notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
         sounds = frozenset(media.name for media in card.media if is_audio(media.name))
-        fields = tuple(finish_field(field, sounds) for field in fields)  # the last step for every field
+        cloze_fields = _cloze_filtered(notetype)
+        fields = tuple(  # the last step for every field
+            finish_field(field, sounds, cloze=name in cloze_fields)
+            for field, name in zip(fields, NOTETYPES[notetype].field_names, strict=True)
+        )
         tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
         deck_name = spec.name
         if spec.subdecks:

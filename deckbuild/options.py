@@ -102,9 +102,21 @@ def normalise_tags(value: Any, location: SourceLocation, diagnostics: Diagnostic
     for tag in value:
         tag = re.sub(r"\s+", "-", str(tag).strip()).lstrip("#")
         tag = "::".join(part for part in tag.split("/") if part)
+        parts = tag.lower().split("::")
+        if len(parts) > 2 and parts[1] in _RESERVED_TAG_KINDS:
+            diagnostics.error(
+                location,
+                f"the tag '{tag}' looks like one the build gives (<deck>::{parts[1]}::...): set "
+                f"'{_RESERVED_TAG_KINDS[parts[1]]}' in the options instead",
+            )
+            continue
         if tag:
             tags.append(tag)
     return tuple(tags)
+
+
+# the tags the build writes itself (`<namespace>::topic::x`, ...): a card's own tags may not imitate them
+_RESERVED_TAG_KINDS = {"topic": "topic:", "difficulty": "difficulty:", "status": "retired: true"}
 
 
 SCALAR = (str, int, float)  # what a one-word option may be (YAML reads `2024` as a number)

@@ -185,7 +185,9 @@ def parse_source(
     file_tags = normalise_tags(front.get("tags"), front_lines.get("tags", file_location), diagnostics)
     file_value = check_value(front.get("value"), front_lines.get("value", file_location), diagnostics) or DEFAULT_VALUE
     if isinstance(front.get("title"), (str, int, float)) and str(front["title"]).strip():
-        title = str(front["title"]).strip()  # the front matter's title wins over a # heading
+        front_title = str(front["title"]).strip()  # the front matter's title wins over a # heading
+        if check_title(front_title, front_lines.get("title", file_location), diagnostics):
+            title = front_title
     cards = [
         card
         for builder in builders

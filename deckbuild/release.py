@@ -32,7 +32,7 @@ def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> 
         for note in plan.notes:
             card_id = note.fields[0]
             key = f"{spec.namespace}/{card_id}"
-            line = f"`{card_id}`: {questions[card_id].question_text}"
+            line = f"`{card_id}`: {inert_markdown(questions[card_id].question_text)}"
             if key not in before:
                 (retired if questions[card_id].retired else added).append(line)
             elif before[key][0] != lock.entries[key][0]:
@@ -68,6 +68,14 @@ ORDER_PARAGRAPHS = {
     ),
 }
 _PLANS = re.compile(r"<!-- study plans for (\S+):.*?<!-- end of study plans -->\n\n", re.DOTALL)
+def inert_markdown(text: str) -> str:
+    """Card text for a Markdown page (a release body) that shows it as it is: one line, in a code
+    span long enough to hold any backticks of the text. No heading, link, image, HTML or @mention
+    can start inside it."""
+    line = " ".join(re.sub("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]", " ", text).split())
+    fence = "`" * (max((len(run) for run in re.findall("`+", line)), default=0) + 1)
+    padding = " " if line.startswith("`") or line.endswith("`") or not line.strip() else ""
+    return f"{fence}{padding}{line}{padding}{fence}"
 
 
 def learner_section(spec: DeckSpec) -> str:
