@@ -107,6 +107,7 @@ def language_of(info: str) -> str:
 
 
 MAX_INDENT_CLASS = 40  # indentation classes i1..i40: the hanging indent of deeper lines stops there
+MAX_HELD_INDENT = 32  # an indentation this deep at most never wraps (a phone's row holds 40 columns)
 TAB_WIDTH = 4
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
@@ -140,6 +141,23 @@ def split_lines(inner: str, newline: str = "\n") -> list[str]:
     return lines
 
 
+def _hold_indent(line_html: str) -> str:
+    """The line with its indentation in `<span class="indent">` elements (one per piece of text it
+    spans), which card.css does not let wrap: a phone then wraps the line at a space between its
+    words, never right after its indentation, which would leave a blank row above the line's text."""
+    parts = _TAG_OR_TEXT.split(line_html)
+    for number, part in enumerate(parts):
+        if part.startswith("<") or not part:
+            continue
+        text = part.lstrip(" \t")
+        cut = len(part) - len(text)
+        if cut:
+            parts[number] = f'<span class="indent">{part[:cut]}</span>{text}'
+        if text:
+            break
+    return "".join(parts)
+
+
 def wrap_lines(inner: str, newline: str = "\n") -> str:
     """Every line of a code block as a block of its own, so that a line too long for the screen
     wraps with a hanging indent below its own indentation (card.css draws the continuation mark)."""
@@ -149,8 +167,11 @@ def wrap_lines(inner: str, newline: str = "\n") -> str:
     wrapped = []
     for line in lines:
         indent = min(_indent(line), MAX_INDENT_CLASS)
-        css = f"line i{indent}" if indent else "line"
-        wrapped.append(f'<span class="{css}">{line}\n</span>')
+        if indent:
+            held = _hold_indent(line) if indent <= MAX_HELD_INDENT else line
+            wrapped.append(f'<span class="line i{indent}">{held}\n</span>')
+        else:
+            wrapped.append(f'<span class="line">{line}\n</span>')
     return "".join(wrapped)
 
 
