@@ -15,6 +15,8 @@ from pygments import format as pygments_format
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
+from pygments.style import Style
+from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 from .fastlex import accelerate
@@ -107,6 +109,7 @@ def language_of(info: str) -> str:
 
 
 MAX_INDENT_CLASS = 40  # indentation classes i1..i40: the hanging indent of deeper lines stops there
+MAX_HELD_INDENT = 32  # an indentation this deep at most never wraps (a phone's row holds 40 columns)
 TAB_WIDTH = 4
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
@@ -140,6 +143,23 @@ def split_lines(inner: str, newline: str = "\n") -> list[str]:
     return lines
 
 
+def _hold_indent(line_html: str) -> str:
+    """The line with its indentation in `<span class="indent">` elements (one per piece of text it
+    spans), which card.css does not let wrap: a phone then wraps the line at a space between its
+    words, never right after its indentation, which would leave a blank row above the line's text."""
+    parts = _TAG_OR_TEXT.split(line_html)
+    for number, part in enumerate(parts):
+        if part.startswith("<") or not part:
+            continue
+        text = part.lstrip(" \t")
+        cut = len(part) - len(text)
+        if cut:
+            parts[number] = f'<span class="indent">{part[:cut]}</span>{text}'
+        if text:
+            break
+    return "".join(parts)
+
+
 def wrap_lines(inner: str, newline: str = "\n") -> str:
     """Every line of a code block as a block of its own, so that a line too long for the screen
     wraps with a hanging indent below its own indentation (card.css draws the continuation mark)."""
@@ -149,8 +169,11 @@ def wrap_lines(inner: str, newline: str = "\n") -> str:
     wrapped = []
     for line in lines:
         indent = min(_indent(line), MAX_INDENT_CLASS)
-        css = f"line i{indent}" if indent else "line"
-        wrapped.append(f'<span class="{css}">{line}\n</span>')
+        if indent:
+            held = _hold_indent(line) if indent <= MAX_HELD_INDENT else line
+            wrapped.append(f'<span class="line i{indent}">{held}\n</span>')
+        else:
+            wrapped.append(f'<span class="line">{line}\n</span>')
     return "".join(wrapped)
 
 
@@ -191,11 +214,60 @@ def line_css() -> str:
     return "".join(f".highlight .line.i{n} {{ --indent: {n}; }}\n" for n in range(1, MAX_INDENT_CLASS + 1))
 
 
+MIN_CONTRAST = 4.5  # WCAG AA for text: every token's colour against the code's background
+
+
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of a `#rrggbb` colour."""
+    channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two `#rrggbb` colours (1 to 21)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _full_hex(color: str) -> str:
+    color = color.lstrip("#")
+    return "#" + (color * 2 if len(color) == 1 else "".join(c * 2 for c in color) if len(color) == 3 else color).lower()
+
+
+def readable(color: str, background: str) -> str:
+    """The colour, mixed towards black (on a light background) or white (on a dark one) just enough
+    to reach MIN_CONTRAST against the background; unchanged when it already does."""
+    color, background = _full_hex(color), _full_hex(background)
+    target = (0, 0, 0) if _luminance(background) > 0.18 else (255, 255, 255)
+    start = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    for step in range(65):
+        mixed = "#" + "".join(f"{round(c + (t - c) * step / 64):02x}" for c, t in zip(start, target))
+        if contrast(mixed, background) >= MIN_CONTRAST:
+            return mixed
+    return mixed
+
+
+def readable_style(name: str) -> type[Style]:
+    """The Pygments style with every token colour raised to MIN_CONTRAST against the code's background
+    (or the token's own background): some themes draw comments, output or whitespace too faintly."""
+    base = get_style_by_name(name)
+    changed = {}
+    for ttype, definition in base:
+        if not definition["color"]:
+            continue
+        background = "#" + (definition["bgcolor"] or base.background_color.lstrip("#"))
+        color = readable("#" + definition["color"], background)
+        if color != _full_hex(definition["color"]):
+            changed[ttype] = f"{base.styles.get(ttype, '')} {color}".strip()
+    return type(f"Readable{base.__name__}", (base,), {"styles": {**base.styles, **changed}})
+
+
 def style_sheet() -> str:
-    """Light theme for code, and the dark theme under Anki's night-mode classes."""
-    light = HtmlFormatter(style=LIGHT_STYLE).get_style_defs(CODE_SELECTOR)
+    """Light theme for code, and the dark theme under Anki's night-mode classes; every token readable."""
+    light = HtmlFormatter(style=readable_style(LIGHT_STYLE)).get_style_defs(CODE_SELECTOR)
     dark_prefixes = [f"{night} {CODE_SELECTOR}" for night in NIGHT_SELECTORS]
-    dark = HtmlFormatter(style=DARK_STYLE).get_style_defs(dark_prefixes)
+    dark = HtmlFormatter(style=readable_style(DARK_STYLE)).get_style_defs(dark_prefixes)
     return (
         f"/* code: light ({LIGHT_STYLE}) */\n{light}\n/* code: night mode ({DARK_STYLE}) */\n{dark}\n"
         f"/* code: hanging indents */\n{line_css()}"

@@ -39,7 +39,7 @@ RULES: dict[str, Rule] = {
         Rule("two-questions", None, ""),
         Rule("yes-no", None, ""),
         Rule("near-duplicate", 0.5, "similarity"),
-        Rule("wide-code", 60, "columns"),
+        Rule("wide-code", 42, "columns"),
         Rule("long-code", 12, "lines"),
         Rule("choice-position", 1.5, "times chance"),
         Rule("choice-length", 1.5, "times chance"),

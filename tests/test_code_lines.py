@@ -10,7 +10,10 @@ from html.parser import HTMLParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deckbuild.highlight import MAX_INDENT_CLASS, highlight_code
+from deckbuild.highlight import (
+    DARK_STYLE, LIGHT_STYLE, MAX_HELD_INDENT, MAX_INDENT_CLASS, MIN_CONTRAST, _full_hex, contrast, highlight_code,
+    readable, readable_style,
+)
 
 PIECES = list(" \t\nabc_=+-()[]{}:'\"#\\<>&") + ["def ", "    ", '"""', "\x0c"]  # sources are LF-only
 CODE = st.lists(st.sampled_from(PIECES), max_size=80).map("".join)
@@ -71,3 +74,40 @@ def test_a_cloze_across_lines_stays_in_one_line_element() -> None:
     assert len(lines) == 2
     assert "{{c1::" in lines[0][1] and "}}" in lines[0][1]
     assert _text(lines[1][1])[0] == "y = 2"
+
+
+INDENT = re.compile(r'<span class="indent">([ \t]*)</span>')
+
+
+@given(CODE, st.sampled_from(["python", "", "javascript"]))
+def test_an_indentation_is_held_whole_and_nothing_else(code: str, language: str) -> None:
+    """A phone never wraps inside `.indent` (card.css): it holds exactly the line's leading blanks."""
+    for indent, line in _lines(highlight_code(code, language)):
+        text = _text(line)[0]
+        held = "".join(INDENT.findall(line))
+        if indent and indent <= MAX_HELD_INDENT:
+            assert held == text[: len(text) - len(text.lstrip(" \t"))]
+        else:
+            assert held == ""
+
+
+def test_a_deep_indentation_is_not_held() -> None:
+    deep = " " * (MAX_HELD_INDENT + 1) + "x\n"
+    assert 'class="indent"' not in highlight_code(deep, "python")
+    assert highlight_code("        x\n", "python").count('<span class="indent">        </span>') == 1
+
+
+def test_colours_are_raised_to_the_minimum_contrast_and_only_when_needed() -> None:
+    assert readable("#1d1d1f", "#f8f8f8") == "#1d1d1f"
+    for faint, background in (("#75715e", "#272822"), ("#bbbbbb", "#f8f8f8"), ("#f8f8f8", "#ffffff")):
+        raised = readable(faint, background)
+        assert raised != faint and contrast(raised, background) >= MIN_CONTRAST
+        assert contrast(faint, background) < MIN_CONTRAST
+    # the style sheet holds no token colour below the minimum, in either theme
+    for name, background in ((LIGHT_STYLE, "#f8f8f8"), (DARK_STYLE, "#272822")):
+        style = readable_style(name)
+        assert _full_hex(style.background_color) == background
+        for _, definition in style:
+            if definition["color"]:
+                behind = "#" + (definition["bgcolor"] or background[1:])
+                assert contrast("#" + definition["color"], behind) >= MIN_CONTRAST

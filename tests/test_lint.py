@@ -206,7 +206,7 @@ def test_check_warns_about_wide_code_at_its_line_even_without_lint(tmp_path: Pat
     result = run_cli("check", "--content", "content")
     assert result.exit_code == 0
     assert result.stderr.startswith(
-        "content/bad-long-line.md:15: warning: code line is 77 columns wide (at most 60): it wraps on a phone; "
+        "content/bad-long-line.md:15: warning: code line is 77 columns wide (at most 42): it wraps on a phone; "
         "break it or shorten names [wide-code]\n"
     )
     assert run_cli("check", "--content", "content", "--strict").exit_code == 1

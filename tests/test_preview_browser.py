@@ -20,6 +20,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     shutil.copytree(FIXTURES / "kinds", root / "kinds")
     for source in SAMPLE.rglob("*.md"):
         shutil.copy(source, root / "kinds" / "content" / source.name)
+    (root / "kinds" / "content" / "wide.md").write_text(  # one code line wider than a phone's 42 columns
+        "---\ndifficulty: beginner\n---\n\n# Wide\n\n## What does this long line print?\n<!-- id: wide-line -->\n\n"
+        "```python\nprint(\" \".join([\"a line longer than a row\"] * 2))\n```\n\nThe sentence, twice.\n"
+    )
     content, media = root / "kinds" / "content", root / "kinds" / "media"
     built = run_cli("build", "--content", content, "--media", media, "--out", root / "dist")
     assert built.exit_code == 0, built.output
@@ -50,7 +54,7 @@ def _open(browser, page_path: Path, width: int = 1200):
 def test_every_built_card_is_rendered(browser, site) -> None:
     page_path, built_cards = site
     page, _, _ = _open(browser, page_path)
-    assert page.locator(".preview-card").count() == built_cards == 12
+    assert page.locator(".preview-card").count() == built_cards == 13  # 12 of the fixtures and the wide line
     assert page.locator("#shown").inner_text() == f"{built_cards} cards"
     # each cloze card separately, with its own span hidden
     assert page.locator(".preview-card .card .cloze").count() >= 7
