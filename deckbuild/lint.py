@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -278,6 +279,15 @@ def list_recall(card: Card, limit: float) -> Iterable[Finding]:
                 (card.id,),
             )
             return
+    # A checklist split into several short lists (under sub-headings) is one list to recall.
+    items, words = sum(n for n, _ in prose.lists), sum(w for _, w in prose.lists)
+    if len(prose.lists) > 1 and items >= limit and words * 2 >= total:
+        yield Finding(
+            _at(card), "list-recall",
+            f"the answer is mainly {items} items to recall in {len(prose.lists)} lists (at most "
+            f"{_number(limit - 1)} in all, sub-headings or not): make a cloze per item, or one card per item",
+            (card.id,),
+        )
 
 
 _WH = r"(?:why|how|what|when|where|which|who)"
@@ -401,13 +411,99 @@ _ASKS_FOR_NAME = re.compile(
 _LEADING_TERM = re.compile(r"^<p>\s*<(code|strong|b)>(.*?)</\1>", re.S)
 
 
+_CAUGHT = re.compile(r"^\s*except\*?\s*\(?\s*([\w.]+(?:\s*,\s*[\w.]+)*)", re.M)
+_STEM_MIN = 4  # letters a hidden word and a visible word must share at their start to be one stem
+
+
+def _cloze_visible(text: str, number: int) -> str:
+    """What the front of cloze card `number` shows of the cloze text: its own gaps hidden, the others
+    shown as their text (as Anki does), tags removed."""
+    def shown(match: re.Match[str]) -> str:
+        return " " if match.group(0).startswith(f"{{{{c{number}::") else match.group(1)
+
+    return _normal_term(_TAGS.sub(" ", _CLOZE.sub(shown, text))).casefold()
+
+
+def _shares_stem(hidden: str, visible: str) -> str | None:
+    """A visible word that shares the hidden one-word term's stem (*called* / `__call__`), or None."""
+    word = hidden.strip("_").casefold()
+    if not word.isalpha() or len(word) < _STEM_MIN:
+        return None
+    need = max(_STEM_MIN, len(word) - 3)
+    for other in set(re.findall(r"[^\W\d_]+", visible)):
+        common = len(os.path.commonprefix([word, other]))
+        if common >= need and other != word:
+            return other
+    return None
+
+
+def _cloze_leaks(card: Card, question: str) -> list[tuple[str, str]]:
+    """(hidden term, where it shows) for each gap whose text, or its stem, the same card's front shows."""
+    text = card.context_html or card.answer_html
+    leaks: list[tuple[str, str]] = []
+    for number in card.cloze_numbers:
+        visible = _cloze_visible(text, number)
+        pattern = re.compile(rf"\{{\{{c{number}::(.*?)(?:::[^}}]*)?\}}\}}", re.S)
+        for match in pattern.finditer(text):
+            term = _normal_term(match.group(1))
+            if _contains_term(question, term.casefold()):
+                leaks.append((term, "the question"))
+            elif _contains_term(visible, term.casefold()):
+                leaks.append((term, f"the visible text of cloze {number}'s front"))
+            elif (stem := _shares_stem(term, question + " " + visible)) is not None:
+                leaks.append((term, f"the front of cloze {number}, as '{stem}'"))
+    return sorted(set(leaks))
+
+
+def _caught_names(card: Card) -> set[str]:
+    """The exceptions that code shown with the question catches (`except KeyError:`)."""
+    names: set[str] = set()
+    for block in card.code_blocks:
+        if block.part == "context" and block.language != "output":
+            for match in _CAUGHT.finditer(block.text):
+                names.update(name.strip().rsplit(".", 1)[-1] for name in match.group(1).split(","))
+    return {name for name in names if name and name not in ("Exception", "BaseException")}
+
+
+def _answer_side(card: Card) -> str:
+    parts = [card.answer_html, *(o.html for o in card.options if o.correct)]
+    return html.unescape(_TAGS.sub(" ", " ".join(parts)))
+
+
+def caught_exception_leaks(card: Card) -> list[str]:
+    """Exceptions the question's code catches by name that the answer names too: the `except`
+    clause announces what will happen. In a quiz, a wrong option naming it too takes the tell away."""
+    caught = _caught_names(card)
+    if not caught or card.is_cloze:
+        return []
+    answer = _answer_side(card)
+    wrong = " ".join(o.html for o in card.options if not o.correct)
+    if any(re.search(rf"\b{re.escape(name)}\b", wrong) for name in caught):
+        return []  # a wrong option names a caught exception too: the clause no longer points at the key
+    return sorted(name for name in caught if re.search(rf"\b{re.escape(name)}\b", answer))
+
+
 def answer_in_question(card: Card) -> Iterable[Finding]:
     question = _normal_term(card.question_html).casefold()
+    for name in caught_exception_leaks(card):
+        yield Finding(
+            _at(card), "answer-in-question",
+            f"the question's code catches {name} by name and the answer names {name}: the except clause "
+            "announces what happens; catch a common base (Exception) and print the type, or show a traceback",
+            (card.id,),
+        )
     if card.is_cloze:
-        hidden = [_normal_term(m.group(1)) for m in _CLOZE.finditer(card.context_html or card.answer_html)]
-        leaks = sorted({term for term in hidden if _contains_term(question, term.casefold())})
-        what = "the hidden text"
-    elif card.is_multiple_choice:
+        for term, where in _cloze_leaks(card, question):
+            yield Finding(
+                _at(card), "answer-in-question",
+                f"the hidden text '{term}' is in the question, which gives it away: name it in the answer only"
+                if where == "the question" else
+                f"the hidden text '{term}' shows in {where}, which gives it away: "
+                "reword the visible text, or hide it there too",
+                (card.id,),
+            )
+        return
+    if card.is_multiple_choice:
         correct = [_normal_term(o.html) for o in card.options if o.correct]
         wrong = [_normal_term(o.html).casefold() for o in card.options if not o.correct]
         leaks = sorted(
