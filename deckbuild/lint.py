@@ -28,6 +28,7 @@ class Rule:
     name: str
     default: float | None  # the threshold; None for a rule that is only on or off
     unit: str  # what the threshold counts, for error messages
+    on_by_default: bool = True  # False: only where the configuration switches it on (`name = true`)
 
 
 RULES: dict[str, Rule] = {
@@ -43,6 +44,7 @@ RULES: dict[str, Rule] = {
         Rule("choice-position", 1.5, "times chance"),
         Rule("choice-length", 1.5, "times chance"),
         Rule("answer-in-question", None, ""),
+        Rule("no-reference", None, "", on_by_default=False),
     )
 }
 
@@ -59,14 +61,14 @@ class LintSettings:
     """Each rule's threshold (None: the rule is off)."""
 
     thresholds: tuple[tuple[str, float | None], ...] = tuple((name, rule.default) for name, rule in RULES.items())
-    enabled: tuple[str, ...] = tuple(RULES)
+    enabled: tuple[str, ...] = tuple(name for name, rule in RULES.items() if rule.on_by_default)
 
     @classmethod
     def from_values(cls, values: dict[str, bool | float]) -> "LintSettings":
         """From already-validated configuration values: `false` off, `true` the default, a number."""
         thresholds, enabled = [], []
         for name, rule in RULES.items():
-            value = values.get(name, True)
+            value = values.get(name, rule.on_by_default)
             if value is False:
                 thresholds.append((name, None))
                 continue
@@ -554,6 +556,17 @@ def choice_length(cards: list[Card], ratio: float, deck: str) -> Iterable[Findin
 # --- running the rules ------------------------------------------------------------------------
 
 
+def no_reference(card: Card) -> Iterable[Finding]:
+    if card.references:
+        return
+    yield Finding(
+        _at(card), "no-reference",
+        "the card cites nothing: end it with `Reference: [label](https://...)`, a link to the place "
+        "that backs the answer (documentation section, PEP, RFC), so a learner can check it",
+        (card.id,),
+    )
+
+
 _CARD_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
     "long-answer": long_answer,
     "list-recall": list_recall,
@@ -562,6 +575,7 @@ _CARD_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
     "wide-code": wide_code,
     "long-code": long_code,
     "answer-in-question": answer_in_question,
+    "no-reference": no_reference,
 }
 
 

@@ -40,6 +40,8 @@ _NOTICE = '{{#Notice}}<div class="notice">{{Notice}}</div>{{/Notice}}'
 # link template): the topic is shown small above the question, the file at the bottom of the back.
 _TOPIC = '<div class="topic-line">{{Source}}</div>'
 _SOURCE = '<div class="source">{{Id}} &middot; {{Source}}</div>'
+# Where the card's fact can be checked: the links of its `Reference:` line, small, on the back.
+_REFERENCE = '{{#Reference}}<div class="reference"><span class="reference-label">Reference</span> {{Reference}}</div>{{/Reference}}\n'
 
 BASIC = NoteTypeContract(
     key="basic",
@@ -52,6 +54,7 @@ BASIC = NoteTypeContract(
         ("Answer", 1_718_330_265),
         ("Notice", 1_718_330_266),
         ("Source", 1_718_330_267),
+        ("Reference", 1_718_330_269),
     ),
     sort_field="Question",
     templates=(
@@ -60,7 +63,7 @@ BASIC = NoteTypeContract(
             1_718_330_268,
             _NOTICE + _TOPIC + '<div class="question">{{Question}}</div>'
             '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}',
-            '{{FrontSide}}\n<hr id="answer">\n<div class="answer">{{Answer}}</div>\n' + _SOURCE,
+            '{{FrontSide}}\n<hr id="answer">\n<div class="answer">{{Answer}}</div>\n' + _REFERENCE + _SOURCE,
         ),
     ),
 )
@@ -78,6 +81,7 @@ MULTIPLE_CHOICE = NoteTypeContract(
         ("Explanation", 1_718_330_277),
         ("Notice", 1_718_330_278),
         ("Source", 1_718_330_279),
+        ("Reference", 1_718_330_281),
     ),
     sort_field="Question",
     templates=(
@@ -90,7 +94,7 @@ MULTIPLE_CHOICE = NoteTypeContract(
             _NOTICE + _TOPIC + '<div class="question">{{Question}}</div>'
             '{{#Context}}<div class="context">{{Context}}</div>{{/Context}}'
             '\n<hr id="answer">\n<div class="options">{{Marked}}</div>'
-            '\n<div class="answer">{{Explanation}}</div>\n' + _SOURCE,
+            '\n<div class="answer">{{Explanation}}</div>\n' + _REFERENCE + _SOURCE,
         ),
     ),
 )
@@ -106,6 +110,7 @@ CLOZE = NoteTypeContract(
         ("Extra", 1_718_330_295),
         ("Notice", 1_718_330_296),
         ("Source", 1_718_330_297),
+        ("Reference", 1_718_330_299),
     ),
     sort_field="Heading",
     templates=(
@@ -114,7 +119,7 @@ CLOZE = NoteTypeContract(
             1_718_330_298,
             _NOTICE + _TOPIC + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>',
             _NOTICE + _TOPIC + '<div class="question">{{Heading}}</div><div class="cloze-text">{{cloze:Text}}</div>'
-            '\n<hr id="answer">\n{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}\n' + _SOURCE,
+            '\n<hr id="answer">\n{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}\n' + _REFERENCE + _SOURCE,
         ),
     ),
     is_cloze=True,

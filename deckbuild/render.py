@@ -15,6 +15,7 @@ from .highlight import highlight_code, language_of
 from .errors import Diagnostics, SourceLocation
 from .lock import content_hash
 from .media import MediaResolver, is_audio
+from .options import DEFAULT_VALUE
 from .parse import CardSource, make_markdown, parse_source
 from .records import Card, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
@@ -143,7 +144,19 @@ def render_card(
         shuffle_options=source.shuffle,
         code_blocks=_code_blocks(source),
         lint_ignore=source.lint_ignore,
+        reference_html=_render_references(md, source, env),
+        references=tuple(reference.url for reference in source.references),
+        value=source.value,
     )
+
+
+def _render_references(md: MarkdownIt, source: CardSource, env: dict[str, Any]) -> str:
+    """The reference links as the back shows them: labelled links, separated by a middle dot."""
+    links = []
+    for reference in source.references:
+        label = _safe(md.renderer.renderInline(list(reference.label_tokens), md.options, env), reference.label_tokens, env)
+        links.append(f'<a href="{html.escape(reference.url)}">{label.strip()}</a>')
+    return " &middot; ".join(links)
 
 
 def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]:
@@ -155,6 +168,8 @@ def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]
         content_hash(
             "\n".join(lines[start:end]).strip(), card.topic, card.difficulty, card.tags, card.retired,
             tuple(media.name for media in card.media),
+            # the value only when set: a card written before values existed keeps its digest
+            *((card.value,) if card.value != DEFAULT_VALUE else ()),
         )
         for card, start, end in zip(cards, starts, starts[1:])
     ]

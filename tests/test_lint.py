@@ -35,6 +35,9 @@ def _lint_case(case: Path, tmp_path: Path, monkeypatch, *extra: str):
     else:
         content.mkdir()
         shutil.copy(case, content / case.name)
+    rule = RULES.get(case.parent.name)
+    if rule is not None and not rule.on_by_default:  # a rule that only a configuration switches on
+        (tmp_path / "pyproject.toml").write_text(f"[tool.build_deck.lint]\n{case.parent.name} = true\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return run_cli("check", "--content", "content", "--lint", *extra)
 
