@@ -62,7 +62,7 @@ KIND_LABELS = {
     "missing-difficulty": "cards without a difficulty",
     "no-cards": "files without a card",
     "ignored-key": "front-matter keys ignored",
-    "wide-code": "code lines wider than the phone width",
+    "wide-code": "code lines wider than the phone width",  # on the question side
 }
 
 

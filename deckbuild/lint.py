@@ -41,6 +41,7 @@ RULES: dict[str, Rule] = {
         Rule("yes-no", None, ""),
         Rule("near-duplicate", 0.5, "similarity"),
         Rule("wide-code", 42, "columns"),
+        Rule("wide-answer-code", 60, "columns"),
         Rule("long-code", 12, "lines"),
         Rule("choice-position", 1.5, "times chance"),
         Rule("choice-length", 1.5, "times chance"),
@@ -350,17 +351,43 @@ def yes_no(card: Card) -> Iterable[Finding]:
     )
 
 
-def wide_code(card: Card, limit: float) -> Iterable[Finding]:
+def _front_code(card: Card) -> bool:
+    """Whether a block's code stands on the card's front: shown with the question, an option, or a
+    cloze's text (the whole card when it has no --- break)."""
+    return lambda block: block.part in ("context", "option") or (card.is_cloze and not card.context_html)
+
+
+def _wide_lines(card: Card, limit: float, front: bool) -> Iterable[tuple[int, int]]:
+    on_front = _front_code(card)
     for block in card.code_blocks:
+        if bool(on_front(block)) != front:
+            continue
         for offset, line in enumerate(block.text.split("\n")):
             width = display_width(line)
             if width > limit:
-                yield Finding(
-                    _at(card, block.line + offset), "wide-code",
-                    f"code line is {width} columns wide (at most {_number(limit)}): it wraps on a phone; "
-                    "break it or shorten names",
-                    (card.id,),
-                )
+                yield block.line + offset, width
+
+
+def wide_code(card: Card, limit: float) -> Iterable[Finding]:
+    """Code the learner must read to answer (the front) that wraps on a phone."""
+    for line, width in _wide_lines(card, limit, front=True):
+        yield Finding(
+            _at(card, line), "wide-code",
+            f"code line on the question side is {width} columns wide (at most {_number(limit)}): it wraps "
+            "on a phone, where the learner must trace it; break it or shorten names",
+            (card.id,),
+        )
+
+
+def wide_answer_code(card: Card, limit: float) -> Iterable[Finding]:
+    """Code on the back, read once the answer is shown: it may wrap, but not line after line."""
+    for line, width in _wide_lines(card, limit, front=False):
+        yield Finding(
+            _at(card, line), "wide-answer-code",
+            f"code line on the answer side is {width} columns wide (at most {_number(limit)}): it wraps "
+            "onto several rows on a phone; break it or shorten names",
+            (card.id,),
+        )
 
 
 _WRITE = re.compile(
@@ -430,7 +457,7 @@ def _shares_stem(hidden: str, visible: str) -> str | None:
     if not word.isalpha() or len(word) < _STEM_MIN:
         return None
     need = max(_STEM_MIN, len(word) - 3)
-    for other in set(re.findall(r"[^\W\d_]+", visible)):
+    for other in dict.fromkeys(re.findall(r"[^\W\d_]+", visible)):
         common = len(os.path.commonprefix([word, other]))
         if common >= need and other != word:
             return other
@@ -669,6 +696,7 @@ _CARD_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
     "two-questions": two_questions,
     "yes-no": yes_no,
     "wide-code": wide_code,
+    "wide-answer-code": wide_answer_code,
     "long-code": long_code,
     "answer-in-question": answer_in_question,
     "no-reference": no_reference,

@@ -200,8 +200,9 @@ def test_wide_code_warnings_are_summarised_too(tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
     wide = "\n".join(f"value_{n} = 'a string that is long enough to pass sixty columns wide'" for n in range(5))
-    (notes / "a.md").write_text(f"## Q?\n<!-- id: q, difficulty: beginner -->\n\n```python\n{wide}\n```\n",
-                                encoding="utf-8")
+    (notes / "a.md").write_text(
+        f"## Q?\n<!-- id: q, difficulty: beginner -->\n\n```python\n{wide}\n```\n\n---\n\nAnswer.\n", encoding="utf-8"
+    )
     lines = run_cli("check", "--content", notes).stderr.splitlines()
     assert sum("[wide-code]" in line for line in lines) == 3
     assert "... and 2 more code lines wider than the phone width (5 in all; --verbose shows every one)" in lines

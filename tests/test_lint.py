@@ -198,7 +198,7 @@ def test_bad_configuration_is_an_error(table: str, message: str, tmp_path: Path,
 
 
 def test_check_warns_about_wide_code_at_its_line_even_without_lint(tmp_path: Path, monkeypatch) -> None:
-    case = LINT / "wide-code" / "bad-long-line.md"
+    case = LINT / "wide-code" / "bad-traced-on-the-front.md"
     content = tmp_path / "content"
     content.mkdir()
     shutil.copy(case, content / case.name)
@@ -206,8 +206,8 @@ def test_check_warns_about_wide_code_at_its_line_even_without_lint(tmp_path: Pat
     result = run_cli("check", "--content", "content")
     assert result.exit_code == 0
     assert result.stderr.startswith(
-        "content/bad-long-line.md:15: warning: code line is 77 columns wide (at most 42): it wraps on a phone; "
-        "break it or shorten names [wide-code]\n"
+        "content/bad-traced-on-the-front.md:11: warning: code line on the question side is 65 columns wide "
+        "(at most 42): it wraps on a phone, where the learner must trace it; break it or shorten names [wide-code]\n"
     )
     assert run_cli("check", "--content", "content", "--strict").exit_code == 1
     _project(tmp_path, "wide-code = 80")
@@ -240,9 +240,9 @@ def test_a_shuffled_quiz_is_judged_in_the_order_the_deck_shows(tmp_path: Path, m
 def test_a_silenced_card_is_not_warned_about_by_check(tmp_path: Path, monkeypatch) -> None:
     content = tmp_path / "content"
     content.mkdir()
-    text = (LINT / "wide-code" / "bad-long-line.md").read_text()
-    text = text.replace("<!-- id: library-null-handler -->",
-                        '<!-- id: library-null-handler, lint: {ignore: [wide-code], why: "a real logger name"} -->')
+    text = (LINT / "wide-code" / "bad-traced-on-the-front.md").read_text()
+    text = text.replace("<!-- id: default-shared -->",
+                        '<!-- id: default-shared, lint: {ignore: [wide-code], why: "one line on purpose"} -->')
     (content / "card.md").write_text(text)
     monkeypatch.chdir(tmp_path)
     assert "wide-code" not in run_cli("check", "--content", "content").stderr
