@@ -14,7 +14,7 @@ from helpers import build_folder, run_cli, tree_snapshot
 def test_version() -> None:
     result = run_cli("--version")
     assert result.exit_code == 0
-    assert result.stdout == f"build_deck, version {__version__}\n"
+    assert result.stdout == f"deckbuild, version {__version__}\n"
 
 
 def test_every_command_has_help() -> None:
@@ -87,7 +87,7 @@ def test_internal_error_asks_for_a_bug_report(sample: Path, tmp_path: Path, monk
     monkeypatch.setattr(deckbuild.build, "plan_deck", broken)
     result = run_cli("build", "--content", sample, "--out", tmp_path / "out")
     assert result.exit_code == 3
-    assert "internal error in build_deck" in result.stderr and "RuntimeError: boom" in result.stderr
+    assert "internal error in deckbuild" in result.stderr and "RuntimeError: boom" in result.stderr
     assert "Traceback" not in result.stderr
     debug = run_cli("--debug", "build", "--content", sample, "--out", tmp_path / "out")
     assert "Traceback (most recent call last)" in debug.stderr
@@ -176,6 +176,6 @@ def test_a_missing_dependency_says_what_to_install(sample: Path, tmp_path: Path)
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2, completed.stderr
-    assert "the library 'markdown_it' that build_deck needs is not installed" in completed.stderr
+    assert "the library 'markdown_it' that deckbuild needs is not installed" in completed.stderr
     assert "pip install -r requirements/build.txt" in completed.stderr
     assert "internal error" not in completed.stderr and "Traceback" not in completed.stderr
