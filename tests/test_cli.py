@@ -179,3 +179,39 @@ def test_a_missing_dependency_says_what_to_install(sample: Path, tmp_path: Path)
     assert "the library 'markdown_it' that deckbuild needs is not installed" in completed.stderr
     assert "pip install -r requirements/build.txt" in completed.stderr
     assert "internal error" not in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_build_options_work_without_the_word_build(sample: Path, tmp_path: Path) -> None:
+    """The program with no command is `build`, options included (`--content X` = `build --content X`)."""
+    result = run_cli("--content", sample, "--out", tmp_path / "out", "--lock", tmp_path / "lock", "-q")
+    assert result.exit_code == 0, result.output
+    assert "sample.apkg: 5 notes, 5 cards" in result.stdout and (tmp_path / "out" / "sample.apkg").is_file()
+    assert "warning" not in result.stderr  # -q went to build too
+    debug = run_cli("--debug", "--content", sample, "--out", tmp_path / "out", "--lock", tmp_path / "lock")
+    assert debug.exit_code == 0 and "(unchanged)" in debug.stdout
+    typo = run_cli("--contnet", sample)
+    assert typo.exit_code == 2 and "No such option '--contnet'. Did you mean '--content'?" in typo.stderr
+    assert "deckbuild" in run_cli("--help").stdout  # the program's own options stay its own
+
+
+def test_messages_suggest_the_command_the_user_ran(monkeypatch) -> None:
+    from deckbuild import command
+
+    for argv0, expected in [("/venv/bin/deckbuild", "deckbuild"), ("/site/deckbuild/__main__.py", "python -m deckbuild"),
+                            ("build_deck.py", "python build_deck.py")]:
+        monkeypatch.setattr(sys, "argv", [argv0])
+        assert command.command_name() == expected
+
+
+def test_a_version_in_the_configuration_is_shown_and_checked(tmp_path: Path, monkeypatch) -> None:
+    project = tmp_path / "deck"
+    assert run_cli("init", project).exit_code == 0
+    monkeypatch.chdir(project)
+    from deckbuild.config import load_config
+
+    assert load_config().version == "0.1.0"
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('version = "0.1.0"', "version = 1.0"), encoding="utf-8")
+    result = run_cli("check")
+    assert result.exit_code == 1
+    assert 'pyproject.toml:7: error: version must be a string such as "0.1.0"' in result.stderr
