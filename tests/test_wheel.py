@@ -78,6 +78,9 @@ def test_the_wheel_installs_and_starts_a_deck(wheel: Path, author_deck: Path, an
     assert "deckbuild/__main__.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "deckbuild = deckbuild.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "Name: deckbuild\n" in metadata and "Description-Content-Type: text/markdown" in metadata
+    assert "deckbuild init my-deck" in metadata and "](docs/" not in metadata  # the package page, absolute links
 
     anki.import_package(author_deck / "dist" / "my-notes.apkg")
     (note,) = anki.notes().values()
