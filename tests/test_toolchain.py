@@ -151,3 +151,12 @@ def test_the_package_page_links_only_to_files_of_this_repository() -> None:
         if path and not path.startswith(("#", "/issues")):
             assert (ROOT / path).is_file(), link
     assert project["name"] == "deckbuild" and project["scripts"] == {"deckbuild": "deckbuild.cli:main"}
+
+
+def test_the_tool_and_the_distribution_have_one_version() -> None:
+    """RELEASING.md: a tag is `v` + [project] version, and `deckbuild --version` (which init pins in
+    the workflows it writes) must say the same number."""
+    from deckbuild import __version__
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["version"] == __version__
