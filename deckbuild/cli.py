@@ -70,6 +70,8 @@ KIND_LABELS = {
     "no-cards": "files without a card",
     "ignored-key": "front-matter keys ignored",
     "wide-code": "code lines wider than the phone width",
+    "unknown-language": "code blocks in an unknown language",
+    "setext-heading": "lines of text above --- read as headings",
 }
 
 

@@ -212,3 +212,16 @@ def test_wide_code_warnings_are_summarised_too(tmp_path: Path) -> None:
     lines = run_cli("check", "--content", notes).stderr.splitlines()
     assert sum("[wide-code]" in line for line in lines) == 3
     assert "... and 2 more code lines wider than the phone width (5 in all; --verbose shows every one)" in lines
+
+
+def test_unknown_languages_and_setext_headings_are_summarised_too(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    blocks = "".join(f"```mjs{n}\nlet x = {n}\n```\n\n" for n in range(5))
+    setext = "".join(f"Text {n}\n---\n\nBody.\n\n" for n in range(5))
+    (notes / "a.md").write_text(f"## Q?\n<!-- id: q, difficulty: beginner -->\n\n{blocks}{setext}", encoding="utf-8")
+    lines = run_cli("check", "--content", notes).stderr.splitlines()
+    assert sum("warning: unknown language" in line for line in lines) == 3
+    assert "... and 2 more code blocks in an unknown language (5 in all; --verbose shows every one)" in lines
+    assert sum("makes a heading and so a new card" in line for line in lines) == 3
+    assert "... and 2 more lines of text above --- read as headings (5 in all; --verbose shows every one)" in lines
