@@ -359,7 +359,7 @@ def plan_deck(
     }
     description = finish_field(
         f"{html.escape(spec.description)}<br><br>Version {html.escape(config.version)} &middot; "
-        f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with build_deck {__version__}."
+        f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with deckbuild {__version__}."
     ).strip()
     media_by_name = {m.name: m for card in content.cards if spec.includes(card) for m in reversed(card.media)}
     media = tuple(sorted(media_by_name.values(), key=lambda m: m.name))
@@ -464,9 +464,11 @@ def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -
             reason += f": {len(changed)} note(s) changed ({shown})"
         elif lock.toolchain_change():
             reason += ": the toolchain differs"
+    from .command import command_name
+
     raise LockError(
         path,
-        f"--frozen: the lock {reason}; nothing was written. Run `python build_deck.py build` and commit "
+        f"--frozen: the lock {reason}; nothing was written. Run `{command_name()} build` and commit "
         f"{display_path(path)}",
     )
 

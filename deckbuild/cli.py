@@ -16,7 +16,7 @@ from . import __version__
 EXIT_CONTENT = 1
 EXIT_USAGE = 2  # as click: wrong usage, or a Python without the dependencies
 EXIT_INTERNAL = 3
-BUG_REPORT = "internal error in build_deck {version}: {error}. Please report it as a bug (rerun with --debug for the traceback)."
+BUG_REPORT = "internal error in deckbuild {version}: {error}. Please report it as a bug (rerun with --debug for the traceback)."
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -37,6 +37,13 @@ class _Folder(click.Path):
 
 _dir = _Folder(file_okay=False, path_type=Path)
 PUSH_URL = "http://127.0.0.1:8765"  # AnkiConnect's default address
+
+
+def _with_scheme(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An address without a scheme (`localhost:8765`) is AnkiConnect's plain HTTP one."""
+    if value is None or "://" in value:
+        return value
+    return f"http://{value.strip()}"
 
 
 def content_option(f: F) -> F:
@@ -63,12 +70,15 @@ KIND_LABELS = {
     "no-cards": "files without a card",
     "ignored-key": "front-matter keys ignored",
     "wide-code": "code lines wider than the phone width",  # on the question side
+    "unknown-language": "code blocks in an unknown language",
+    "setext-heading": "lines of text above --- read as headings",
 }
 
 
 def _command_name() -> str:
-    """How the user started us, for the commands that messages suggest."""
-    return "build-deck" if Path(sys.argv[0]).name == "build-deck" else "python build_deck.py"
+    from .command import command_name
+
+    return command_name()
 
 
 def _hint(kind: str) -> str | None:
@@ -79,7 +89,7 @@ def _hint(kind: str) -> str | None:
         "missing-id": f"run `{_command_name()} add-ids{where}` to write ids into the sources (it changes nothing else)",
         "missing-difficulty": "set `difficulty:` in a file's front matter to give all its cards one",
         "no-cards": "a card starts with a level-2 heading (`## Question`); files without one are left out",
-        "ignored-key": "front-matter keys that build_deck does not use are ignored (an error under --strict)",
+        "ignored-key": "front-matter keys that deckbuild does not use are ignored (an error under --strict)",
         "wide-code": "break long code lines (or raise `wide-code` in [tool.build_deck.lint]); `check --lint` lists "
                      "every card-quality finding",
         "namespace": f"run `{_command_name()} init` to write a configuration with a namespace of its own "
@@ -140,32 +150,52 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
-def _run(ctx: click.Context, action: Callable[[], int]) -> None:
-    """Turn our errors into `path:line: error: ...` lines and exit codes; anything else is a bug."""
+def _failure_line(diagnostics: "list[Diagnostic]", writes: bool) -> str:
+    """The last line of a failed run. Under --strict with no error, it names the warnings that became
+    errors (by kind, or by place for a warning of no kind), never "0 error(s)"."""
+    errors = sum(1 for d in diagnostics if d.severity.value == "error")
+    warnings = [d for d in diagnostics if d.severity.value == "warning"]
+    tail = "; nothing was written" if writes else ""
+    if errors or not warnings:
+        return f"failed: {errors} error(s), {len(warnings)} warning(s){tail}"
+    kinds: dict[str, int] = {}
+    for warning in warnings:
+        if warning.kind:
+            kinds[warning.kind] = kinds.get(warning.kind, 0) + 1
+    named = [f"{KIND_LABELS.get(kind, kind)}: {count}" for kind, count in kinds.items()]
+    places = [str(w.location) for w in warnings if not w.kind]
+    if places:
+        shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+        named.append(f"{'others' if named else 'at'} {shown}")
+    return f"failed under --strict: its {len(warnings)} warning(s) count as errors ({'; '.join(named)}){tail}"
+
+
+def _run(ctx: click.Context, action: Callable[[], int], writes: bool = True) -> None:
+    """Turn our errors into `path:line: error: ...` lines and exit codes; anything else is a bug.
+    `writes`: the command writes files, so a failure says that nothing was written."""
     from .errors import DeckError
 
+    tail = "; nothing was written" if writes else ""
     try:
         code = action()
     except DeckError as exc:
         _print_diagnostics(exc.diagnostics)
-        errors = sum(1 for d in exc.diagnostics if d.severity.value == "error")
-        warnings = len(exc.diagnostics) - errors
-        click.echo(f"failed: {errors} error(s), {warnings} warning(s); nothing was written", err=True)
+        click.echo(_failure_line(exc.diagnostics, writes), err=True)
         ctx.exit(EXIT_CONTENT)
     except KeyboardInterrupt:
-        click.echo("interrupted: nothing was written", err=True)
+        click.echo("interrupted: nothing was written" if writes else "interrupted", err=True)
         ctx.exit(130)
     except OSError as exc:  # the machine, not the content: a folder that cannot be written, a full disk
         where = exc.filename or "?"
-        click.echo(f"{where}: error: {exc.strerror or exc}; nothing was written", err=True)
+        click.echo(f"{where}: error: {exc.strerror or exc}{tail}", err=True)
         ctx.exit(EXIT_CONTENT)
     except ModuleNotFoundError as exc:  # the environment, not a bug: a dependency is not installed
         if ctx.find_root().params.get("debug"):
             traceback.print_exc()
         click.echo(
-            f"error: the library '{exc.name}' that build_deck needs is not installed in this Python "
+            f"error: the library '{exc.name}' that deckbuild needs is not installed in this Python "
             f"({sys.executable}): run `pip install -r requirements/build.txt` in a checkout, or "
-            "`pip install build-deck`",
+            "`pip install deckbuild`",
             err=True,
         )
         ctx.exit(EXIT_USAGE)
@@ -177,14 +207,29 @@ def _run(ctx: click.Context, action: Callable[[], int]) -> None:
     ctx.exit(code)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="build_deck")
+class _BuildByDefault(click.Group):
+    """With no command, the program is `build`: options that are not the program's own (`--content X`,
+    `--no-cache`, `-v`) are `build`'s, so `deckbuild --content X` is `deckbuild build --content X`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        own = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
+        position = 0
+        while position < len(args) and args[position] in own:
+            position += 1  # the program's own options are flags: none takes a value
+        if position < len(args) and args[position].startswith("-") and args[position] != "--":
+            args = [*args[:position], "build", *args[position:]]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_BuildByDefault, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deckbuild")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """Build Anki decks (.apkg) from Markdown question-and-answer files.
 
-    With no command, runs `build` with its defaults.
+    With no command, runs `build`: `deckbuild --content notes` is `deckbuild build --content notes`.
 
     Safety: a deck holds only allow-listed HTML, images and sounds that are packaged files, math
     with allow-listed TeX commands, no other text Anki plays or typesets ([sound:], [latex]) and
@@ -295,7 +340,7 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
         click.echo(report.summary())
         return 1 if strict and report.findings else 0
 
-    _run(ctx, action)
+    _run(ctx, action, writes=False)
 
 
 @main.command("add-ids")
@@ -387,7 +432,7 @@ def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
         click.echo(json_module.dumps(counts, indent=2) if as_json else format_table(counts))
         return 0
 
-    _run(ctx, action)
+    _run(ctx, action, writes=False)
 
 
 @main.command()
@@ -396,6 +441,7 @@ def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
 @click.option("--out", type=_dir, default=None, help="Folder the decks are written to.  [default: dist/]")
 @click.option("--preview/--no-preview", default=True, show_default=True, help="Refresh the preview site too.")
 @click.option("--push", "push_to", is_flag=False, flag_value=PUSH_URL, default=None, metavar="[URL]",
+              callback=_with_scheme,
               help=f"After each build, import the decks into the running Anki through AnkiConnect.  [URL: {PUSH_URL}]")
 @verbosity_options
 @click.pass_context
@@ -481,7 +527,8 @@ def _rebuild(config: "BuildConfig", preview: bool, push_to: str | None = None) -
 @content_option
 @media_option
 @click.option("--out", type=_dir, default=None, help="Folder the decks are written to.  [default: dist/]")
-@click.option("--url", default=PUSH_URL, show_default=True, help="Where AnkiConnect listens.")
+@click.option("--url", default=PUSH_URL, show_default=True, callback=_with_scheme,
+              help="Where AnkiConnect listens (`localhost:8765` means http://localhost:8765).")
 @verbosity_options
 @click.pass_context
 def push_command(ctx: click.Context, content: Path | None, media: Path | None, out: Path | None, url: str) -> None:
@@ -530,7 +577,11 @@ def init_command(ctx: click.Context, folder: Path, name: str | None) -> None:
         for path in init_deck(folder, name):
             click.echo(f"wrote {display_path(path)}")
         where = "" if folder.resolve() == Path.cwd().resolve() else f"cd {display_path(folder)} && "
-        click.echo(f"next: {where}build-deck build   (or python build_deck.py build in a checkout of build_deck)")
+        command = _command_name()
+        started = Path(sys.argv[0])
+        if where and command == "python build_deck.py" and started.name == "build_deck.py":
+            command = f"python {started.resolve()}"  # this checkout's build_deck.py, from the new folder
+        click.echo(f"next: {where}{command} build")
         return 0
 
     _run(ctx, action)
@@ -557,7 +608,7 @@ def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path,
         click.echo(format_notes(config.version, changes, config.decks, summary=summary))
         return 0
 
-    _run(ctx, action)
+    _run(ctx, action, writes=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,7 @@ DECK_KEYS = (
     "source_url",
 )
 ORDERS = ("value", "topic")  # new cards by interview value with topics interleaved, or topic by topic
-TABLE_KEYS = ("content", "media", "out", "lock", "decks", "lint")
+TABLE_KEYS = ("content", "media", "out", "lock", "version", "decks", "lint")
 
 
 _PLAIN_FILE_NAME = re.compile(r"^[^/\\\x00-\x1f]+\.apkg$")  # no folder, no control characters
@@ -205,6 +205,13 @@ def load_config(
     unknown = sorted(set(table) - set(TABLE_KEYS))
     if unknown:
         raise _config_error(pyproject, f"unknown key '{unknown[0]}' in [tool.build_deck] (known: {', '.join(TABLE_KEYS)})")
+    if "version" in table:  # the decks' own version (a deck repository has no [project]); shown in each description
+        version = table["version"]
+        if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,63}", version):
+            raise _config_error(
+                pyproject, f"version must be a string such as \"0.1.0\" (letters, digits, . + -), not {version!r}",
+                key="version",
+            )
 
     root = pyproject.parent
     configured_content = root / table.get("content", str(DEFAULT_CONTENT))

@@ -30,7 +30,8 @@ def init_deck(folder: Path, name: str | None = None) -> list[Path]:
     if any(ch in name for ch in '"\\\n'):
         raise DeckError([Diagnostic(SourceLocation("--name", 0), Severity.ERROR,
                                     "a deck name cannot contain quotes, backslashes or line breaks")])
-    values = {"name": name, "file": f"{slug(name)}.apkg", "namespace": new_namespace(name), "version": __version__}
+    # tool_version: the workflow installs this deckbuild until the deck's lock records the one that built it
+    values = {"name": name, "file": f"{slug(name)}.apkg", "namespace": new_namespace(name), "tool_version": __version__}
     targets = {folder / target: template for target, template in TEMPLATES.items()}
     existing = [path for path in targets if path.exists()]
     if existing:

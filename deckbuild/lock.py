@@ -39,7 +39,10 @@ READABLE_VERSIONS = (1, 2)  # version 1 had no toolchain and no source digests
 MAX_TIME = 253_402_300_799
 _EPOCH = re.compile(r"[0-9]{1,12}")
 
-# The libraries whose versions decide the HTML of a note.
+# The libraries whose versions decide the HTML of a note. The toolchain's keys are distribution
+# names, so `pip install "deckbuild==0.1.0" "Pygments==2.21.0" ...` reinstalls what a lock records
+# (the workflow that `init` writes does that).
+TOOL = "deckbuild"
 TOOLCHAIN_LIBRARIES = ("Pygments", "markdown-it-py", "mdit-py-plugins", "nh3")
 
 
@@ -67,7 +70,7 @@ def current_time() -> int:
 
 def toolchain() -> dict[str, str]:
     """The versions that render notes: ours and the libraries' (as installed now)."""
-    versions = {"build-deck": __version__}
+    versions = {TOOL: __version__}
     for library in TOOLCHAIN_LIBRARIES:
         try:
             versions[library] = metadata.version(library)
@@ -108,8 +111,8 @@ def _parse(text: str) -> tuple[dict[str, tuple[str, int, str]], dict[str, str]]:
     version = data["version"]
     if version > LOCK_VERSION:
         raise ValueError(
-            f"it was written by a newer build_deck (lock version {version}, this one reads up to "
-            f"{LOCK_VERSION}): upgrade build_deck"
+            f"it was written by a newer deckbuild (lock version {version}, this one reads up to "
+            f"{LOCK_VERSION}): upgrade deckbuild"
         )
     if version not in READABLE_VERSIONS:
         raise ValueError(f"lock version {version} is unknown")
@@ -194,11 +197,18 @@ class ModificationLock:
             for name in sorted(set(now) | set(self.toolchain))
             if self.toolchain.get(name) != now.get(name)
         ]
+        from .command import command_name
+
+        if command_name() == "python build_deck.py":  # a checkout of this project: its locked requirements
+            install = "pip install -r requirements/build.txt"
+        else:
+            install = "pip install " + " ".join(
+                f'"{name}=={version}"' for name, version in sorted(self.toolchain.items()) if version != "missing"
+            )
         return (
             f"the lock was rendered with other versions ({', '.join(differences)}); "
             f"{self.changed_by_toolchain} note(s) change only because of that. Install the locked "
-            "versions (`pip install -r requirements/build.txt`) unless this is a toolchain upgrade, "
-            "which is a release of its own"
+            f"versions (`{install}`) unless this is a toolchain upgrade, which is a release of its own"
         )
 
     def to_text(self) -> str:

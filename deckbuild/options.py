@@ -235,7 +235,7 @@ def read_front_matter(
     if ignored:
         diagnostics.warning(
             key_locations[ignored[0]],
-            f"front-matter key(s) {', '.join(ignored)} ignored (build_deck reads {', '.join(FRONT_MATTER_KEYS)})",
+            f"front-matter key(s) {', '.join(ignored)} ignored (deckbuild reads {', '.join(FRONT_MATTER_KEYS)})",
             kind="ignored-key",
         )
     return data, key_locations

@@ -106,7 +106,8 @@ def _check_fences(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
             continue
         language = language_of(token.info)
         if language not in PLAIN_LANGUAGES and find_lexer(language) is None:
-            diagnostics.warning(location, f"unknown language '{language}': the code is shown without highlighting")
+            diagnostics.warning(location, f"unknown language '{language}': the code is shown without highlighting",
+                                kind="unknown-language")
 
 
 def _has_content(tokens: list[Token]) -> bool:
@@ -164,6 +165,7 @@ def parse_source(
                         SourceLocation(source.display, token.map[0] + 1),
                         "a line of text directly above --- makes a heading and so a new card; "
                         "if you meant a break, leave a blank line before ---",
+                        kind="setext-heading",
                     )
                 current = CardBuilder(token, inline)
                 builders.append(current)

@@ -30,7 +30,14 @@ def test_a_file_without_cards_is_named_and_strict_makes_it_an_error(tmp_path: Pa
     assert f"{notes / 'readme.md'}:1: warning: no cards in this file: a card starts with a level-2 heading" in result.stderr
     strict = run_cli("check", "--content", notes, "--strict")
     assert strict.exit_code == 1 and f"{notes / 'readme.md'}:1: warning: no cards in this file" in strict.stderr
-    assert strict.stderr.endswith("nothing was written\n")
+    # check writes nothing anyway; under --strict the last line names the warnings that became errors
+    assert strict.stderr.endswith(
+        "failed under --strict: its 5 warning(s) count as errors "
+        "(files without a card: 1; cards without a difficulty: 2; cards without an id: 2)\n"
+    ), strict.stderr
+    build = run_cli("build", "--strict", "--content", notes, "--out", tmp_path / "dist")
+    assert build.exit_code == 1 and build.stderr.endswith("cards without an id: 2); nothing was written\n")
+    assert not (tmp_path / "dist").exists()
 
 
 def test_add_ids_gives_repeated_headings_distinct_ids_and_changes_nothing_else(tmp_path: Path) -> None:
@@ -206,3 +213,16 @@ def test_wide_code_warnings_are_summarised_too(tmp_path: Path) -> None:
     lines = run_cli("check", "--content", notes).stderr.splitlines()
     assert sum("[wide-code]" in line for line in lines) == 3
     assert "... and 2 more code lines wider than the phone width (5 in all; --verbose shows every one)" in lines
+
+
+def test_unknown_languages_and_setext_headings_are_summarised_too(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    blocks = "".join(f"```mjs{n}\nlet x = {n}\n```\n\n" for n in range(5))
+    setext = "".join(f"Text {n}\n---\n\nBody.\n\n" for n in range(5))
+    (notes / "a.md").write_text(f"## Q?\n<!-- id: q, difficulty: beginner -->\n\n{blocks}{setext}", encoding="utf-8")
+    lines = run_cli("check", "--content", notes).stderr.splitlines()
+    assert sum("warning: unknown language" in line for line in lines) == 3
+    assert "... and 2 more code blocks in an unknown language (5 in all; --verbose shows every one)" in lines
+    assert sum("makes a heading and so a new card" in line for line in lines) == 3
+    assert "... and 2 more lines of text above --- read as headings (5 in all; --verbose shows every one)" in lines

@@ -14,7 +14,7 @@ from helpers import build_folder, run_cli, tree_snapshot
 def test_version() -> None:
     result = run_cli("--version")
     assert result.exit_code == 0
-    assert result.stdout == f"build_deck, version {__version__}\n"
+    assert result.stdout == f"deckbuild, version {__version__}\n"
 
 
 def test_every_command_has_help() -> None:
@@ -87,7 +87,7 @@ def test_internal_error_asks_for_a_bug_report(sample: Path, tmp_path: Path, monk
     monkeypatch.setattr(deckbuild.build, "plan_deck", broken)
     result = run_cli("build", "--content", sample, "--out", tmp_path / "out")
     assert result.exit_code == 3
-    assert "internal error in build_deck" in result.stderr and "RuntimeError: boom" in result.stderr
+    assert "internal error in deckbuild" in result.stderr and "RuntimeError: boom" in result.stderr
     assert "Traceback" not in result.stderr
     debug = run_cli("--debug", "build", "--content", sample, "--out", tmp_path / "out")
     assert "Traceback (most recent call last)" in debug.stderr
@@ -176,6 +176,42 @@ def test_a_missing_dependency_says_what_to_install(sample: Path, tmp_path: Path)
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2, completed.stderr
-    assert "the library 'markdown_it' that build_deck needs is not installed" in completed.stderr
+    assert "the library 'markdown_it' that deckbuild needs is not installed" in completed.stderr
     assert "pip install -r requirements/build.txt" in completed.stderr
     assert "internal error" not in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_build_options_work_without_the_word_build(sample: Path, tmp_path: Path) -> None:
+    """The program with no command is `build`, options included (`--content X` = `build --content X`)."""
+    result = run_cli("--content", sample, "--out", tmp_path / "out", "--lock", tmp_path / "lock", "-q")
+    assert result.exit_code == 0, result.output
+    assert "sample.apkg: 5 notes, 5 cards" in result.stdout and (tmp_path / "out" / "sample.apkg").is_file()
+    assert "warning" not in result.stderr  # -q went to build too
+    debug = run_cli("--debug", "--content", sample, "--out", tmp_path / "out", "--lock", tmp_path / "lock")
+    assert debug.exit_code == 0 and "(unchanged)" in debug.stdout
+    typo = run_cli("--contnet", sample)
+    assert typo.exit_code == 2 and "No such option '--contnet'. Did you mean '--content'?" in typo.stderr
+    assert "deckbuild" in run_cli("--help").stdout  # the program's own options stay its own
+
+
+def test_messages_suggest_the_command_the_user_ran(monkeypatch) -> None:
+    from deckbuild import command
+
+    for argv0, expected in [("/venv/bin/deckbuild", "deckbuild"), ("/site/deckbuild/__main__.py", "python -m deckbuild"),
+                            ("build_deck.py", "python build_deck.py")]:
+        monkeypatch.setattr(sys, "argv", [argv0])
+        assert command.command_name() == expected
+
+
+def test_a_version_in_the_configuration_is_shown_and_checked(tmp_path: Path, monkeypatch) -> None:
+    project = tmp_path / "deck"
+    assert run_cli("init", project).exit_code == 0
+    monkeypatch.chdir(project)
+    from deckbuild.config import load_config
+
+    assert load_config().version == "0.1.0"
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('version = "0.1.0"', "version = 1.0"), encoding="utf-8")
+    result = run_cli("check")
+    assert result.exit_code == 1
+    assert 'pyproject.toml:7: error: version must be a string such as "0.1.0"' in result.stderr

@@ -88,7 +88,7 @@ def test_the_lock_records_the_toolchain(sample: Path, tmp_path: Path) -> None:
     build_folder(sample, tmp_path / "out", "--lock", lock)
     recorded = json.loads(lock.read_text(encoding="utf-8"))["toolchain"]
     assert recorded == toolchain()
-    assert set(recorded) == {"build-deck", *TOOLCHAIN_LIBRARIES}
+    assert set(recorded) == {"deckbuild", *TOOLCHAIN_LIBRARIES}
 
 
 def test_another_toolchain_is_named_once_with_the_notes_it_alone_changes(sample: Path, tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ DAMAGED = {
                  "merge-conflict markers"),
     "a list": ("[]", "not a build_deck lock"),
     "notes a list": ('{"version": 1, "notes": []}', "not a mapping"),
-    "newer tool": ('{"version": 3, "notes": {}}', "newer build_deck"),
+    "newer tool": ('{"version": 3, "notes": {}}', "newer deckbuild"),
     "huge time": ('{"version": 1, "notes": {"sample/x": {"hash": "x", "modified": 1e30}}}', "out of range"),
     "long time": ('{"version": 1, "notes": {"sample/x": {"hash": "x", "modified": 99999999999999999}}}',
                   "out of range"),

@@ -157,3 +157,15 @@ def test_watch_push_sends_every_good_build_to_anki(sample: Path, tmp_path: Path,
         watch.wait_for("pushed")
         with connect.lock:
             assert "in-str" in anki.notes() and len(anki.notes()) == 6
+
+
+def test_an_address_without_a_scheme_is_http(sample: Path, tmp_path: Path, connect: FakeAnkiConnect,
+                                             anki: AnkiCollection) -> None:
+    """`--url localhost:8765` is what people type: it means http://, never "unknown url type"."""
+    bare = connect.url.removeprefix("http://")
+    result = run_cli("push", "--content", sample, "--out", tmp_path / "out", "--url", bare)
+    assert result.exit_code == 0, result.output
+    assert len(anki.notes()) == 5
+    refused = run_cli("push", "--content", sample, "--out", tmp_path / "out", "--url", f"127.0.0.1:{_free_port()}")
+    assert refused.exit_code == 1 and "cannot reach Anki at http://127.0.0.1:" in refused.stderr
+    assert "unknown url type" not in refused.stderr

@@ -135,3 +135,28 @@ def test_release_fails_when_the_committed_lock_is_stale(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert "--frozen: the lock would change: 1 note(s) changed (demo/str-repeat)" in failed.stderr
     assert not list((repo / "release").glob("*.apkg")) if (repo / "release").exists() else True
+
+
+def test_the_package_page_links_only_to_files_of_this_repository() -> None:
+    """The package page (docs/PYPI.md) is shown away from the repository, so every link in it is
+    absolute, under the project's Homepage, and names a file that exists here."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    page = ROOT / project["readme"]["file"]
+    home = project["urls"]["Homepage"]
+    links = re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8"))
+    assert links and all(link.startswith(home) for link in links), links
+    for link in [*links, *project["urls"].values()]:
+        assert link.startswith(home)
+        path = link.removeprefix(home).removeprefix("/blob/main/")
+        if path and not path.startswith(("#", "/issues")):
+            assert (ROOT / path).is_file(), link
+    assert project["name"] == "deckbuild" and project["scripts"] == {"deckbuild": "deckbuild.cli:main"}
+
+
+def test_the_tool_and_the_distribution_have_one_version() -> None:
+    """RELEASING.md: a tag is `v` + [project] version, and `deckbuild --version` (which init pins in
+    the workflows it writes) must say the same number."""
+    from deckbuild import __version__
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["version"] == __version__

