@@ -31,10 +31,14 @@ from .lint import warn_in_check
 from .load import load_sources
 from .lock import LockError, ModificationLock, content_hash, exclusive
 from .media import is_audio, report_unused_media
+from .order import card_positions, note_order
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
-from .records import DIFFICULTIES, BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
+from .records import BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
 from .render import render_file
 from .sanitize import finish_field, strip_control_characters
+
+CORE_VALUE = 5  # the cards a short plan studies: tagged <namespace>::core
+CORE_TAG = "core"
 
 RETIRED_NOTICE = (
     "This card has been retired from the deck: it is no longer updated. "
@@ -221,6 +225,8 @@ def _tags(spec: DeckSpec, card: Card) -> tuple[str, ...]:
     tags = [f"{spec.namespace}::topic::{card.topic}"]
     if card.difficulty:
         tags.append(f"{spec.namespace}::difficulty::{card.difficulty}")
+    if card.value == CORE_VALUE and not card.retired:
+        tags.append(f"{spec.namespace}::{CORE_TAG}")
     if card.retired:
         tags.append(f"{spec.namespace}::status::retired")
     tags.extend(card.tags)
@@ -312,7 +318,11 @@ def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
     return order, names
 
 
-_DIFFICULTY_RANK = {name: rank for rank, name in enumerate(DIFFICULTIES)}
+@functools.lru_cache(maxsize=None)
+def _cloze_filtered(notetype: str) -> frozenset[str]:
+    """The fields a note type's templates show through Anki's cloze filter (`{{cloze:Text}}`)."""
+    templates = " ".join(front + back for _, _, front, back in NOTETYPES[notetype].templates)
+    return frozenset(name.strip() for name in re.findall(r"\{\{cloze:([^{}]+)\}\}", templates))
 
 
 def plan_deck(
@@ -320,18 +330,19 @@ def plan_deck(
 ) -> DeckPlan:
     from .package import note_guid  # genanki is imported by the package stage only
 
-    topic_order, subdeck_names = learning_order(content)
-    # New cards are shown in the order of their positions: topic by topic, and within a topic from
-    # beginner to expert (cards without a difficulty last), in source order otherwise.
-    cards = sorted(
-        (card for card in content.cards if spec.includes(card)),
-        key=lambda card: (topic_order[card.topic], _DIFFICULTY_RANK.get(card.difficulty or "", len(DIFFICULTIES))),
-    )
-    notes = []
+    topic_rank, subdeck_names = learning_order(content)
+    # New cards are shown in the order of their positions (deckbuild.order): by interview value with
+    # the topics interleaved, or topic by topic; beginner before expert within a topic either way.
+    cards = note_order([card for card in content.cards if spec.includes(card)], topic_rank, spec.order)
+    records = []
     for card in cards:
         notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
         sounds = frozenset(media.name for media in card.media if is_audio(media.name))
-        fields = tuple(finish_field(field, sounds) for field in fields)  # the last step for every field
+        cloze_fields = _cloze_filtered(notetype)
+        fields = tuple(  # the last step for every field
+            finish_field(field, sounds, cloze=name in cloze_fields)
+            for field, name in zip(fields, NOTETYPES[notetype].field_names, strict=True)
+        )
         tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
         deck_name = spec.name
         if spec.subdecks:
@@ -339,7 +350,9 @@ def plan_deck(
         deck_name = strip_control_characters(deck_name)
         modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags), card.source_digest)
         ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
-        notes.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
+        records.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
+    positions = card_positions([(record.deck_name, record.card_count) for record in records])
+    notes = [dataclasses.replace(record, positions=place) for record, place in zip(records, positions, strict=True)]
     notetype_modified = {
         key: lock.modified(f"notetype/{key}", content_hash(contract, card_css()))
         for key, contract in NOTETYPES.items()

@@ -159,6 +159,7 @@ def _card_data(card: Card) -> dict[str, Any]:
         "lint_ignore": list(card.lint_ignore),
         "reference_html": card.reference_html,
         "references": list(card.references),
+        "value": card.value,
     }
 
 
@@ -204,6 +205,7 @@ def _card(value: Any) -> Card:
         "location", "id", "id_is_derived", "topic", "difficulty", "tags", "question_html", "question_text",
         "context_html", "answer_html", "options", "cloze_numbers", "media", "retired", "source_digest",
         "shuffle_options", "code_blocks", "lint_ignore", "reference_html", "references",
+        "shuffle_options", "code_blocks", "lint_ignore", "value",
     }
     if set(data) != expected:
         raise _Invalid("unexpected card keys")
@@ -243,7 +245,14 @@ def _card(value: Any) -> Card:
         lint_ignore=_strings(data["lint_ignore"]),
         reference_html=_want(data["reference_html"], str),
         references=_strings(data["references"]),
+        value=_value(data["value"]),
     )
+
+
+def _value(value: Any) -> int:
+    if isinstance(value, bool) or _want(value, int) not in range(1, 6):
+        raise _Invalid("a value is a whole number from 1 to 5")
+    return value
 
 
 def result_from_data(value: Any) -> FileResult:

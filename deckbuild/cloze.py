@@ -74,8 +74,26 @@ def find_clozes(text: str, code: bool) -> tuple[list[Cloze], list[ClozeProblem]]
         body, hint = text[content_start:content_end], None
         if not code and "::" in body:
             body, hint = body.split("::", 1)
-        number = int(digits) if len(digits) <= len(str(MAX_CLOZE_NUMBER)) else MAX_CLOZE_NUMBER + 1
-        if number == 0:
+        if not code and (inner := CLOZE_OPEN.search(text, content_start, content_end)) is not None:
+            problems.append(ClozeProblem(
+                inner.start(),
+                "a cloze inside another cloze: Anki would read both and make a card for each; "
+                "end the outer cloze before the inner one starts",
+            ))
+        significant = digits.lstrip("0") or "0"  # Anki reads c01 as c1
+        if not digits.isascii():
+            problems.append(ClozeProblem(
+                match.start(),
+                f"cloze number c{shown} is not written with the digits 0-9: Anki would see no cloze there",
+            ))
+            number = 0
+        elif len(significant) <= len(str(MAX_CLOZE_NUMBER)):
+            number = int(significant)
+        else:
+            number = MAX_CLOZE_NUMBER + 1
+        if not digits.isascii():
+            pass  # reported above
+        elif number == 0:
             problems.append(ClozeProblem(match.start(), "cloze numbers start at c1"))
         elif number > MAX_CLOZE_NUMBER:
             problems.append(ClozeProblem(match.start(), f"cloze number c{shown} is over the limit of c{MAX_CLOZE_NUMBER}"))
@@ -85,6 +103,7 @@ def find_clozes(text: str, code: bool) -> tuple[list[Cloze], list[ClozeProblem]]
         number = number if number <= MAX_CLOZE_NUMBER else 0  # reported above: it makes no card
         clozes.append(Cloze(number, match.start(), content_start, content_end, content_end + 2, hint))
         position = content_end + 2
+    problems.sort(key=lambda problem: problem.offset)  # the callers count lines along them
     return clozes, problems
 
 

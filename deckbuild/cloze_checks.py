@@ -69,7 +69,59 @@ def check_clozes(
     gap = numbering_problem(numbers)
     if gap:
         diagnostics.error(SourceLocation(source.display, heading_line), gap)
+    if numbers:
+        _check_cloze_text_math(text_tokens, source, diagnostics)
     return numbers
+
+
+_MATH = ("math_inline", "math_inline_double")
+# what Anki's cloze filter reads as cloze markup, inside a formula of the cloze text
+_CLOZE_SYNTAX = re.compile(r"\{\{|\}\}|::")
+
+
+def _check_cloze_text_math(text_tokens: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """No cloze syntax inside a formula of a cloze card's text, and no cloze in an attribute
+    that Markdown writes (an image's alt text, a link's title or address).
+
+    Anki's cloze filter rewrites each card's text before MathJax reads it: it starts, ends or
+    hides a cloze at `{{c1::`, `::` and `}}` wherever they are, and inside a formula it also
+    removes every tag. A formula holding none of them reaches every card of the note as it was
+    checked: nothing is left to verify per card."""
+    for token in text_tokens:
+        if token.map is None:
+            continue
+        line = token.map[0] + 1
+        if token.type == "math_block":
+            _report_cloze_syntax(token.content, line, source, diagnostics)
+            continue
+        for child in token.children or []:  # one pass, counting lines: linear in the paragraph
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type in _MATH:
+                _report_cloze_syntax(child.content, line, source, diagnostics)
+                line += child.content.count("\n")
+            elif child.type in ("image", "link_open"):
+                shown = [child.content] if child.type == "image" else []
+                shown += [str(child.attrGet(name) or "") for name in ("title", "href")]
+                if any(has_cloze(text) or "}}" in text or "::" in text for text in shown):
+                    what = "an image's alt text or title" if child.type == "image" else "a link's title or address"
+                    diagnostics.error(
+                        SourceLocation(source.display, line),
+                        f"a cloze marker in {what} would break the tag Markdown writes for it: "
+                        "put the cloze around the image or link, or in the text",
+                    )
+
+
+def _report_cloze_syntax(tex: str, line: int, source: SourceFile, diagnostics: Diagnostics) -> None:
+    match = _CLOZE_SYNTAX.search(tex)
+    if match is None:
+        return
+    diagnostics.error(
+        SourceLocation(source.display, line + tex.count("\n", 0, match.start())),
+        f"'{match.group(0)}' inside a formula of a cloze card: Anki's cloze filter would rewrite the formula "
+        "on each card; put the cloze around the whole formula ({{c1::$x$}}), and write '}}' as '} }' and "
+        "'::' as ': :'",
+    )
 
 
 def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile, diagnostics: Diagnostics) -> None:
@@ -83,8 +135,10 @@ def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile
                 for child in walk(token.children or []) if child.type == "html_inline"]
     clozed = has_cloze(token.content)
     for tag, line in tags:
-        if has_cloze(tag) or (clozed and "}}" in tag):
-            marker = match.start() if (match := CLOZE_OPEN.search(tag)) else tag.find("}}")
+        if has_cloze(tag) or (clozed and ("}}" in tag or "::" in tag)):
+            marker = match.start() if (match := CLOZE_OPEN.search(tag)) else min(
+                offset for offset in (tag.find("}}"), tag.find("::")) if offset != -1
+            )
             diagnostics.error(
                 SourceLocation(source.display, line + tag.count("\n", 0, marker)),
                 "a cloze marker inside an HTML tag would break the tag: put the cloze in the text, outside the tag",

@@ -20,8 +20,10 @@ DEFAULT_MEDIA = Path("media")
 DEFAULT_OUT = Path("dist")
 LOCK_NAME = "build_deck.lock"
 DECK_KEYS = (
-    "name", "file", "namespace", "description", "topics", "difficulties", "subdecks", "shuffle_options", "source_url",
+    "name", "file", "namespace", "description", "topics", "difficulties", "order", "subdecks", "shuffle_options",
+    "source_url",
 )
+ORDERS = ("value", "topic")  # new cards by interview value with topics interleaved, or topic by topic
 TABLE_KEYS = ("content", "media", "out", "lock", "decks", "lint")
 
 
@@ -70,6 +72,31 @@ def _config_error(pyproject: Path, message: str, table: str = "", key: str = "")
     return DeckError([Diagnostic(SourceLocation(display_path(pyproject), line), Severity.ERROR, message)])
 
 
+def _deck_key_error(pyproject: Path, deck: str, key: str, message: str) -> DeckError:
+    """An error at the line of `key` in the `[[tool.build_deck.decks]]` entry named `deck`."""
+    try:
+        lines = pyproject.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    entry = None
+    for number, text in enumerate(lines, 1):
+        stripped = text.strip()
+        if stripped.startswith("["):
+            entry = number if stripped.replace(" ", "") == "[[tool.build_deck.decks]]" else None
+            continue
+        if entry is None or "=" not in stripped:
+            continue
+        try:
+            found = tomllib.loads(stripped)  # one `key = value` line is a TOML document of its own
+        except tomllib.TOMLDecodeError:
+            continue
+        if found.get("name", deck) != deck:
+            entry = None  # another deck's entry
+        elif key in found:
+            return DeckError([Diagnostic(SourceLocation(display_path(pyproject), number), Severity.ERROR, message)])
+    return _config_error(pyproject, message)
+
+
 def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
     if not isinstance(raw, dict) or not raw.get("name"):
         raise _config_error(pyproject, "every [[tool.build_deck.decks]] entry needs a name")
@@ -90,6 +117,18 @@ def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
             f"deck file '{file_name}' of deck '{name}' must be a plain file name ending in .apkg, "
             "with no folder: decks are written into the output folder",
         )
+    order = raw.get("order", "value")
+    if order not in ORDERS:
+        raise _deck_key_error(
+            pyproject, name, "order",
+            f"order of deck '{name}' must be \"value\" (new cards by interview value, topics interleaved) or "
+            f"\"topic\" (topic by topic), not {order!r}",
+        )
+    # One deck by default for the value order: Anki gathers new cards subdeck by subdeck, which would
+    # undo the interleaving. The topic order keeps its subdecks, one per topic.
+    subdecks = raw.get("subdecks", order == "topic")
+    if not isinstance(subdecks, bool):
+        raise _deck_key_error(pyproject, name, "subdecks", f"subdecks of deck '{name}' must be true or false")
     shuffle = raw.get("shuffle_options", True)
     if not isinstance(shuffle, bool):
         raise _config_error(pyproject, f"shuffle_options of deck '{name}' must be true or false")
@@ -100,7 +139,8 @@ def _read_deck(raw: Any, pyproject: Path) -> DeckSpec:
         description=str(raw.get("description", "")),
         topics=tuple(re.sub(r"\s+", "-", str(t).strip()) for t in raw.get("topics", ())),  # as cards' topics
         difficulties=difficulties,
-        subdecks=bool(raw.get("subdecks", True)),
+        order=order,
+        subdecks=subdecks,
         shuffle_options=shuffle,
         source_url=_source_url(raw.get("source_url", ""), name, pyproject),
     )

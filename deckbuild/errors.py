@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +32,7 @@ class Diagnostic:
     kind: str = field(default="", compare=False)  # names a warning that may repeat, so it can be summarised
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity.value}: {self.message}"
+        return printable(f"{self.location}: {self.severity.value}: {self.message}")
 
 
 class DeckError(Exception):
@@ -75,3 +77,13 @@ def display_path(path: Path, root: Path | None = None) -> str:
         return path.absolute().relative_to(base.absolute()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """One line of text with every control character (C0, DEL, C1, the Unicode line and paragraph
+    separators) written as an escape such as `\\x1b` or `\\n`: a file's text quoted in a diagnostic
+    can neither drive the terminal nor start a line of its own (a CI workflow command)."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group(0))[1:-1], text)

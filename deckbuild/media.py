@@ -22,13 +22,52 @@ ANKIWEB_MEDIA_LIMIT = 100 * 2**20
 AUDIO_SUFFIXES = frozenset({".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".aac", ".flac", ".spx"})
 
 
+# What a card may package, by suffix and by the file's first bytes: pictures and sounds, never a
+# page, a script or SVG (a document that can run script when opened from a card's link or the preview).
+def _is_iso_media(head: bytes, brands: tuple[bytes, ...]) -> bool:
+    return head[4:8] == b"ftyp" and (not brands or head[8:12] in brands)
+
+
+_SIGNATURES = {  # suffix -> test of the first 16 bytes
+    ".png": lambda h: h.startswith(b"\x89PNG\r\n\x1a\n"),
+    ".jpg": lambda h: h.startswith(b"\xff\xd8\xff"),
+    ".jpeg": lambda h: h.startswith(b"\xff\xd8\xff"),
+    ".gif": lambda h: h.startswith((b"GIF87a", b"GIF89a")),
+    ".webp": lambda h: h.startswith(b"RIFF") and h[8:12] == b"WEBP",
+    ".avif": lambda h: _is_iso_media(h, (b"avif", b"avis")),
+    ".mp3": lambda h: h.startswith(b"ID3") or (len(h) > 1 and h[0] == 0xFF and h[1] & 0xE0 == 0xE0),
+    ".ogg": lambda h: h.startswith(b"OggS"),
+    ".oga": lambda h: h.startswith(b"OggS"),
+    ".opus": lambda h: h.startswith(b"OggS"),
+    ".spx": lambda h: h.startswith(b"OggS"),
+    ".wav": lambda h: h.startswith(b"RIFF") and h[8:12] == b"WAVE",
+    ".m4a": lambda h: _is_iso_media(h, ()),
+    ".aac": lambda h: h.startswith(b"ADIF") or (len(h) > 1 and h[0] == 0xFF and h[1] & 0xF6 == 0xF0),
+    ".flac": lambda h: h.startswith(b"fLaC"),
+}
+
+
+def media_type_problem(path: Path, suffix: str) -> str | None:
+    """Why a file may not be packaged as a picture or sound, or None: its suffix must be one of
+    ours and its first bytes those of that format (so a page renamed `x.png` is refused too)."""
+    test = _SIGNATURES.get(suffix.lower())
+    if test is None:
+        kinds = " ".join(sorted(_SIGNATURES))
+        return f"is not a picture or sound file Anki shows or plays (the suffixes allowed: {kinds})"
+    with path.open("rb") as stream:
+        head = stream.read(16)
+    if not test(head):
+        return f"does not hold {suffix.lower()[1:].upper()} data (its first bytes are not that format's)"
+    return None
+
+
 def is_audio(name: str) -> bool:
     return Path(name).suffix.lower() in AUDIO_SUFFIXES
 
 
 @dataclass(frozen=True, slots=True)
 class MediaFile:
-    name: str  # the name inside the package: <stem>-<hash8><suffix>
+    name: str  # the name inside the package: <stem>-<hash><suffix>
     path: Path
 
 
@@ -41,6 +80,7 @@ class MediaResolver:
     content_dir: Path | None = None
     by_path: dict[Path, MediaFile] = field(default_factory=dict)
     by_digest: dict[str, MediaFile] = field(default_factory=dict)
+    by_name: dict[str, Path] = field(default_factory=dict)
 
     def _roots(self) -> list[Path]:
         return [self.media_dir] + ([self.content_dir] if self.content_dir is not None else [])
@@ -93,6 +133,10 @@ class MediaResolver:
         known = self.by_path.get(real)
         if known is not None:
             return known
+        problem = media_type_problem(real, real.suffix)  # the suffix the packaged name keeps
+        if problem is not None:
+            diagnostics.error(location, f"{what} '{reference}' {problem}")
+            return None
         size = real.stat().st_size
         if size > ANKIWEB_MEDIA_LIMIT:
             diagnostics.warning(
@@ -104,20 +148,36 @@ class MediaResolver:
             digest = hashlib.file_digest(stream, "sha256").hexdigest()
         first = self.by_digest.get(digest)
         if first is None:
-            media = self.by_digest[digest] = MediaFile(packaged_name(real, digest), real)
+            name = packaged_name(real, digest)
+            other = self.by_name.setdefault(name, real)
+            if other != real:  # the same name for other bytes: never silently show another file
+                diagnostics.error(location, f"{what} '{reference}' would be packaged under the name of "
+                                  f"{display_path(other)}, which holds other bytes: rename one of them")
+                return None
+            media = self.by_digest[digest] = MediaFile(name, real)
         else:
             media = MediaFile(first.name, real)  # identical bytes: packaged once, under the first name
         self.by_path[real] = media
         return media
 
 
+HASH_LENGTH = 24  # hex digits of the content's SHA-256 in a packaged name: 96 bits, no collision in practice
+# Anki cuts media names longer than 120 bytes (keeping the suffix), which would cut off the hash:
+# packaged names stay well under that.
+MAX_NAME_BYTES = 100
+
+
 def packaged_name(path: Path, digest: str) -> str:
-    """`<stem>-<hash8><suffix>` made of letters, digits, `_`, `-` and `.` only: a name that means the
+    """`<stem>-<hash><suffix>` made of letters, digits, `_`, `-` and `.` only: a name that means the
     same as a file name and as a URL path (no `#`, `%`, `?`, `:`, quotes or spaces), so it is
-    written into `src` as it is."""
+    written into `src` as it is. A long stem is shortened (at a character boundary) so that the
+    whole name, hash included, stays under `MAX_NAME_BYTES` of UTF-8."""
     stem = re.sub(r"[^\w.-]", "_", unicodedata.normalize("NFC", path.stem))
     suffix = re.sub(r"[^\w.]", "_", unicodedata.normalize("NFC", path.suffix.lower()))
-    return f"{stem}-{digest[:8]}{suffix}"
+    tail = f"-{digest[:HASH_LENGTH]}{suffix}"
+    room = MAX_NAME_BYTES - len(tail.encode())
+    stem = stem.encode()[:max(room, 0)].decode(errors="ignore")
+    return f"{stem}{tail}"
 
 
 def report_unused_media(media_dir: Path, used: set[Path], diagnostics: Diagnostics) -> None:

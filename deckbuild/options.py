@@ -73,13 +73,13 @@ def _depth(data: Any) -> int:
     return deepest
 
 
-FRONT_MATTER_KEYS = ("topic", "title", "difficulty", "tags")
+FRONT_MATTER_KEYS = ("topic", "title", "difficulty", "value", "tags")
 
 
 # A front-matter key this close to one of ours is taken for a typo (an error); any other key is
 # another tool's (Obsidian's aliases, a blog's date) and is ignored with a warning.
 TYPO_CUTOFF = 0.75
-CARD_OPTION_KEYS = ("id", "difficulty", "topic", "tags", "retired", "shuffle", "lint")
+CARD_OPTION_KEYS = ("id", "difficulty", "value", "topic", "tags", "retired", "shuffle", "lint")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -102,9 +102,21 @@ def normalise_tags(value: Any, location: SourceLocation, diagnostics: Diagnostic
     for tag in value:
         tag = re.sub(r"\s+", "-", str(tag).strip()).lstrip("#")
         tag = "::".join(part for part in tag.split("/") if part)
+        parts = tag.lower().split("::")
+        if len(parts) > 2 and parts[1] in _RESERVED_TAG_KINDS:
+            diagnostics.error(
+                location,
+                f"the tag '{tag}' looks like one the build gives (<deck>::{parts[1]}::...): set "
+                f"'{_RESERVED_TAG_KINDS[parts[1]]}' in the options instead",
+            )
+            continue
         if tag:
             tags.append(tag)
     return tuple(tags)
+
+
+# the tags the build writes itself (`<namespace>::topic::x`, ...): a card's own tags may not imitate them
+_RESERVED_TAG_KINDS = {"topic": "topic:", "difficulty": "difficulty:", "status": "retired: true"}
 
 
 SCALAR = (str, int, float)  # what a one-word option may be (YAML reads `2024` as a number)
@@ -160,6 +172,25 @@ def check_difficulty(value: Any, location: SourceLocation, diagnostics: Diagnost
         )
         return None
     return text
+
+
+VALUES = range(1, 6)  # interview value: 5 core, 4 high, 3 medium, 2 low, 1 trivia
+DEFAULT_VALUE = 3
+
+
+def check_value(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> int | None:
+    """A card's interview value: a whole number from 1 (trivia) to 5 (core), written without quotes."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value not in VALUES:
+        shown = f"'{value}'" if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        diagnostics.error(
+            location,
+            f"value {shown} is not a whole number from 1 to 5 "
+            "(5 core, 4 high, 3 medium, 2 low, 1 trivia; without quotes)",
+        )
+        return None
+    return value
 
 
 def _yaml_error_line(exc: yaml.YAMLError, first_line: int) -> int:

@@ -87,10 +87,12 @@ def _build_database(plan: DeckPlan, database: Path) -> None:
             note_id, record.guid, NOTETYPES[record.notetype].id, record.modified, -1,
             f" {' '.join(record.tags)} ", "\x1f".join(record.fields), sort_text(record), 0, 0, "",
         ))
-        for ordinal in record.card_ords:
+        # a new card's `due` is its position: Anki hands out new cards from the lowest up
+        dues = record.positions or (position,) * record.card_count
+        for ordinal, due in zip(record.card_ords, dues, strict=True):
             cards.append((
                 first_id + len(plan.notes) + len(cards), note_id, deck_id(record.deck_name), ordinal,
-                record.modified, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, "",
+                record.modified, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, "",
             ))
     connection = sqlite3.connect(database)
     try:

@@ -17,8 +17,8 @@ from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
 from .media import MediaFile, MediaResolver, is_audio
 from .options import (
-    ID_PATTERN, SCALAR, check_difficulty, check_title, is_comment, normalise_tags, normalise_topic,
-    read_card_options, read_front_matter, read_lint_option,
+    DEFAULT_VALUE, ID_PATTERN, SCALAR, check_difficulty, check_title, check_value, is_comment, normalise_tags,
+    normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
 from .records import SourceFile
 from .references import ReferenceSource, split_references
@@ -52,6 +52,7 @@ class CardSource:
     shuffle: bool = True  # False: the options keep their source order (`shuffle: false`)
     lint_ignore: tuple[str, ...] = ()
     references: tuple[ReferenceSource, ...] = ()  # the card's closing `Reference:` line
+    value: int = DEFAULT_VALUE  # interview value, 1 (trivia) to 5 (core): the order of new cards
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +183,15 @@ def parse_source(
         front.get("difficulty"), front_lines.get("difficulty", file_location), diagnostics
     )
     file_tags = normalise_tags(front.get("tags"), front_lines.get("tags", file_location), diagnostics)
+    file_value = check_value(front.get("value"), front_lines.get("value", file_location), diagnostics) or DEFAULT_VALUE
     if isinstance(front.get("title"), (str, int, float)) and str(front["title"]).strip():
-        title = str(front["title"]).strip()  # the front matter's title wins over a # heading
+        front_title = str(front["title"]).strip()  # the front matter's title wins over a # heading
+        if check_title(front_title, front_lines.get("title", file_location), diagnostics):
+            title = front_title
     cards = [
         card
         for builder in builders
-        if (card := _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env, media))
+        if (card := _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env, media, file_value))
     ]
     return ParsedFile(source=source, topic=topic, title=title, cards=tuple(cards))
 
@@ -201,6 +205,7 @@ def _finish_card(
     file_tags: tuple[str, ...],
     env: dict[str, Any],
     media: MediaResolver | None,
+    file_value: int = DEFAULT_VALUE,
 ) -> CardSource | None:
     heading_line = builder.heading.map[0] + 1
     location = SourceLocation(source.display, heading_line)
@@ -239,6 +244,9 @@ def _finish_card(
     difficulty = file_difficulty
     if "difficulty" in options:
         difficulty = check_difficulty(options["difficulty"], options_location, diagnostics)
+    value = file_value
+    if "value" in options:
+        value = check_value(options["value"], options_location, diagnostics) or file_value
     card_topic = topic
     if options.get("topic") not in (None, ""):
         card_topic = normalise_topic(options["topic"], options_location, diagnostics) or topic
@@ -301,6 +309,7 @@ def _finish_card(
         shuffle=shuffle,
         lint_ignore=lint_ignore,
         references=references,
+        value=value,
     )
 
 

@@ -66,6 +66,7 @@ class Card:
     lint_ignore: tuple[str, ...] = ()  # lint rules the card's options silence (with a reason)
     reference_html: str = ""  # the links of the card's `Reference:` line, shown on the back
     references: tuple[str, ...] = ()  # their addresses, for the checks that read them
+    value: int = 3  # interview value, 1 (trivia) to 5 (core): decides the order of new cards
 
     @property
     def is_multiple_choice(self) -> bool:
@@ -103,7 +104,8 @@ class DeckSpec:
     description: str
     topics: tuple[str, ...] = ()  # empty: every topic
     difficulties: tuple[str, ...] = ()  # empty: every difficulty, and cards with none
-    subdecks: bool = True
+    order: str = "value"  # "value": by interview value, topics interleaved; "topic": topic by topic
+    subdecks: bool = False  # one subdeck per topic (Anki then gathers new cards subdeck by subdeck)
     unconfigured: bool = False  # made up for a folder without configuration: its namespace is the folder's name
     shuffle_options: bool = True  # multiple-choice options in an order drawn from the card's id
     source_url: str = ""  # a link template for each card's file, with {path}; empty: no link
@@ -138,6 +140,7 @@ class NoteRecord:
     deck_name: str
     modified: int  # seconds since the epoch when its content last changed
     card_ords: tuple[int, ...] = (0,)  # the cards Anki makes of it: one per cloze number, else one
+    positions: tuple[int, ...] = ()  # each card's new-card position (Anki's `due`); empty: the note's place
 
     @property
     def card_count(self) -> int:

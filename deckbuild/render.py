@@ -15,6 +15,7 @@ from .highlight import highlight_code, language_of
 from .errors import Diagnostics, SourceLocation
 from .lock import content_hash
 from .media import MediaResolver, is_audio
+from .options import DEFAULT_VALUE
 from .parse import CardSource, make_markdown, parse_source
 from .records import Card, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
@@ -145,6 +146,7 @@ def render_card(
         lint_ignore=source.lint_ignore,
         reference_html=_render_references(md, source, env),
         references=tuple(reference.url for reference in source.references),
+        value=source.value,
     )
 
 
@@ -166,6 +168,8 @@ def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]
         content_hash(
             "\n".join(lines[start:end]).strip(), card.topic, card.difficulty, card.tags, card.retired,
             tuple(media.name for media in card.media),
+            # the value only when set: a card written before values existed keeps its digest
+            *((card.value,) if card.value != DEFAULT_VALUE else ()),
         )
         for card, start, end in zip(cards, starts, starts[1:])
     ]

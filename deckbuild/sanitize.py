@@ -8,6 +8,7 @@ is shown as text.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from typing import Mapping
@@ -98,14 +99,19 @@ def strip_control_characters(text: str) -> str:
     return _CONTROL_CHARACTERS.sub("", text)
 
 
-def finish_field(field_html: str, sounds: frozenset[str] = frozenset()) -> str:
+def finish_field(field_html: str, sounds: frozenset[str] = frozenset(), cloze: bool = False) -> str:
     """A field as it is packaged: no control characters, no text Anki reads as its own markup
     (`[sound:`, `[latex]`, `[$]`, `[$$]`, `[anki:` get an entity for their `[`), and no formula
     MathJax would find outside our own checked math that uses a command off the allow-list.
 
+    A `cloze` field (shown through Anki's `{{cloze:...}}` filter) also gets `_guard_cloze_field`.
+
     Works on the HTML that our renderer and the sanitizer write: there `<` and `>` appear only
     around tags (text and attribute values have them escaped)."""
-    text = _guard_text_math(strip_control_characters(field_html))
+    text = strip_control_characters(field_html)
+    if cloze:
+        text = _guard_cloze_field(text)
+    text = _guard_text_math(text)
     if not sounds:
         return _ANKI_MARKUP.sub("&#91;", text)
     # `sounds` are the card's packaged sound files: their tags are ours, every other one is text
@@ -117,6 +123,61 @@ def finish_field(field_html: str, sounds: frozenset[str] = frozenset()) -> str:
 def _is_our_sound(text: str, start: int, sounds: frozenset[str]) -> bool:
     end = text.find("]", start)
     return text.startswith("[sound:", start) and end > 0 and text[start + len("[sound:"):end] in sounds
+
+
+# Anki's cloze filter, after it has revealed or hidden the card's clozes, finds `\(` or `\[` in the
+# HTML source (attributes and code included) up to the first `\)` or `\]`, and removes every tag
+# in between so that clozes inside a formula work. Text there may then join into a formula, a tag
+# or Anki's own markup that no field check saw.
+_ANKI_MATH_OPENER = re.compile(r"\\[(\[]")
+_ANKI_MATH_CLOSER = re.compile(r"\\[)\]]")
+# what Anki's cloze filter could change between an opener and its closer: tags, cloze markers
+_CLOZE_REWRITES = re.compile(r"[<>]|\{\{|\}\}|::")
+# a cloze hint Anki would show as `[hint]`: text it then reads as its own markup
+# (Anki closes a hint with its own `]`: `{{c1::a::latex}}` shows `[latex]`)
+_MARKUP_HINT = re.compile(r"::(?=/?(?:sound:|(?:latex|\$\$?)(?:\]|\}\})|anki:))(.)", re.I | re.S)
+
+
+def _guard_cloze_field(field_html: str) -> str:
+    r"""A cloze field in which Anki's cloze filter changes no formula and makes no markup.
+
+    Every `\(` or `\[` in the source must begin a stretch, up to the first `\)` or `\]`, that
+    holds no tag and no cloze marker (`{{`, `}}`, `::`): there the filter's tag removal finds
+    nothing, and no cloze starts, ends or is replaced. Our own math is such a stretch (its text
+    is escaped, and the parse stage refuses cloze markers in a cloze card's formulas). Any other
+    opener is made text: in a tag an entity for its backslash, in text an empty element after it.
+    So the formulas MathJax reads on every card of the note are those of the field, cut where
+    Anki puts its cloze elements, and the text-math check of the field covers them.
+
+    A hint that Anki would show as `[sound:...]`, `[latex]`, `[$]`, `[$$]` or `[anki:...]` gets
+    an entity for its first character: Anki then shows it as the same text and plays nothing."""
+    if "::" in field_html:
+        field_html = _MARKUP_HINT.sub(lambda m: f"::&#{ord(m.group(1))};", field_html)
+    if "\\" not in field_html:
+        return field_html
+    tags = [m.span() for m in _TAG.finditer(field_html)]
+    closers = [m.start() for m in _ANKI_MATH_CLOSER.finditer(field_html)]
+    # prefix counts of the offsets where a tag bracket (one character) or a cloze marker (two) starts
+    brackets, markers = [0], [0]
+    for i, char in enumerate(field_html):
+        brackets.append(brackets[-1] + (char in "<>"))
+        markers.append(markers[-1] + (field_html[i:i + 2] in ("{{", "}}", "::")))
+    out: list[str] = []
+    last, tag = 0, 0
+    for match in _ANKI_MATH_OPENER.finditer(field_html):
+        start, inner = match.start(), match.end()
+        after = bisect.bisect_left(closers, inner)
+        if after < len(closers):
+            end = closers[after]
+            if brackets[end] == brackets[inner] and (end - 1 <= inner or markers[end - 1] == markers[inner]):
+                continue  # a stretch the cloze filter leaves as it is
+        while tag < len(tags) and tags[tag][1] <= start:
+            tag += 1
+        in_tag = tag < len(tags) and tags[tag][0] < start
+        out += [field_html[last:start], "&#92;" if in_tag else "\\<span></span>"]
+        last = start + 1
+    out.append(field_html[last:])
+    return "".join(out)
 
 
 def _guard_text_math(field_html: str) -> str:
@@ -139,10 +200,13 @@ def _guard_text_math(field_html: str) -> str:
             skipping = max(0, skipping + (-1 if part.startswith("</") else 1))
     for run in runs:
         texts = [html.unescape(parts[i]) for i in run]
-        bad = unsafe_formulas("".join(texts))
-        start = 0
+        bad = unsafe_formulas("".join(texts))  # sorted offsets: one walk along them (linear time)
+        start, next_bad = 0, 0
         for i, text in zip(run, texts, strict=True):
-            cuts = [offset - start + 1 for offset in bad if start <= offset < start + len(text)]
+            cuts = []
+            while next_bad < len(bad) and bad[next_bad] < start + len(text):
+                cuts.append(bad[next_bad] - start + 1)
+                next_bad += 1
             if cuts:  # an empty element right after the backslash: MathJax finds no delimiter there
                 pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
                 parts[i] = "<span></span>".join(html.escape(piece, quote=False) for piece in pieces)

@@ -86,32 +86,66 @@ def math_problem(tex: str) -> tuple[int, str] | None:
 _OPENERS = {"(": ")", "[": "]"}
 
 
+def _bad_token(tex: str, match: re.Match[str]) -> bool:
+    name = match.group(1)
+    allowed = COMMANDS if name[0].isascii() and name[0].isalpha() else SYMBOLS
+    if name not in allowed:
+        return True
+    if name in ("begin", "end"):
+        environment = _ENVIRONMENT.match(tex, match.end())
+        return environment is None or environment.group(1) not in ENVIRONMENTS
+    return False
+
+
 def unsafe_formulas(text: str) -> list[int]:
     """The offsets of the opening delimiters (`\\(` or `\\[`) of the formulas MathJax would find
     in `text` (up to the closing delimiter, or to the end when none) that use a command off the
-    allow-list. `text` is DOM text: entities decoded."""
+    allow-list. `text` is DOM text: entities decoded.
+
+    Every opener counts, even one inside another formula (when the outer one is shown as text,
+    MathJax reads the inner one). A formula ends at the first closer of its kind at brace depth 0,
+    where the depth counts from its opener and never drops below 0. In linear time: one pass reads
+    the control sequences (their pairing of backslashes is the same from every opener on), and a
+    closer at `k` closes every open formula that began after the last offset before `k` where the
+    running brace sum was lower than at `k`."""
+    if "\\" not in text:
+        return []
+    # braces outside control sequences, and the control sequences that are off the allow-list
+    brace = [0] * (len(text) + 1)  # brace[i]: net unescaped braces in text[:i]
+    bad_before = [0] * (len(text) + 1)  # bad_before[i]: off-list control sequences starting before i
+    closers: dict[int, str] = {}
+    index, depth, bad = 0, 0, 0
+    for match in _CONTROL.finditer(text):
+        for i in range(index, match.start()):
+            brace[i], bad_before[i] = depth, bad
+            depth += (text[i] == "{") - (text[i] == "}")
+        for i in range(match.start(), match.end()):
+            brace[i], bad_before[i] = depth, bad
+        if match.group(1) in (")", "]"):
+            closers[match.start()] = match.group(1)
+        bad += _bad_token(text, match)
+        index = match.end()
+    for i in range(index, len(text) + 1):
+        brace[i], bad_before[i] = depth, bad
+        if i < len(text):
+            depth += (text[i] == "{") - (text[i] == "}")
     unsafe: list[int] = []
-    position = 0
-    while (start := _find_opener(text, position)) != -1:
-        closer = "\\" + _OPENERS[text[start + 1]]
-        depth, index, end = 0, start + 2, len(text)
-        while index < len(text):
-            char = text[index]
-            if char == "\\":
-                if depth == 0 and text.startswith(closer, index):
-                    end = index
-                    break
-                index += 2
-                continue
-            depth += char == "{"
-            depth -= char == "}" and depth > 0
-            index += 1
-        if math_problem(text[start + 2:end]) is not None:
-            unsafe.append(start)
-        position = start + 2
-    return unsafe
-
-
-def _find_opener(text: str, position: int) -> int:
-    candidates = [i for i in (text.find("\\(", position), text.find("\\[", position)) if i != -1]
-    return min(candidates) if candidates else -1
+    pending: dict[str, list[int]] = {")": [], "]": []}  # open formulas by their closer, in order
+    lower: list[int] = []  # offsets with strictly increasing brace sums: the last lower one is below the top
+    for i in range(len(text)):
+        while lower and brace[lower[-1]] >= brace[i]:
+            lower.pop()
+        last_lower = lower[-1] if lower else -1
+        lower.append(i)
+        kind = closers.get(i)
+        if kind is not None:
+            waiting = pending[kind]
+            while waiting and waiting[-1] + 2 > last_lower:  # depth 0 here, counted from that opener
+                start = waiting.pop()
+                if bad_before[i] - bad_before[start + 2] > 0:
+                    unsafe.append(start)
+        if text.startswith(("\\(", "\\["), i):
+            pending[_OPENERS[text[i + 1]]].append(i)
+    for waiting in pending.values():  # never closed: the formula runs to the end
+        unsafe += [start for start in waiting if bad_before[len(text)] - bad_before[start + 2] > 0]
+    return sorted(unsafe)

@@ -126,7 +126,8 @@ def test_front_matter_of_other_tools_is_read_not_refused(tmp_path: Path, anki) -
     anki.import_package(tmp_path / "dist" / "vault.apkg")
     (note,) = anki.notes().values()
     assert {"lang::python", "basics"} <= set(note.tags)
-    assert note.cards[0].deck.endswith("::Python basics")
+    assert note.cards[0].deck == "Vault"  # one deck: the title names the topic shown on the card
+    assert '<span class="topic">Python basics</span>' in note.fields["Source"]
     strict = run_cli("check", "--content", notes, "--strict")
     assert strict.exit_code == 1 and "date, aliases, draft ignored" in strict.stderr
 

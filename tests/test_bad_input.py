@@ -139,7 +139,8 @@ def test_topic_with_spaces_is_one_tag(tmp_path: Path, monkeypatch, anki) -> None
     assert notes["name"].tags == ("content::difficulty::beginner", "content::topic::my-notes")
     assert notes["front"].tags == ("content::difficulty::beginner", "content::topic::my-topic")
     assert notes["option"].tags == ("content::difficulty::beginner", "content::topic::has-space")
-    assert notes["name"].cards[0].deck == "Content::my-notes"
+    assert notes["name"].cards[0].deck == "Content"  # one deck; the topic is a tag and shown on the card
+    assert '<span class="topic">my-notes</span>' in notes["name"].fields["Source"]
 
 
 def test_file_name_that_is_not_utf8_is_an_error(tmp_path: Path, monkeypatch) -> None:

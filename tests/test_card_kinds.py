@@ -76,7 +76,7 @@ def test_images_are_packaged_once_under_hashed_names(kinds: dict, anki: AnkiColl
     answer = kinds["image-card"].fields["Answer"]
     names = re.findall(r'<img src="([^"]+)"', answer)
     assert len(names) == 2 and names[0] == names[1]
-    assert re.fullmatch(r"stack-[0-9a-f]{8}\.png", names[0])
+    assert re.fullmatch(r"stack-[0-9a-f]{24}\.png", names[0])
     media = Path(anki.col.media.dir())
     assert sorted(p.name for p in media.iterdir()) == [names[0]]
     check = anki.col.media.check()

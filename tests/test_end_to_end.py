@@ -25,7 +25,7 @@ def test_sample_deck_imports_with_notes_tags_decks_and_highlighting(sample: Path
     # no line number: moving a card changes no other note
     assert join.fields["Source"] == '<span class="topic">Strings</span> <span class="file">sample/01-strings.md</span>'
     (card,) = join.cards
-    assert card.deck == "Sample::01 Strings"
+    assert card.deck == "Sample"  # one deck: topics are tags (sample::topic::strings)
     # The code shown with the question is highlighted on the front; its output is on the back only.
     assert '<span class="nb">print</span>' in card.question
     assert "a-b-c" not in card.question
@@ -35,7 +35,7 @@ def test_sample_deck_imports_with_notes_tags_decks_and_highlighting(sample: Path
 
     floats = notes["float-sum"]
     assert floats.tags == ("sample::difficulty::advanced", "sample::topic::numbers")
-    assert floats.cards[0].deck == "Sample::02 Numbers"
+    assert floats.cards[0].deck == "Sample"
     assert '<span class="gp">&gt;&gt;&gt; </span>' in floats.fields["Answer"]  # pycon is highlighted
     assert "<table>" in floats.fields["Answer"] and "<s>yes</s>" in floats.fields["Answer"]
 
@@ -72,6 +72,6 @@ def test_repository_content_builds_and_imports(tmp_path: Path, anki: AnkiCollect
     assert all(any(t.startswith("pyprep::topic::") for t in n.tags) for n in notes.values())
     assert all(any(t.startswith("pyprep::difficulty::") for t in n.tags) for n in notes.values())
     decks = {card.deck for note in notes.values() for card in note.cards}
-    assert all(name.startswith("Python Interview Prep::") for name in decks)
+    assert decks == {"Python Interview Prep"}  # one deck, so that Anki follows the build's order
     assert any('<span class="k">' in card.answer for note in notes.values() for card in note.cards)
     assert anki.col.fix_integrity() == ("Database rebuilt and optimized.", True)  # nothing to fix

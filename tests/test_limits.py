@@ -203,6 +203,7 @@ def test_an_image_too_large_for_ankiweb_is_a_warning_at_its_line(tmp_path: Path)
     content.mkdir()
     media.mkdir()
     with (media / "huge.png").open("wb") as stream:  # sparse: costs no disk until Anki copies it
+        stream.write(b"\x89PNG\r\n\x1a\n")  # a PNG's first bytes: only pictures and sounds are packaged
         stream.truncate(ANKIWEB_MEDIA_LIMIT + 1)
     (media / "fits.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (content / "a.md").write_text(card_file("![a](../media/fits.png)\n", "![b](../media/huge.png)\n"), encoding="utf-8")

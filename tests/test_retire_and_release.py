@@ -57,6 +57,6 @@ def test_release_notes_list_added_changed_and_retired(sample: Path, tmp_path: Pa
     result = run_cli("release-notes", "--content", sample, "--previous-lock", previous)
     assert result.exit_code == 0, result.output
     notes = result.stdout
-    assert "### Added (1)\n\n- `floor-div`: What is 7 // 2?\n" in notes
-    assert "### Changed (1)\n\n- `fractions-module`: Which module gives exact fractions?\n" in notes
-    assert '### Retired (1)\n\n- `str-repeat`: What does "ab" * 2 evaluate to?\n' in notes
+    assert "### Added (1)\n\n- `floor-div`: `What is 7 // 2?`\n" in notes  # card text in a code span: text
+    assert "### Changed (1)\n\n- `fractions-module`: `Which module gives exact fractions?`\n" in notes
+    assert '### Retired (1)\n\n- `str-repeat`: `What does "ab" * 2 evaluate to?`\n' in notes
