@@ -350,7 +350,7 @@ def plan_deck(
         deck_name = strip_control_characters(deck_name)
         modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags), card.source_digest)
         ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
-        records.append(NoteRecord(note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
+        records.append(NoteRecord(card.guid or note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
     positions = card_positions([(record.deck_name, record.card_count) for record in records])
     notes = [dataclasses.replace(record, positions=place) for record, place in zip(records, positions, strict=True)]
     notetype_modified = {

@@ -160,6 +160,7 @@ def _card_data(card: Card) -> dict[str, Any]:
         "reference_html": card.reference_html,
         "references": list(card.references),
         "value": card.value,
+        "guid": card.guid,
     }
 
 
@@ -205,7 +206,7 @@ def _card(value: Any) -> Card:
         "location", "id", "id_is_derived", "topic", "difficulty", "tags", "question_html", "question_text",
         "context_html", "answer_html", "options", "cloze_numbers", "media", "retired", "source_digest",
         "shuffle_options", "code_blocks", "lint_ignore", "reference_html", "references",
-        "shuffle_options", "code_blocks", "lint_ignore", "value",
+        "shuffle_options", "code_blocks", "lint_ignore", "value", "guid",
     }
     if set(data) != expected:
         raise _Invalid("unexpected card keys")
@@ -246,6 +247,7 @@ def _card(value: Any) -> Card:
         reference_html=_want(data["reference_html"], str),
         references=_strings(data["references"]),
         value=_value(data["value"]),
+        guid=_want(data["guid"], str),
     )
 
 

@@ -10,7 +10,10 @@ def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
     """Unique ids, no question asked twice, an id and a difficulty for every card."""
     by_id: dict[str, Card] = {}
     by_question: dict[tuple[str, str, str], Card] = {}
+    by_guid: dict[str, Card] = {}
     for card in cards:
+        if card.guid and (holder := by_guid.setdefault(card.guid, card)) is not card:
+            diagnostics.error(card.location, f"duplicate guid '{card.guid}': already used by the card at {holder.location}")
         first = by_id.setdefault(card.id, card)
         if first is not card:
             kind = "derived id" if card.id_is_derived else "id"

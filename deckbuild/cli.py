@@ -587,6 +587,41 @@ def init_command(ctx: click.Context, folder: Path, name: str | None) -> None:
     _run(ctx, action)
 
 
+@main.command("convert")
+@click.option("--from", "tool", required=True,
+              type=click.Choice(["ankdown", "md2anki", "markdown-anki-decks", "inka2", "obsidian"]),
+              help="The tool whose Markdown SRC holds (obsidian: Obsidian_to_Anki).")
+@click.argument("source", metavar="SRC", type=_Folder(file_okay=False, exists=True, path_type=Path))
+@click.option("--out", type=_dir, required=True, help="Folder to write build_deck Markdown into (new or empty).")
+@click.option("--force", is_flag=True, help="Write into OUT even if it holds files that convert did not write.")
+@click.pass_context
+def convert_command(ctx: click.Context, tool: str, source: Path, out: Path, force: bool) -> None:
+    """Rewrite another tool's cards as build_deck Markdown in OUT; SRC is only read.
+
+    Carries ids, decks (as topics), tags, clozes, math, images and sounds, and the other tool's note
+    identity where its files let it be computed (docs/MIGRATING.md says for which tools), so that a
+    deck imported before is updated. Prints one line for each construct it could not carry.
+    """
+    def action() -> int:
+        from .convert import ConvertError, convert
+        from .errors import display_path
+
+        try:
+            conversion, files, notes = convert(tool, source, out, force)
+        except ConvertError as exc:
+            click.echo(f"{exc}; nothing was written", err=True)
+            return EXIT_CONTENT
+        for line in conversion.sorted_lost():
+            click.echo(line, err=True)
+        click.echo(f"{display_path(out)}: {notes} notes in {files} file(s), {len(conversion.media)} media file(s) "
+                   f"converted from {tool}; {len(conversion.lost)} construct(s) not carried")
+        if notes:
+            click.echo(f"next: {_command_name()} check --content {display_path(out)}", err=True)
+        return 0
+
+    _run(ctx, action)
+
+
 @main.command("release-notes")
 @content_option
 @click.option(

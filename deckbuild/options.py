@@ -79,7 +79,7 @@ FRONT_MATTER_KEYS = ("topic", "title", "difficulty", "value", "tags")
 # A front-matter key this close to one of ours is taken for a typo (an error); any other key is
 # another tool's (Obsidian's aliases, a blog's date) and is ignored with a warning.
 TYPO_CUTOFF = 0.75
-CARD_OPTION_KEYS = ("id", "difficulty", "value", "topic", "tags", "retired", "shuffle", "lint")
+CARD_OPTION_KEYS = ("id", "difficulty", "value", "topic", "tags", "retired", "shuffle", "lint", "guid")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -191,6 +191,28 @@ def check_value(value: Any, location: SourceLocation, diagnostics: Diagnostics) 
         )
         return None
     return value
+
+
+GUID_MAX_LENGTH = 100
+
+
+def check_guid(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> str:
+    """A note identity kept from another tool (`convert` writes it): printable ASCII without spaces.
+
+    Anki matches an imported note to the one it has by this text alone, so a card that carries the
+    identity another tool gave its note updates that note (and keeps its reviews)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        diagnostics.error(location, 'guid must be text in quotes, for example: guid: "f2Xk)q9#Lm"')
+        return ""
+    text = str(value)
+    if not text or len(text) > GUID_MAX_LENGTH or not all("!" <= char <= "~" for char in text):
+        diagnostics.error(
+            location,
+            f"guid '{text[:GUID_MAX_LENGTH]}' must be 1 to {GUID_MAX_LENGTH} printable ASCII characters "
+            "without spaces (it is the note's identity in Anki)",
+        )
+        return ""
+    return text
 
 
 def _yaml_error_line(exc: yaml.YAMLError, first_line: int) -> int:

@@ -17,7 +17,7 @@ from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
 from .media import MediaFile, MediaResolver, is_audio
 from .options import (
-    DEFAULT_VALUE, ID_PATTERN, SCALAR, check_difficulty, check_title, check_value, is_comment, normalise_tags,
+    DEFAULT_VALUE, ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, normalise_tags,
     normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
 from .records import SourceFile
@@ -53,6 +53,7 @@ class CardSource:
     lint_ignore: tuple[str, ...] = ()
     references: tuple[ReferenceSource, ...] = ()  # the card's closing `Reference:` line
     value: int = DEFAULT_VALUE  # interview value, 1 (trivia) to 5 (core): the order of new cards
+    guid: str = ""  # a note identity kept from another tool (`guid:`); empty: derived from the id
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +263,7 @@ def _finish_card(
         diagnostics.error(options_location, f"shuffle must be true or false, not '{shuffle}'")
         shuffle = True
     lint_ignore = read_lint_option(options["lint"], options_location, diagnostics) if "lint" in options else ()
+    guid = check_guid(options["guid"], options_location, diagnostics) if "guid" in options else ""
 
     split = next((i for i, t in enumerate(body) if t.type == "hr" and t.level == 0), None)
     context, answer = ([], body) if split is None else (body[:split], body[split + 1:])
@@ -312,6 +314,7 @@ def _finish_card(
         lint_ignore=lint_ignore,
         references=references,
         value=value,
+        guid=guid,
     )
 
 

@@ -22,6 +22,32 @@ from .templates import render_template
 
 
 _TAG = re.compile(r"<[^>]+>")
+_CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+_SOUND = re.compile(r"\[sound:([^\]\s\"'<>]+)\]")
+
+
+def as_anki_shows(card_html: str) -> str:
+    """What Anki's reviewer makes of a side, for the page: each formula typeset (MathML, made here,
+    so the page loads nothing) and each `[sound:...]` a player of the file copied beside the page.
+    Code is left as it is, as Anki leaves it."""
+    from latex2mathml.converter import convert
+
+    def formula(match: re.Match[str]) -> str:
+        tex, display = (match.group(1), "inline") if match.group(1) is not None else (match.group(2), "block")
+        try:
+            return convert(html.unescape(tex).strip(), display=display)
+        except Exception:  # noqa: BLE001 - a formula the converter cannot read stays as Anki's source text
+            return match.group()
+
+    def sound(match: re.Match[str]) -> str:
+        name = html.escape(match.group(1), quote=True)
+        return f'<audio controls preload="none" src="{name}" title="{name}"></audio>'
+
+    pieces = _CODE.split(card_html)
+    for index in range(0, len(pieces), 2):  # the even pieces are outside code
+        pieces[index] = _SOUND.sub(sound, _MATH.sub(formula, pieces[index]))
+    return "".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +86,8 @@ def preview_cards(plan: DeckPlan, lint: Mapping[str, Sequence[object]] | None = 
                 topic=_tag_value(note.tags, plan.spec.namespace, "topic"),
                 difficulty=_tag_value(note.tags, plan.spec.namespace, "difficulty"),
                 deck=note.deck_name,
-                front=front,
-                back=back,
+                front=as_anki_shows(front),
+                back=as_anki_shows(back),
                 search_text=_plain(text).lower(),
                 lint=tuple(str(finding) for finding in (lint or {}).get(fields["Id"], ())),
             ))

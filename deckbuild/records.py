@@ -67,6 +67,7 @@ class Card:
     reference_html: str = ""  # the links of the card's `Reference:` line, shown on the back
     references: tuple[str, ...] = ()  # their addresses, for the checks that read them
     value: int = 3  # interview value, 1 (trivia) to 5 (core): decides the order of new cards
+    guid: str = ""  # the note's identity kept from another tool (`guid:` option); empty: from the id
 
     @property
     def is_multiple_choice(self) -> bool:

@@ -147,6 +147,7 @@ def render_card(
         reference_html=_render_references(md, source, env),
         references=tuple(reference.url for reference in source.references),
         value=source.value,
+        guid=source.guid,
     )
 
 

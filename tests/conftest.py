@@ -87,6 +87,10 @@ class AnkiCollection:
         assert len(result) == len(self.col.find_notes("")), "two notes share an Id field"
         return result
 
+    def notes_by_guid(self) -> list:
+        """Every note (of any note type), for tests that follow identities across note types."""
+        return [self.col.get_note(note_id) for note_id in self.col.find_notes("")]
+
     def reopen(self) -> None:
         """Close and open again, so that nothing is read from the Python side's caches."""
         from anki.collection import Collection

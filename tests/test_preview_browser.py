@@ -114,3 +114,50 @@ def test_page_is_offline_and_error_free(browser, site) -> None:
     assert errors == []
     images = page.evaluate("() => Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
     assert images and all(images)
+
+
+def _tone(path: Path) -> None:
+    import math
+    import wave
+
+    with wave.open(str(path), "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(1)
+        sound.setframerate(8000)
+        sound.writeframes(bytes(128 + int(60 * math.sin(2 * math.pi * 440 * i / 8000)) for i in range(800)))
+
+
+def test_math_is_typeset_and_sounds_play_offline_on_a_phone(browser, tmp_path: Path) -> None:
+    """What Anki shows: formulas typeset (MathML made at preview time, nothing fetched), a
+    [sound:] as a player of the packaged file, images shown; at a phone's width."""
+    content = tmp_path / "content"
+    content.mkdir()
+    _tone(content / "la.wav")
+    shutil.copy(FIXTURES / "kinds" / "media" / "diagrams" / "stack.png", content / "stack.png")
+    (content / "notes.md").write_text(
+        "---\ndifficulty: beginner\n---\n# Notes\n\n"
+        "## What is the area of a circle of radius $r$?\n<!-- id: circle-area -->\n\n$$A = \\pi r^2$$\n\n"
+        "## Which note is this?\n<!-- id: which-note -->\n\n[sound:la.wav] The A above middle C.\n\n"
+        "## What does the stack look like?\n<!-- id: stack-look -->\n\n![a stack](stack.png)\n",
+        encoding="utf-8",
+    )
+    result = run_cli("preview", "--content", content, "--out", tmp_path / "site")
+    assert result.exit_code == 0, result.output
+    page, requests, errors = _open(browser, tmp_path / "site" / "content.html", width=390)
+    page.check("#phone")
+    circle = page.locator(".preview-card", has_text="circle")
+    assert circle.locator("math").count() >= 3  # r on the front, r and the formula on the back
+    assert circle.locator("math[display=block]").count() == 1
+    text = page.locator("#cards").inner_text()
+    assert "\\(" not in text and "\\[" not in text and "[sound:" not in text
+    audio = page.locator(".preview-card", has_text="Which note").locator("audio")
+    assert audio.count() == 1  # the answer holds the sound: one player, on the back
+    source = audio.first.get_attribute("src")
+    assert source and (tmp_path / "site" / source).is_file()
+    assert page.evaluate("() => Array.from(document.querySelectorAll('audio')).every(a => a.controls)")
+    images = page.evaluate("() => Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
+    assert images and all(images)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert all(url.startswith("file://") for url in requests), requests
+    assert errors == []
+    page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
