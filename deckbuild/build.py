@@ -19,7 +19,6 @@ import threading
 import time
 import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -33,7 +32,9 @@ from .lock import LockError, ModificationLock, content_hash, exclusive
 from .media import is_audio, report_unused_media
 from .order import card_positions, note_order
 from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
-from .records import BuildConfig, Card, DeckPlan, DeckSpec, FileResult, NoteRecord, SourceFile
+from .records import (
+    BuildConfig, BuildReport, Card, Content, DeckPlan, DeckResult, DeckSpec, FileResult, NoteRecord, SourceFile,
+)
 from .render import render_file
 from .sanitize import finish_field, strip_control_characters
 
@@ -44,34 +45,6 @@ RETIRED_NOTICE = (
     "This card has been retired from the deck: it is no longer updated. "
     "You can suspend or delete it."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Content:
-    """Everything read from a content folder, validated."""
-
-    files: tuple[FileResult, ...]
-    cards: tuple[Card, ...]
-    topic_titles: dict[str, str]
-    diagnostics: tuple[Diagnostic, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class DeckResult:
-    path: Path
-    notes: int
-    cards: int
-    written: bool = True  # False when the file on disk already held exactly this deck
-
-
-@dataclass(frozen=True, slots=True)
-class BuildReport:
-    decks: tuple[DeckResult, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    seconds: float
-    plans: tuple[DeckPlan, ...] = ()  # what was packaged, for the preview
-    toolchain_change: str | None = None  # said once when the lock was rendered by other versions
-    cards: tuple[Card, ...] = ()  # every card read, for the preview's lint findings (watch)
 
 
 PARALLEL_MIN_CHARACTERS = 200_000  # below this much text to render, worker start-up costs more than it saves

@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, Severity, SourceLocation
-from .media import MediaFile
-from .records import Card, CodeBlock, FileResult, Option, SourceFile
+from .records import Card, MediaFile, CodeBlock, FileResult, Option, SourceFile
 
 CACHE_FORMAT = 3
 _LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML")

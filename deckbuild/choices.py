@@ -3,23 +3,16 @@ never reaches a card's front."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from markdown_it.token import Token
 
 from .errors import Diagnostics, SourceLocation
 from .options import is_comment
-from .records import SourceFile
+from .records import OptionSource, SourceFile
 
 
 MAX_OPTIONS = 8
 MIN_OPTIONS = 2
-
-
-@dataclass(frozen=True, slots=True)
-class OptionSource:
-    tokens: tuple[Token, ...]
-    correct: bool
 
 
 def split_multiple_choice(

@@ -13,9 +13,6 @@ import html
 import re
 from dataclasses import dataclass
 
-from pygments.lexer import Lexer
-from pygments.token import STANDARD_TYPES, _TokenType
-
 CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
 LINE_BREAK = "\x00"  # marks a code line's end outside any cloze, where a code block may be cut into lines
 MAX_CLOZE_NUMBER = 500  # one card per number: more is a typo, and Anki would make that many cards
@@ -140,13 +137,7 @@ def _separate(text: str) -> str:
     return escaped.replace("::", ":<wbr>:").replace("}}", "}<wbr>}").replace("{{", "{<wbr>{")
 
 
-def _css_class(token_type: _TokenType) -> str:
-    while token_type not in STANDARD_TYPES:
-        token_type = token_type.parent
-    return STANDARD_TYPES[token_type]
-
-
-def _pieces(code: str) -> tuple[str, list[tuple[int, int, int]]]:
+def split_clozes(code: str) -> tuple[str, list[tuple[int, int, int]]]:
     """Code without its cloze markers, and the (number, start, end) ranges they hid in it."""
     clozes, _ = find_clozes(code, code=True)
     plain, ranges, last = [], [], 0
@@ -165,26 +156,16 @@ def _pieces(code: str) -> tuple[str, list[tuple[int, int, int]]]:
 
 def strip_clozes(code: str) -> str:
     """Code with its cloze markers removed and the hidden text kept: the code as it really reads."""
-    return _pieces(code)[0]
+    return split_clozes(code)[0]
 
 
 def render_code_clozes(code: str) -> str:
     """Inline code holding clozes, as HTML with the cloze markers kept whole."""
-    plain, ranges = _pieces(code)
-    return _emit([("", plain)], ranges)
+    plain, ranges = split_clozes(code)
+    return emit_clozes([("", plain)], ranges)
 
 
-def highlight_code_clozes(code: str, lexer: Lexer | None, line_break: str = "\n") -> str:
-    """A code block's highlighted inner HTML with its clozes around exactly the hidden characters;
-    the ends of lines outside every cloze are written as `line_break`."""
-    from .highlight import lex  # the lexing budget of every code block
-
-    plain, ranges = _pieces(code)
-    tokens = [("", plain)] if lexer is None else [(_css_class(t), v) for t, v in lex(plain, lexer)]
-    return _emit(tokens, ranges, line_break)
-
-
-def _emit(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]], line_break: str = "\n") -> str:
+def emit_clozes(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]], line_break: str = "\n") -> str:
     boundaries: dict[int, list[str]] = {}
     for number, start, end in ranges:
         boundaries.setdefault(start, []).append(f"{{{{c{number}::")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
 from markdown_it.common.html_re import HTML_TAG_RE
 from markdown_it.token import Token
 
@@ -13,23 +11,21 @@ from .errors import Diagnostics, SourceLocation
 from .dialect import line_offset, walk
 from .records import SourceFile
 
-if TYPE_CHECKING:
-    from .parse import CardBuilder
-
-
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
 
 
 def check_clozes(
-    builder: CardBuilder,
+    heading: Token,
+    inline: Token,
     text_tokens: list[Token],
     after_break: list[Token],
     source: SourceFile,
     diagnostics: Diagnostics,
 ) -> set[int]:
-    """Cloze numbers of the card's text; every marker problem reported at its line."""
-    heading_line = builder.heading.map[0] + 1
-    if has_cloze(builder.inline.content):
+    """Cloze numbers of the card's text; every marker problem reported at its line. `heading` is the
+    card's heading token and `inline` its text."""
+    heading_line = (heading.map[0] if heading.map else 0) + 1
+    if has_cloze(inline.content):
         diagnostics.error(
             SourceLocation(source.display, heading_line),
             "clozes belong in the card's text, not in its heading (the heading is shown as context)",

@@ -7,13 +7,11 @@ import re
 import tomllib
 import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import DeckError, Diagnostic, Diagnostics, Severity, SourceLocation, display_path
-from .records import DIFFICULTIES, BuildConfig, DeckSpec
-
-if TYPE_CHECKING:
-    from .lint import LintSettings
+from .lintrules import RULES, validate_setting
+from .records import DIFFICULTIES, BuildConfig, DeckSpec, LintSettings
 
 DEFAULT_CONTENT = Path("content")
 DEFAULT_MEDIA = Path("media")
@@ -160,10 +158,8 @@ def _source_url(value: Any, deck: str, pyproject: Path) -> str:
     return value
 
 
-def _read_lint(raw: Any, pyproject: Path) -> "LintSettings":
+def _read_lint(raw: Any, pyproject: Path) -> LintSettings:
     """`[tool.build_deck.lint]`: each rule `false` (off), `true` (its default) or a threshold."""
-    from .lint import RULES, LintSettings, validate_setting
-
     if not isinstance(raw, dict):
         raise _config_error(pyproject, "[tool.build_deck.lint] must be a table of rule = threshold")
     for name, value in raw.items():

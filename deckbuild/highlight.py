@@ -17,8 +17,10 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.style import Style
 from pygments.styles import get_style_by_name
+from pygments.token import STANDARD_TYPES, _TokenType
 from pygments.util import ClassNotFound
 
+from .cloze import LINE_BREAK, emit_clozes, has_cloze, split_clozes
 from .fastlex import accelerate
 
 LIGHT_STYLE = "default"
@@ -177,12 +179,24 @@ def wrap_lines(inner: str, newline: str = "\n") -> str:
     return "".join(wrapped)
 
 
+def _css_class(token_type: _TokenType) -> str:
+    while token_type not in STANDARD_TYPES:
+        token_type = token_type.parent
+    return STANDARD_TYPES[token_type]
+
+
+def highlight_code_clozes(code: str, lexer: Lexer | None, line_break: str = "\n") -> str:
+    """A code block's highlighted inner HTML with its clozes around exactly the hidden characters;
+    the ends of lines outside every cloze are written as `line_break`."""
+    plain, ranges = split_clozes(code)
+    tokens = [("", plain)] if lexer is None else [(_css_class(t), v) for t, v in lex(plain, lexer)]
+    return emit_clozes(tokens, ranges, line_break)
+
+
 def highlight_code(code: str, language: str, warn: Callable[[str], None] | None = None) -> str:
     """A complete `<pre>` element for a code block, one element per line (see wrap_lines); unknown
     languages come out as escaped text, and so does a block whose lexing goes over its budget
     (`warn` is told why)."""
-    from .cloze import LINE_BREAK, has_cloze, highlight_code_clozes  # only cloze cards need it
-
     lexer = find_lexer(language)
     css_language = html.escape(language, quote=True)
     clozed = has_cloze(code)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from dataclasses import replace
 
-from .parse import CardSource, ParsedFile, slugify
+from .parse import slugify
+from .records import CardSource, ParsedFile
 
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 

@@ -21,84 +21,13 @@ from html.parser import HTMLParser
 from typing import Callable, Iterable
 
 from .errors import Diagnostics, SourceLocation
-from .records import Card
+from .lintrules import CHECK_RULES, RULES, rule_on, rule_threshold
+from .lintrules import format_number as _number
+from .records import Card, LintSettings
 
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    name: str
-    default: float | None  # the threshold; None for a rule that is only on or off
-    unit: str  # what the threshold counts, for error messages
-    on_by_default: bool = True  # False: only where the configuration switches it on (`name = true`)
-
-
-RULES: dict[str, Rule] = {
-    rule.name: rule
-    for rule in (
-        Rule("long-answer", 60, "words"),
-        Rule("list-recall", 4, "items"),
-        Rule("two-questions", None, ""),
-        Rule("yes-no", None, ""),
-        Rule("near-duplicate", 0.5, "similarity"),
-        Rule("wide-code", 42, "columns"),
-        Rule("wide-answer-code", 60, "columns"),
-        Rule("long-code", 12, "lines"),
-        Rule("choice-position", 1.5, "times chance"),
-        Rule("choice-length", 1.5, "times chance"),
-        Rule("answer-in-question", None, ""),
-        Rule("no-reference", None, "", on_by_default=False),
-    )
-}
-
-# The rules `check` reports as warnings even without --lint: they concern what the learner sees
-# (code cut off on a phone) or the deck as a whole (a quiz that can be answered by position).
-CHECK_RULES = ("wide-code", "choice-position", "choice-length")
 
 MIN_CHOICE_CARDS = 8  # fewer multiple-choice cards than this say nothing about a bias
 MIN_CHOICE_EXCESS = 3  # and a bias must be at least this many cards above chance
-
-
-@dataclass(frozen=True, slots=True)
-class LintSettings:
-    """Each rule's threshold (None: the rule is off)."""
-
-    thresholds: tuple[tuple[str, float | None], ...] = tuple((name, rule.default) for name, rule in RULES.items())
-    enabled: tuple[str, ...] = tuple(name for name, rule in RULES.items() if rule.on_by_default)
-
-    @classmethod
-    def from_values(cls, values: dict[str, bool | float]) -> "LintSettings":
-        """From already-validated configuration values: `false` off, `true` the default, a number."""
-        thresholds, enabled = [], []
-        for name, rule in RULES.items():
-            value = values.get(name, rule.on_by_default)
-            if value is False:
-                thresholds.append((name, None))
-                continue
-            enabled.append(name)
-            thresholds.append((name, rule.default if value is True else float(value)))
-        return cls(tuple(thresholds), tuple(enabled))
-
-    def on(self, rule: str) -> bool:
-        return rule in self.enabled
-
-    def threshold(self, rule: str) -> float:
-        value = dict(self.thresholds)[rule]
-        assert value is not None, rule
-        return value
-
-
-def validate_setting(name: str, value: object) -> str | None:
-    """Why a `[tool.build_deck.lint]` value is wrong, or None when it is right."""
-    rule = RULES[name]
-    if isinstance(value, bool):
-        return None
-    if rule.default is None:
-        return f"lint rule '{name}' is switched with true or false"
-    if not isinstance(value, (int, float)) or value <= 0:
-        return f"lint rule '{name}' takes a positive number ({rule.unit}, default {_number(rule.default)}) or false"
-    if name == "near-duplicate" and value > 1:
-        return "lint rule 'near-duplicate' takes a similarity between 0 and 1 (default 0.5) or false"
-    return None
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -229,10 +158,6 @@ def display_width(line: str) -> int:
             continue
         width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
     return width
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
 
 
 def _at(card: Card, line: int | None = None) -> SourceLocation:
@@ -708,7 +633,7 @@ def _card_findings(card: Card, settings: LintSettings, rules: tuple[str, ...]) -
     for name in rules:
         check = _CARD_RULES.get(name)
         if check is not None:
-            yield from check(card) if RULES[name].default is None else check(card, settings.threshold(name))
+            yield from check(card) if RULES[name].default is None else check(card, rule_threshold(settings, name))
 
 
 def lint_cards(
@@ -719,13 +644,13 @@ def lint_cards(
 ) -> LintReport:
     """Every finding of the chosen rules; `decks` are the (name, cards) the deck-level rules judge."""
     settings = settings or LintSettings()
-    chosen = tuple(rule for rule in rules if settings.on(rule))
+    chosen = tuple(rule for rule in rules if rule_on(settings, rule))
     live = [card for card in cards if not card.retired]
     findings: list[Finding] = []
     for card in live:
         findings.extend(_card_findings(card, settings, chosen))
     if "near-duplicate" in chosen:
-        findings.extend(near_duplicates(live, settings.threshold("near-duplicate")))
+        findings.extend(near_duplicates(live, rule_threshold(settings, "near-duplicate")))
     deck_rules = [rule for rule in ("choice-position", "choice-length") if rule in chosen]
     if deck_rules:
         for name, deck_cards in decks if decks is not None else [("the deck", live)]:
@@ -733,7 +658,7 @@ def lint_cards(
             for rule in deck_rules:
                 counted = [card for card in quiz if rule not in card.lint_ignore]
                 check = choice_position if rule == "choice-position" else choice_length
-                findings.extend(check(counted, settings.threshold(rule), name))
+                findings.extend(check(counted, rule_threshold(settings, rule), name))
     ignored = {card.id: set(card.lint_ignore) for card in live}
     kept, silenced = [], []
     for finding in findings:

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .errors import Diagnostics, SourceLocation, display_path
+from .records import MediaFile
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
@@ -63,12 +64,6 @@ def media_type_problem(path: Path, suffix: str) -> str | None:
 
 def is_audio(name: str) -> bool:
     return Path(name).suffix.lower() in AUDIO_SUFFIXES
-
-
-@dataclass(frozen=True, slots=True)
-class MediaFile:
-    name: str  # the name inside the package: <stem>-<hash><suffix>
-    path: Path
 
 
 @dataclass

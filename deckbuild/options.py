@@ -12,6 +12,7 @@ from markdown_it.token import Token
 
 from .config import TAG_LIKE
 from .errors import Diagnostics, SourceLocation
+from .lintrules import RULES
 from .records import DIFFICULTIES, SourceFile
 
 
@@ -175,7 +176,6 @@ def check_difficulty(value: Any, location: SourceLocation, diagnostics: Diagnost
 
 
 VALUES = range(1, 6)  # interview value: 5 core, 4 high, 3 medium, 2 low, 1 trivia
-DEFAULT_VALUE = 3
 
 
 def check_value(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> int | None:
@@ -288,8 +288,6 @@ LINT_OPTION_EXAMPLE = 'lint: {ignore: [list-recall], why: "the order is the poin
 
 def read_lint_option(value: Any, location: SourceLocation, diagnostics: Diagnostics) -> tuple[str, ...]:
     """`lint: {ignore: [rule, ...], why: "reason"}`: the rules this card silences, each with a reason."""
-    from .lint import RULES  # the rule names only; lint reads rendered cards and never parses
-
     if not isinstance(value, dict) or set(value) - {"ignore", "why"} or "ignore" not in value:
         diagnostics.error(location, f"the lint option is written as {LINT_OPTION_EXAMPLE}")
         return ()

@@ -4,64 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .choices import OptionSource, forbid_ticked_boxes, split_multiple_choice, trailing_task_list
+from .choices import forbid_ticked_boxes, split_multiple_choice, trailing_task_list
 from .cloze_checks import check_clozes
 from .dialect import MAX_NESTING, TOO_DEEP, line_offset, make_markdown, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
-from .media import MediaFile, MediaResolver, is_audio
+from .media import MediaResolver, is_audio
 from .options import (
-    DEFAULT_VALUE, ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, normalise_tags,
+    ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, normalise_tags,
     normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
-from .records import SourceFile
-from .references import ReferenceSource, split_references
+from .records import DEFAULT_VALUE, CardSource, MediaFile, ParsedFile, SourceFile
+from .references import split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
 
 PLAIN_LANGUAGES = ("", "text", "plain", "txt")
-
-
-@dataclass(frozen=True, slots=True)
-class CardSource:
-    """One card's parts as markdown-it tokens, with everything the build needs to know about it."""
-
-    location: SourceLocation
-    id: str
-    id_is_derived: bool
-    topic: str
-    difficulty: str | None
-    tags: tuple[str, ...]
-    retired: bool
-    question_text: str
-    question_tokens: tuple[Token, ...]  # the heading's inline children
-    context_tokens: tuple[Token, ...]
-    answer_tokens: tuple[Token, ...]
-    options: tuple[OptionSource, ...]
-    cloze_numbers: tuple[int, ...]  # non-empty for a cloze card
-    media: tuple[MediaFile, ...]
-    options_comment_line: int | None  # where the id belongs, for `add-ids`
-    heading_end: int  # 0-based index of the first line after the heading
-    env: dict[str, Any] = field(compare=False, hash=False)
-    shuffle: bool = True  # False: the options keep their source order (`shuffle: false`)
-    lint_ignore: tuple[str, ...] = ()
-    references: tuple[ReferenceSource, ...] = ()  # the card's closing `Reference:` line
-    value: int = DEFAULT_VALUE  # interview value, 1 (trivia) to 5 (core): the order of new cards
-    guid: str = ""  # a note identity kept from another tool (`guid:`); empty: derived from the id
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedFile:
-    source: SourceFile
-    topic: str
-    title: str | None
-    cards: tuple[CardSource, ...]
 
 
 def slugify(text: str, max_length: int = 60) -> str:
@@ -277,7 +240,7 @@ def _finish_card(
             context = context[:start]
     cloze_text = context if split is not None else whole_answer
     after_break = whole_answer if split is not None else []
-    cloze_numbers = check_clozes(builder, cloze_text, after_break, source, diagnostics)
+    cloze_numbers = check_clozes(builder.heading, builder.inline, cloze_text, after_break, source, diagnostics)
     # what the front shows besides the question: the part before the break, or a cloze's whole text
     forbid_ticked_boxes(context if split is not None else whole_answer if cloze_numbers else [], source, diagnostics)
     if cloze_numbers and choices:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostic, SourceLocation
-from .media import MediaFile
 
-if TYPE_CHECKING:
-    from .lint import LintSettings
+if TYPE_CHECKING:  # for annotations only: the parse stage's records hold markdown-it's tokens
+    from markdown_it.token import Token
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced", "expert")
+DEFAULT_VALUE = 3  # interview value, 1 (trivia) to 5 (core), of a card that states none
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,62 @@ class SourceFile:
     path: Path
     display: str  # the path as messages show it
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    name: str  # the name inside the package: <stem>-<hash><suffix>
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSource:
+    tokens: tuple[Token, ...]
+    correct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceSource:
+    """One link of a card's reference line: its address and the tokens of its label."""
+
+    url: str
+    label_tokens: tuple[Token, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CardSource:
+    """One card's parts as markdown-it tokens, with everything the build needs to know about it."""
+
+    location: SourceLocation
+    id: str
+    id_is_derived: bool
+    topic: str
+    difficulty: str | None
+    tags: tuple[str, ...]
+    retired: bool
+    question_text: str
+    question_tokens: tuple[Token, ...]  # the heading's inline children
+    context_tokens: tuple[Token, ...]
+    answer_tokens: tuple[Token, ...]
+    options: tuple[OptionSource, ...]
+    cloze_numbers: tuple[int, ...]  # non-empty for a cloze card
+    media: tuple[MediaFile, ...]
+    options_comment_line: int | None  # where the id belongs, for `add-ids`
+    heading_end: int  # 0-based index of the first line after the heading
+    env: dict[str, Any] = field(compare=False, hash=False)
+    shuffle: bool = True  # False: the options keep their source order (`shuffle: false`)
+    lint_ignore: tuple[str, ...] = ()
+    references: tuple[ReferenceSource, ...] = ()  # the card's closing `Reference:` line
+    value: int = DEFAULT_VALUE  # interview value, 1 (trivia) to 5 (core): the order of new cards
+    guid: str = ""  # a note identity kept from another tool (`guid:`); empty: derived from the id
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    source: SourceFile
+    topic: str
+    title: str | None
+    cards: tuple[CardSource, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +122,7 @@ class Card:
     lint_ignore: tuple[str, ...] = ()  # lint rules the card's options silence (with a reason)
     reference_html: str = ""  # the links of the card's `Reference:` line, shown on the back
     references: tuple[str, ...] = ()  # their addresses, for the checks that read them
-    value: int = 3  # interview value, 1 (trivia) to 5 (core): decides the order of new cards
+    value: int = DEFAULT_VALUE  # interview value, 1 (trivia) to 5 (core): decides the order of new cards
     guid: str = ""  # the note's identity kept from another tool (`guid:` option); empty: from the id
 
     @property
@@ -120,6 +176,19 @@ class DeckSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class LintSettings:
+    """`[tool.build_deck.lint]` as configured and validated: each rule named there, `False` (off),
+    `True` (on, at its default threshold) or its threshold. A rule not named keeps its default;
+    lintrules.py reads these against the rules' registry."""
+
+    values: tuple[tuple[str, bool | float], ...] = ()
+
+    @classmethod
+    def from_values(cls, values: dict[str, bool | float]) -> LintSettings:
+        return cls(tuple(sorted(values.items())))
+
+
+@dataclass(frozen=True, slots=True)
 class BuildConfig:
     content_dir: Path
     media_dir: Path
@@ -127,7 +196,7 @@ class BuildConfig:
     decks: tuple[DeckSpec, ...]
     version: str
     lock_path: Path | None
-    lint: "LintSettings | None" = None  # [tool.build_deck.lint]; None: every rule at its default
+    lint: LintSettings | None = None  # [tool.build_deck.lint]; None: every rule at its default
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +228,31 @@ class DeckPlan:
     @property
     def card_count(self) -> int:
         return sum(note.card_count for note in self.notes)
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Everything read from a content folder, validated."""
+
+    files: tuple[FileResult, ...]
+    cards: tuple[Card, ...]
+    topic_titles: dict[str, str]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeckResult:
+    path: Path
+    notes: int
+    cards: int
+    written: bool = True  # False when the file on disk already held exactly this deck
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    decks: tuple[DeckResult, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    seconds: float
+    plans: tuple[DeckPlan, ...] = ()  # what was packaged, for the preview
+    toolchain_change: str | None = None  # said once when the lock was rendered by other versions
+    cards: tuple[Card, ...] = ()  # every card read, for the preview's lint findings (watch)

@@ -13,24 +13,16 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from dataclasses import dataclass
 
 from markdown_it.token import Token
 
 from .cloze import has_cloze
 from .errors import Diagnostics, SourceLocation
+from .records import ReferenceSource
 
 _LEAD = re.compile(r"^\s*References?\s*:\s*", re.I)
 _SEPARATOR = re.compile(r"^[\s;,]*(?:and[\s;,]*)?$", re.I)
 MAX_REFERENCES = 5
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceSource:
-    """One link of a card's reference line: its address and the tokens of its label."""
-
-    url: str
-    label_tokens: tuple[Token, ...]
 
 
 def is_reference_paragraph(tokens: list[Token], start: int) -> bool:

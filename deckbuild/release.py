@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .build import Content, plan_deck
+from .build import plan_deck
 from .lock import ModificationLock
-from .records import BuildConfig, DeckSpec
+from .records import BuildConfig, Content, DeckSpec
 
 
 @dataclass(frozen=True, slots=True)

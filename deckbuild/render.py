@@ -15,9 +15,8 @@ from .highlight import highlight_code, language_of
 from .errors import Diagnostics, SourceLocation
 from .lock import content_hash
 from .media import MediaResolver, is_audio
-from .options import DEFAULT_VALUE
-from .parse import CardSource, make_markdown, parse_source
-from .records import Card, CodeBlock, FileResult, Option, SourceFile
+from .parse import make_markdown, parse_source
+from .records import DEFAULT_VALUE, Card, CardSource, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
 
 
