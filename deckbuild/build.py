@@ -2,87 +2,29 @@
 
 from __future__ import annotations
 
-import dataclasses
-import ctypes
 import functools
-import hashlib
-import html
-import itertools
-import multiprocessing
-import multiprocessing.process
 import os
-import re
-import signal
-import sys
 import tempfile
-import threading
 import time
-import urllib.parse
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
-from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_path
 from .cache import RenderCache
 from .checks import check_cards
+from .command import command_name
+from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_path
 from .lint import warn_in_check
 from .load import load_sources
-from .lock import LockError, ModificationLock, content_hash, exclusive
-from .media import is_audio, report_unused_media
-from .order import card_positions, note_order
-from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
-from .records import (
-    BuildConfig, BuildReport, Card, Content, DeckPlan, DeckResult, DeckSpec, FileResult, NoteRecord, SourceFile,
+from .lock import LockError, ModificationLock, exclusive
+from .media import report_unused_media
+from .package import (
+    clean_stale_temporaries, package_is_current, public_mode, record_package, stage_package, staged_outputs,
+    temporary_prefix,
 )
+from .plan import deck_cards, plan_decks
+from .records import BuildConfig, BuildReport, Card, Content, DeckPlan, DeckResult, FileResult, SourceFile
 from .render import render_file
-from .sanitize import finish_field, strip_control_characters
-
-CORE_VALUE = 5  # the cards a short plan studies: tagged <namespace>::core
-CORE_TAG = "core"
-
-RETIRED_NOTICE = (
-    "This card has been retired from the deck: it is no longer updated. "
-    "You can suspend or delete it."
-)
-
-
-PARALLEL_MIN_CHARACTERS = 200_000  # below this much text to render, worker start-up costs more than it saves
-
-
-def available_cores() -> int:
-    """The cores this process may run on: more rendering processes than that only cost memory."""
-    if hasattr(os, "process_cpu_count"):  # Python 3.13
-        return os.process_cpu_count() or 1
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
-
-
-def die_with_parent() -> None:
-    """Run in each rendering worker: end it when the build process dies, even by `kill -9`, which
-    would otherwise leave it blocked forever on the pipe to its parent. On Linux the kernel kills it
-    (PR_SET_PDEATHSIG); everywhere a thread also waits for the parent's end and exits."""
-    if sys.platform == "linux":
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # no prctl: the thread below still notices
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    if not parent.is_alive():  # it died before the signal was asked for
-        os._exit(1)
-    threading.Thread(target=_exit_when_gone, args=(parent,), name="parent-watch", daemon=True).start()
-
-
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
-
-def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
-    parent.join()  # waits on a pipe that the parent's end closes
-    os._exit(1)
+from .workers import run_each
 
 
 def render_files(
@@ -93,35 +35,21 @@ def render_files(
     progress: Callable[[int], None] | None = None,
     content_dir: Path | None = None,
 ) -> list[FileResult]:
-    """Each file's cards, from the cache or rendered (on several cores when there is enough work)."""
+    """Each file's cards, from the cache or parsed and rendered (on several cores when there is enough work)."""
     keys = [cache.key(source, media_dir, content_dir) for source in sources]
     results: list[FileResult | None] = [cache.get(key) for key in keys]
     todo = [index for index, result in enumerate(results) if result is None]
     if progress:
         progress(len(sources) - len(todo))
-    workers = min(jobs, available_cores()) if jobs is not None else available_cores()
-    if len(todo) < 2 or sum(len(sources[i].text) for i in todo) < PARALLEL_MIN_CHARACTERS:
-        workers = 1
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=die_with_parent) as pool:
-            rendered = pool.map(render_file, [sources[i] for i in todo], itertools.repeat(media_dir),
-                                itertools.repeat(content_dir), chunksize=4)
-            for index, result in zip(todo, rendered, strict=True):
-                results[index] = result
-                if progress:
-                    progress(1)
-    else:
-        for index in todo:
-            results[index] = render_file(sources[index], media_dir, content_dir)
-            if progress:
-                progress(1)
-    for index in todo:
-        result = results[index]
+    work = functools.partial(render_file, media_dir=media_dir, content_dir=content_dir)
+    rendered = run_each(work, [sources[i] for i in todo], lambda source: len(source.text), jobs, progress)
+    for index, result in zip(todo, rendered, strict=True):
+        results[index] = result
         # An error may come from outside the file (a missing image): such a result is never cached,
         # so that fixing the cause is seen even when the Markdown itself did not change.
-        if result is not None and not any(d.severity is Severity.ERROR for d in result.diagnostics):
+        if not any(d.severity is Severity.ERROR for d in result.diagnostics):
             cache.put(keys[index], result)
-    return results  # type: ignore[return-value]
+    return [result for result in results if result is not None]
 
 
 def read_content(
@@ -161,20 +89,11 @@ def read_content(
     return Content(tuple(files), tuple(cards), titles, tuple(diagnostics.items))
 
 
-def deck_cards(config: BuildConfig, cards: list[Card] | tuple[Card, ...]) -> list[tuple[str, list[Card]]]:
-    """Each configured deck's name and cards, with options in the order the deck shows them: what
-    the deck-wide lint rules judge (a shuffled quiz is judged as shuffled)."""
-    return [
-        (f"deck '{spec.name}'", [shown_options(spec, card) for card in cards if spec.includes(card)])
-        for spec in config.decks
-    ]
-
-
-def shown_options(spec: DeckSpec, card: Card) -> Card:
-    """The card with its options in the deck's order (shuffled by card id unless turned off)."""
-    if not (card.is_multiple_choice and spec.shuffle_options and card.shuffle_options):
-        return card
-    return dataclasses.replace(card, options=tuple(card.options[i] for i in option_order(card.id, len(card.options))))
+def plan_without_writing(config: BuildConfig, cache: RenderCache | None = None) -> tuple[Content, tuple[DeckPlan, ...]]:
+    """Read the content and plan its decks, writing nothing (the lock is only read): the preview."""
+    lock = ModificationLock.read(config.lock_path)
+    content = read_content(config, cache=cache, lock=lock)
+    return content, plan_decks(content, config, lock.entries, lock.now).plans
 
 
 def check_vanished(
@@ -194,153 +113,6 @@ def check_vanished(
                 )
 
 
-def _tags(spec: DeckSpec, card: Card) -> tuple[str, ...]:
-    tags = [f"{spec.namespace}::topic::{card.topic}"]
-    if card.difficulty:
-        tags.append(f"{spec.namespace}::difficulty::{card.difficulty}")
-    if card.value == CORE_VALUE and not card.retired:
-        tags.append(f"{spec.namespace}::{CORE_TAG}")
-    if card.retired:
-        tags.append(f"{spec.namespace}::status::retired")
-    tags.extend(card.tags)
-    return tuple(dict.fromkeys(tags))
-
-
-def option_order(card_id: str, count: int) -> list[int]:
-    """A shuffled order of a card's options, drawn from its id: the same in every build."""
-    return sorted(range(count), key=lambda i: hashlib.sha256(f"build_deck options {card_id} {i}".encode()).digest())
-
-
-def source_html(topic_title: str, path: str, url_template: str) -> str:
-    """The Source field: the card's topic (shown small above the question) and its file, linked
-    when the deck has a source link template. No line number: a note must not change when another
-    card moves it."""
-    file = html.escape(path)
-    if url_template:
-        url = url_template.replace("{path}", urllib.parse.quote(path))
-        file = f'<a href="{html.escape(url)}">{file}</a>'
-    return f'<span class="topic">{html.escape(topic_title)}</span> <span class="file">{file}</span>'
-
-
-def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> tuple[str, tuple[str, ...]]:
-    notice = html.escape(RETIRED_NOTICE) if card.retired else ""
-    source = source_html(topic_title, source_path(card, content_dir), spec.source_url)
-    if card.is_cloze:
-        # the text with the clozes is the part before the --- break, or the whole card without one
-        text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
-        return CLOZE.key, (card.id, card.question_html, text, extra, notice, source, card.reference_html)
-    if not card.is_multiple_choice:
-        return BASIC.key, (
-            card.id, card.question_html, card.context_html, card.answer_html, notice, source, card.reference_html
-        )
-    options = shown_options(spec, card).options
-    choices = "".join(f"<li>{option.html}</li>" for option in options)
-    marked = "".join(
-        f'<li class="{"correct" if option.correct else "wrong"}">{option.html}</li>' for option in options
-    )
-    return MULTIPLE_CHOICE.key, (
-        card.id,
-        card.question_html,
-        card.context_html,
-        f'<ol class="choices">{choices}</ol>',
-        f'<ol class="choices">{marked}</ol>',
-        card.answer_html,
-        notice,
-        source,
-        card.reference_html,
-    )
-
-
-def source_path(card: Card, content_dir: Path) -> str:
-    """The card's file relative to the content folder's parent: the same wherever the build runs."""
-    return _relative_source(card.location.path, str(content_dir))
-
-
-@functools.lru_cache(maxsize=4096)
-def _relative_source(shown: str, content_dir: str) -> str:
-    path = Path(shown).resolve()
-    root = Path(content_dir).resolve()
-    try:
-        return (Path(root.name) / path.relative_to(root)).as_posix()
-    except ValueError:
-        return path.name
-
-
-_NUMBER = re.compile(r"^(\d+)")
-
-
-def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
-    """Each topic's place in the deck and its subdeck's name.
-
-    Topics come in the order of their files (the first file declaring a topic places it), and a
-    numbered file (`01-core-types.md`) gives its number to the subdeck (`01 Core types`): Anki shows
-    subdecks, and with its default options gathers new cards, in the order of their names.
-    """
-    order: dict[str, int] = {}
-    names: dict[str, str] = {}
-    for result in content.files:
-        if result.topic in order:
-            continue
-        order[result.topic] = len(order)
-        title = content.topic_titles.get(result.topic, result.topic)
-        number = _NUMBER.match(Path(result.display).name)
-        names[result.topic] = f"{number.group(1)} {title}" if number else title
-    for card in content.cards:  # a topic named only in a card's options comes after the files' topics
-        order.setdefault(card.topic, len(order))
-        names.setdefault(card.topic, content.topic_titles.get(card.topic, card.topic))
-    return order, names
-
-
-@functools.lru_cache(maxsize=None)
-def _cloze_filtered(notetype: str) -> frozenset[str]:
-    """The fields a note type's templates show through Anki's cloze filter (`{{cloze:Text}}`)."""
-    templates = " ".join(front + back for _, _, front, back in NOTETYPES[notetype].templates)
-    return frozenset(name.strip() for name in re.findall(r"\{\{cloze:([^{}]+)\}\}", templates))
-
-
-def plan_deck(
-    spec: DeckSpec, content: Content, config: BuildConfig, lock: ModificationLock
-) -> DeckPlan:
-    from .package import note_guid  # genanki is imported by the package stage only
-
-    topic_rank, subdeck_names = learning_order(content)
-    # New cards are shown in the order of their positions (deckbuild.order): by interview value with
-    # the topics interleaved, or topic by topic; beginner before expert within a topic either way.
-    cards = note_order([card for card in content.cards if spec.includes(card)], topic_rank, spec.order)
-    records = []
-    for card in cards:
-        notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
-        sounds = frozenset(media.name for media in card.media if is_audio(media.name))
-        cloze_fields = _cloze_filtered(notetype)
-        fields = tuple(  # the last step for every field
-            finish_field(field, sounds, cloze=name in cloze_fields)
-            for field, name in zip(fields, NOTETYPES[notetype].field_names, strict=True)
-        )
-        tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
-        deck_name = spec.name
-        if spec.subdecks:
-            deck_name = f"{spec.name}::{subdeck_names[card.topic]}"
-        deck_name = strip_control_characters(deck_name)
-        modified = lock.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags), card.source_digest)
-        ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
-        records.append(NoteRecord(card.guid or note_guid(spec.namespace, card.id), notetype, fields, tags, deck_name, modified, ords))
-    positions = card_positions([(record.deck_name, record.card_count) for record in records])
-    notes = [dataclasses.replace(record, positions=place) for record, place in zip(records, positions, strict=True)]
-    notetype_modified = {
-        key: lock.modified(f"notetype/{key}", content_hash(contract, card_css()))
-        for key, contract in NOTETYPES.items()
-    }
-    description = finish_field(
-        f"{html.escape(spec.description)}<br><br>Version {html.escape(config.version)} &middot; "
-        f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with deckbuild {__version__}."
-    ).strip()
-    media_by_name = {m.name: m for card in content.cards if spec.includes(card) for m in reversed(card.media)}
-    media = tuple(sorted(media_by_name.values(), key=lambda m: m.name))
-    return DeckPlan(
-        spec=spec, notes=tuple(notes), description=description, notetype_modified=notetype_modified, media=media
-    )
-
-
 def build(
     config: BuildConfig,
     strict: bool = False,
@@ -351,20 +123,18 @@ def build(
 ) -> BuildReport:
     """Build every deck. With `frozen`, a build that would change the lock fails and writes nothing
     (a release must never stamp notes that the author did not see change)."""
-    from .package import (
-        clean_stale_temporaries, package_is_current, record_package, stage_package, staged_outputs,
-    )
-
     started = time.perf_counter()
     cache = cache or RenderCache(None)
     _check_lock_path(config)
     with exclusive(config.lock_path):
         lock = ModificationLock.read(config.lock_path)
         content = read_content(config, strict, cache, jobs, progress, lock)
-        plans = [plan_deck(spec, content, config, lock) for spec in config.decks]
-        lock_text = lock.to_text()
+        planned = plan_decks(content, config, lock.entries, lock.now)
+        plans = planned.plans
+        new_lock = lock.with_entries(planned.lock_entries, planned.changed_by_toolchain)
+        lock_text = new_lock.to_text()
         if frozen:
-            _check_frozen(config, lock, lock_text)
+            _check_frozen(config, new_lock, lock_text)
         clean_stale_temporaries(config.out_dir, [config.lock_path] if config.lock_path else [])
         results = []
         try:
@@ -384,7 +154,7 @@ def build(
             record_package(plan, result.path, cache.folder)
     return BuildReport(
         tuple(results), content.diagnostics + _namespace_notes(config), time.perf_counter() - started, tuple(plans),
-        lock.toolchain_change(), content.cards,
+        new_lock.toolchain_change(), content.cards,
     )
 
 
@@ -437,8 +207,6 @@ def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -
             reason += f": {len(changed)} note(s) changed ({shown})"
         elif lock.toolchain_change():
             reason += ": the toolchain differs"
-    from .command import command_name
-
     raise LockError(
         path,
         f"--frozen: the lock {reason}; nothing was written. Run `{command_name()} build` and commit "
@@ -447,8 +215,6 @@ def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -
 
 
 def _stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:
-    from .package import public_mode, temporary_prefix
-
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:

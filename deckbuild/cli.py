@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .errors import Diagnostic
+    from .cache import RenderCache
     from .records import BuildConfig
 
 class _Folder(click.Path):
@@ -273,15 +274,15 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
     last changed and which versions rendered it; commit it with the content.
     """
     def action() -> int:
-        from .build import available_cores, build as run_build
+        from .build import build as run_build
+        from .workers import available_cores
         from .config import load_config
         from .errors import display_path
 
-        from .cache import RenderCache, default_cache_dir
         from .load import find_markdown_files
 
         config = load_config(content, media, out, lock_path=lock)
-        cache = RenderCache(None if no_cache else (cache_dir or default_cache_dir()))
+        cache = _cache(cache_dir, enabled=not no_cache)
         if jobs is not None and jobs > (cores := available_cores()):
             click.echo(f"note: --jobs {jobs} is more than the {cores} cores available: "
                        f"rendering uses at most {cores} processes", err=True)
@@ -320,12 +321,12 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
     <!-- id: ..., lint: {ignore: [rule], why: "reason"} -->.
     """
     def action() -> int:
-        from .build import deck_cards, read_content
-        from .cache import RenderCache, default_cache_dir
+        from .build import read_content
+        from .plan import deck_cards
         from .config import load_config
 
         config = load_config(content, media)
-        result = read_content(config, strict=strict, cache=RenderCache(default_cache_dir(), writable=False))
+        result = read_content(config, strict=strict, cache=_cache(writable=False))
         _print_diagnostics(result.diagnostics)
         notes = len(result.cards)
         cards = sum(len(card.cloze_numbers) or 1 for card in result.cards)  # a cloze note makes one card per number
@@ -397,7 +398,7 @@ def preview(ctx: click.Context, content: Path | None, media: Path | None, out: P
         from .errors import display_path
 
         config, content_read, plans = _plan_everything(content, media)
-        from .build import deck_cards
+        from .plan import deck_cards
         from .lint import lint_cards
         from .preview import write_preview
 
@@ -422,12 +423,11 @@ def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
         import json as json_module
 
         from .build import read_content
-        from .cache import RenderCache, default_cache_dir
         from .config import load_config
         from .stats import count_cards, format_table
 
         config = load_config(content)
-        result = read_content(config, cache=RenderCache(default_cache_dir(), writable=False))
+        result = read_content(config, cache=_cache(writable=False))
         counts = count_cards(result.cards)
         click.echo(json_module.dumps(counts, indent=2) if as_json else format_table(counts))
         return 0
@@ -474,53 +474,30 @@ def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Pat
     _run(ctx, action)
 
 
+def _cache(folder: Path | None = None, enabled: bool = True, writable: bool = True) -> "RenderCache":
+    """The render cache every command uses: `folder`, else $BUILD_DECK_CACHE_DIR or the user's cache
+    folder; a disabled one renders everything afresh (--no-cache)."""
+    from .cache import RenderCache, default_cache_dir
+
+    return RenderCache((folder or default_cache_dir()) if enabled else None, writable=writable)
+
+
 def _plan_everything(content: Path | None, media: Path | None):
     """Read the content and plan its decks without writing anything (the lock is only read)."""
-    from .build import plan_deck, read_content
-    from .cache import RenderCache, default_cache_dir
+    from .build import plan_without_writing
     from .config import load_config
-    from .lock import ModificationLock
 
     config = load_config(content, media)
-    content_read = read_content(config, cache=RenderCache(default_cache_dir()))
-    lock = ModificationLock.read(config.lock_path)
-    return config, content_read, [plan_deck(spec, content_read, config, lock) for spec in config.decks]
+    content_read, plans = plan_without_writing(config, _cache())
+    return config, content_read, plans
 
 
 def _rebuild(config: "BuildConfig", preview: bool, push_to: str | None = None) -> None:
     """One build for `watch`: content errors are printed, and watching goes on."""
-    import time
+    from .watch import rebuild
 
-    from .build import build as run_build
-    from .cache import RenderCache, default_cache_dir
-    from .errors import DeckError, display_path
-
-    started = time.strftime("%H:%M:%S")
-    try:
-        report = run_build(config, cache=RenderCache(default_cache_dir()))
-        _print_diagnostics(report.diagnostics)
-        cards = sum(deck.cards for deck in report.decks)
-        click.echo(f"[{started}] built {len(report.decks)} deck(s), {cards} cards in {report.seconds:.2f} s", err=True)
-        if preview:
-            from .build import deck_cards
-            from .lint import lint_cards
-            from .preview import write_preview
-
-            findings = lint_cards(report.cards, config.lint, deck_cards(config, report.cards)).by_card()
-            index, _ = write_preview(list(report.plans), config.out_dir / "preview", findings)
-            click.echo(f"[{started}] preview: {display_path(index)}", err=True)
-        if push_to:
-            from .push import PushError, push_package
-
-            try:
-                for deck in report.decks:
-                    push_package(deck.path, push_to)
-                    click.echo(f"[{started}] pushed {display_path(deck.path)} to Anki", err=True)
-            except PushError as exc:
-                click.echo(f"[{started}] push: error: {exc}", err=True)
-    except DeckError as exc:
-        _print_diagnostics(exc.diagnostics)
-        click.echo(f"[{started}] build failed; waiting for the next change", err=True)
+    rebuild(config, _cache(), preview, push_to, say=lambda line: click.echo(line, err=True),
+            show=_print_diagnostics)
 
 
 @main.command("push")
@@ -539,13 +516,12 @@ def push_command(ctx: click.Context, content: Path | None, media: Path | None, o
     """
     def action() -> int:
         from .build import build as run_build
-        from .cache import RenderCache, default_cache_dir
         from .config import load_config
         from .errors import display_path
         from .push import PushError, push_package
 
         config = load_config(content, media, out)
-        report = run_build(config, cache=RenderCache(default_cache_dir()))
+        report = run_build(config, cache=_cache())
         _print_diagnostics(report.diagnostics)
         for deck in report.decks:
             try:

@@ -15,6 +15,7 @@ then overwrite learners' edits.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import math
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import __version__
+from .command import command_name
 from .errors import DeckError, Diagnostic, Severity, SourceLocation, display_path
 
 LOCK_VERSION = 2
@@ -133,6 +135,20 @@ def _parse(text: str) -> tuple[dict[str, tuple[str, int, str]], dict[str, str]]:
     return entries, {str(k): str(v) for k, v in tools.items()}
 
 
+LockEntry = tuple[str, int, str]  # (content hash, modification time, source digest)
+
+
+def next_entry(previous: LockEntry | None, digest: str, source: str, now: int) -> tuple[LockEntry, bool]:
+    """A note's lock entry once its content hash is `digest`: the previous modification time when
+    the content is the same, else a new one (`now`, and always later than the previous one). The
+    flag tells a change of content whose source did not change: the toolchain's doing."""
+    if previous is not None and previous[0] == digest:
+        return ((digest, previous[1], source) if source and previous[2] != source else previous), False
+    by_toolchain = previous is not None and bool(source) and previous[2] == source
+    stamp = min(now if previous is None else max(now, previous[1] + 1), MAX_TIME)
+    return (digest, stamp, source), by_toolchain
+
+
 @dataclass
 class ModificationLock:
     """key -> (content hash, modification time, source digest); a key is `<namespace>/<id>` or
@@ -171,18 +187,9 @@ class ModificationLock:
             original=dict(entries),
         )
 
-    def modified(self, key: str, digest: str, source: str = "") -> int:
-        """The note's modification time, recording a new one when its content changed."""
-        previous = self.entries.get(key)
-        if previous is not None and previous[0] == digest:
-            if source and previous[2] != source:
-                self.entries[key] = (digest, previous[1], source)
-            return previous[1]
-        if previous is not None and source and previous[2] == source:
-            self.changed_by_toolchain += 1
-        stamp = min(self.now if previous is None else max(self.now, previous[1] + 1), MAX_TIME)
-        self.entries[key] = (digest, stamp, source)
-        return stamp
+    def with_entries(self, entries: dict[str, LockEntry], changed_by_toolchain: int) -> ModificationLock:
+        """The lock a build would write: these entries, the same file as read."""
+        return dataclasses.replace(self, entries=dict(entries), changed_by_toolchain=changed_by_toolchain)
 
     def previous_keys(self) -> set[str]:
         return set(self.entries)
@@ -197,8 +204,6 @@ class ModificationLock:
             for name in sorted(set(now) | set(self.toolchain))
             if self.toolchain.get(name) != now.get(name)
         ]
-        from .command import command_name
-
         if command_name() == "python build_deck.py":  # a checkout of this project: its locked requirements
             install = "pip install -r requirements/build.txt"
         else:

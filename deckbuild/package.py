@@ -25,6 +25,7 @@ from typing import Iterator
 
 import genanki
 
+from .cache import read_signed_record, sign_record, tool_fingerprint
 from .notetypes import NOTETYPES, NoteTypeContract, card_css
 from .records import DeckPlan, NoteRecord
 
@@ -84,7 +85,7 @@ def _build_database(plan: DeckPlan, database: Path) -> None:
     for position, record in enumerate(plan.notes):
         note_id = first_id + position
         notes.append((
-            note_id, record.guid, NOTETYPES[record.notetype].id, record.modified, -1,
+            note_id, record.guid or note_guid(plan.spec.namespace, record.card_id), NOTETYPES[record.notetype].id, record.modified, -1,
             f" {' '.join(record.tags)} ", "\x1f".join(record.fields), sort_text(record), 0, 0, "",
         ))
         # a new card's `due` is its position: Anki hands out new cards from the lowest up
@@ -136,8 +137,6 @@ def write_package(plan: DeckPlan, target: Path) -> None:
 
 def plan_digest(plan: DeckPlan) -> str:
     """Everything that goes into a package: equal digests give equal bytes."""
-    from .cache import tool_fingerprint
-
     digest = hashlib.sha256(tool_fingerprint().encode())
     digest.update(repr((plan.spec, plan.description, sorted(plan.notetype_modified.items()))).encode())
     for note in plan.notes:
@@ -162,8 +161,6 @@ def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None)
     target = out_dir / plan.spec.file_name
     if cache_folder is None or not target.is_file():
         return None
-    from .cache import read_signed_record
-
     try:
         record = read_signed_record(_record_path(cache_folder, target).read_text(encoding="utf-8"))
         if record["plan"] == plan_digest(plan) and record["file"] == _file_digest(target):
@@ -176,8 +173,6 @@ def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None)
 def record_package(plan: DeckPlan, target: Path, cache_folder: Path | None) -> None:
     if cache_folder is None:
         return
-    from .cache import sign_record
-
     record = _record_path(cache_folder, target)
     try:
         signed = sign_record({"plan": plan_digest(plan), "file": _file_digest(target)})

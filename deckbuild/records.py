@@ -203,7 +203,8 @@ class BuildConfig:
 class NoteRecord:
     """A note ready to be packaged: every field is final HTML."""
 
-    guid: str
+    guid: str  # the identity kept from another tool; empty: the package stage derives it from the id
+    card_id: str
     notetype: str  # key into notetypes.NOTETYPES
     fields: tuple[str, ...]
     tags: tuple[str, ...]
@@ -228,6 +229,16 @@ class DeckPlan:
     @property
     def card_count(self) -> int:
         return sum(note.card_count for note in self.notes)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDecks:
+    """What the plan stage gives: each deck's plan, and the lock entries a build would write
+    (key -> (content hash, modification time, source digest))."""
+
+    plans: tuple[DeckPlan, ...]
+    lock_entries: dict[str, tuple[str, int, str]]
+    changed_by_toolchain: int  # notes whose HTML changed although their source did not
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .build import plan_deck
 from .lock import ModificationLock
+from .plan import plan_decks
 from .records import BuildConfig, Content, DeckSpec
 
 
@@ -26,16 +26,16 @@ def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> 
     before = lock.original
     questions = {card.id: card for card in content.cards}
     changes = []
-    for spec in config.decks:
-        plan = plan_deck(spec, content, config, lock)
+    planned = plan_decks(content, config, before, lock.now)
+    for spec, plan in zip(config.decks, planned.plans, strict=True):
         added, changed, retired = [], [], []
         for note in plan.notes:
-            card_id = note.fields[0]
+            card_id = note.card_id
             key = f"{spec.namespace}/{card_id}"
             line = f"`{card_id}`: {inert_markdown(questions[card_id].question_text)}"
             if key not in before:
                 (retired if questions[card_id].retired else added).append(line)
-            elif before[key][0] != lock.entries[key][0]:
+            elif before[key][0] != planned.lock_entries[key][0]:
                 (retired if questions[card_id].retired else changed).append(line)
         changes.append(DeckChanges(spec.name, tuple(added), tuple(changed), tuple(retired)))
     return changes

@@ -26,14 +26,14 @@ def test_cached_and_uncached_builds_give_the_same_bytes(sample: Path, tmp_path: 
 
 
 def test_parallel_rendering_gives_the_same_bytes(sample: Path, tmp_path: Path, monkeypatch) -> None:
-    import deckbuild.build
+    import deckbuild.workers
 
     for number in range(6):  # enough files to use several processes
         shutil.copy(sample / "01-strings.md", sample / f"extra-{number}.md")
         text = (sample / f"extra-{number}.md").read_text(encoding="utf-8")
         text = text.replace("id: str-", f"id: x{number}-str-").replace("\n## ", f"\n## ({number}) ")
         (sample / f"extra-{number}.md").write_text(text, encoding="utf-8")
-    monkeypatch.setattr(deckbuild.build, "PARALLEL_MIN_CHARACTERS", 0)
+    monkeypatch.setattr(deckbuild.workers, "PARALLEL_MIN_CHARACTERS", 0)
     lock = tmp_path / "lock"
     serial = _build(sample, tmp_path / "serial", lock, "--no-cache", "--jobs", "1")
     parallel = _build(sample, tmp_path / "parallel", lock, "--no-cache", "--jobs", "2")

@@ -84,7 +84,7 @@ def test_internal_error_asks_for_a_bug_report(sample: Path, tmp_path: Path, monk
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(deckbuild.build, "plan_deck", broken)
+    monkeypatch.setattr(deckbuild.build, "plan_decks", broken)
     result = run_cli("build", "--content", sample, "--out", tmp_path / "out")
     assert result.exit_code == 3
     assert "internal error in deckbuild" in result.stderr and "RuntimeError: boom" in result.stderr

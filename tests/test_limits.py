@@ -71,7 +71,7 @@ def test_the_budget_holds_in_the_parallel_workers(tmp_path: Path) -> None:
     filler = "Words to render. " * 7_000
     for name in ("a", "b"):
         (content / f"{name}.md").write_text(card_file(filler + "\n\n" + LOOPING_BLOCK, prefix=name), encoding="utf-8")
-    from deckbuild.build import PARALLEL_MIN_CHARACTERS
+    from deckbuild.workers import PARALLEL_MIN_CHARACTERS
 
     assert sum(len(p.read_text(encoding="utf-8")) for p in content.iterdir()) > PARALLEL_MIN_CHARACTERS
     result = subprocess.run(
@@ -173,7 +173,7 @@ def test_jobs_are_capped_at_the_cores_available(tmp_path: Path, monkeypatch: pyt
     # --jobs 1000 started one process per file (153 processes for 150 files on 2 cores).
     from concurrent.futures import ProcessPoolExecutor
 
-    from deckbuild import build as build_module
+    from deckbuild import workers as workers_module
 
     started: list[int] = []
 
@@ -182,8 +182,8 @@ def test_jobs_are_capped_at_the_cores_available(tmp_path: Path, monkeypatch: pyt
             started.append(max_workers)
             super().__init__(max_workers, **options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(build_module, "ProcessPoolExecutor", CountingPool)
-    monkeypatch.setattr(build_module, "available_cores", lambda: 2)
+    monkeypatch.setattr(workers_module, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(workers_module, "available_cores", lambda: 2)
     content = tmp_path / "content"
     content.mkdir()
     filler = "Words to render. " * 3_000

@@ -264,7 +264,8 @@ def test_retired_cards_are_not_linted(tmp_path: Path, monkeypatch) -> None:
 
 def test_every_rule_runs_over_the_whole_deck() -> None:
     """Every rule runs over the real deck (its cost is measured in benchmarks/bench.py, `check --lint`)."""
-    from deckbuild.build import deck_cards, read_content
+    from deckbuild.build import read_content
+    from deckbuild.plan import deck_cards
     from deckbuild.config import load_config
 
     config = load_config(ROOT / "content", pyproject=ROOT / "pyproject.toml")

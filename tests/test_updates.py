@@ -111,7 +111,7 @@ def test_a_user_edit_survives_an_update_of_an_unchanged_note(sample: Path, tmp_p
 
 
 def test_style_change_updates_the_note_type_in_place(sample: Path, tmp_path: Path, anki: AnkiCollection, monkeypatch) -> None:
-    import deckbuild.build
+    import deckbuild.plan
     import deckbuild.package
     from deckbuild.notetypes import card_css
 
@@ -121,7 +121,7 @@ def test_style_change_updates_the_note_type_in_place(sample: Path, tmp_path: Pat
     before = anki.col.models.by_name(NOTETYPES["basic"].name)
     names_before = anki.notetype_names()
     restyled = card_css() + "\n.question { letter-spacing: 0.01em; }\n"
-    monkeypatch.setattr(deckbuild.build, "card_css", lambda: restyled)
+    monkeypatch.setattr(deckbuild.plan, "card_css", lambda: restyled)
     monkeypatch.setattr(deckbuild.package, "card_css", lambda: restyled)
     build_folder(sample, tmp_path / "v2", "--lock", lock, "--no-cache")
     anki.import_package(tmp_path / "v2" / "sample.apkg")

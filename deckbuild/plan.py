@@ -1,0 +1,218 @@
+"""The plan stage: rendered cards -> the notes of each deck (fields, tags, deck names, order) and the
+lock entries those notes give.
+
+Planning is a pure function: it reads the previous lock's entries and returns the new ones, so that
+`build`, `preview` and `release-notes` can all plan without any of them changing a lock by accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import html
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Mapping
+
+from . import __version__
+from .lock import LockEntry, content_hash, next_entry
+from .media import is_audio
+from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
+from .order import card_positions, note_order
+from .records import BuildConfig, Card, Content, DeckPlan, DeckSpec, NoteRecord, PlannedDecks
+from .sanitize import finish_field, strip_control_characters
+
+CORE_VALUE = 5  # the cards a short plan studies: tagged <namespace>::core
+CORE_TAG = "core"
+
+RETIRED_NOTICE = (
+    "This card has been retired from the deck: it is no longer updated. "
+    "You can suspend or delete it."
+)
+
+
+def deck_cards(config: BuildConfig, cards: list[Card] | tuple[Card, ...]) -> list[tuple[str, list[Card]]]:
+    """Each configured deck's name and cards, with options in the order the deck shows them: what
+    the deck-wide lint rules judge (a shuffled quiz is judged as shuffled)."""
+    return [
+        (f"deck '{spec.name}'", [shown_options(spec, card) for card in cards if spec.includes(card)])
+        for spec in config.decks
+    ]
+
+
+def shown_options(spec: DeckSpec, card: Card) -> Card:
+    """The card with its options in the deck's order (shuffled by card id unless turned off)."""
+    if not (card.is_multiple_choice and spec.shuffle_options and card.shuffle_options):
+        return card
+    return dataclasses.replace(card, options=tuple(card.options[i] for i in option_order(card.id, len(card.options))))
+
+
+def _tags(spec: DeckSpec, card: Card) -> tuple[str, ...]:
+    tags = [f"{spec.namespace}::topic::{card.topic}"]
+    if card.difficulty:
+        tags.append(f"{spec.namespace}::difficulty::{card.difficulty}")
+    if card.value == CORE_VALUE and not card.retired:
+        tags.append(f"{spec.namespace}::{CORE_TAG}")
+    if card.retired:
+        tags.append(f"{spec.namespace}::status::retired")
+    tags.extend(card.tags)
+    return tuple(dict.fromkeys(tags))
+
+
+def option_order(card_id: str, count: int) -> list[int]:
+    """A shuffled order of a card's options, drawn from its id: the same in every build."""
+    return sorted(range(count), key=lambda i: hashlib.sha256(f"build_deck options {card_id} {i}".encode()).digest())
+
+
+def source_html(topic_title: str, path: str, url_template: str) -> str:
+    """The Source field: the card's topic (shown small above the question) and its file, linked
+    when the deck has a source link template. No line number: a note must not change when another
+    card moves it."""
+    file = html.escape(path)
+    if url_template:
+        url = url_template.replace("{path}", urllib.parse.quote(path))
+        file = f'<a href="{html.escape(url)}">{file}</a>'
+    return f'<span class="topic">{html.escape(topic_title)}</span> <span class="file">{file}</span>'
+
+
+def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> tuple[str, tuple[str, ...]]:
+    notice = html.escape(RETIRED_NOTICE) if card.retired else ""
+    source = source_html(topic_title, source_path(card, content_dir), spec.source_url)
+    if card.is_cloze:
+        # the text with the clozes is the part before the --- break, or the whole card without one
+        text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
+        return CLOZE.key, (card.id, card.question_html, text, extra, notice, source, card.reference_html)
+    if not card.is_multiple_choice:
+        return BASIC.key, (
+            card.id, card.question_html, card.context_html, card.answer_html, notice, source, card.reference_html
+        )
+    options = shown_options(spec, card).options
+    choices = "".join(f"<li>{option.html}</li>" for option in options)
+    marked = "".join(
+        f'<li class="{"correct" if option.correct else "wrong"}">{option.html}</li>' for option in options
+    )
+    return MULTIPLE_CHOICE.key, (
+        card.id,
+        card.question_html,
+        card.context_html,
+        f'<ol class="choices">{choices}</ol>',
+        f'<ol class="choices">{marked}</ol>',
+        card.answer_html,
+        notice,
+        source,
+        card.reference_html,
+    )
+
+
+def source_path(card: Card, content_dir: Path) -> str:
+    """The card's file relative to the content folder's parent: the same wherever the build runs."""
+    return _relative_source(card.location.path, str(content_dir))
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_source(shown: str, content_dir: str) -> str:
+    path = Path(shown).resolve()
+    root = Path(content_dir).resolve()
+    try:
+        return (Path(root.name) / path.relative_to(root)).as_posix()
+    except ValueError:
+        return path.name
+
+
+_NUMBER = re.compile(r"^(\d+)")
+
+
+def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
+    """Each topic's place in the deck and its subdeck's name.
+
+    Topics come in the order of their files (the first file declaring a topic places it), and a
+    numbered file (`01-core-types.md`) gives its number to the subdeck (`01 Core types`): Anki shows
+    subdecks, and with its default options gathers new cards, in the order of their names.
+    """
+    order: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for result in content.files:
+        if result.topic in order:
+            continue
+        order[result.topic] = len(order)
+        title = content.topic_titles.get(result.topic, result.topic)
+        number = _NUMBER.match(Path(result.display).name)
+        names[result.topic] = f"{number.group(1)} {title}" if number else title
+    for card in content.cards:  # a topic named only in a card's options comes after the files' topics
+        order.setdefault(card.topic, len(order))
+        names.setdefault(card.topic, content.topic_titles.get(card.topic, card.topic))
+    return order, names
+
+
+@functools.lru_cache(maxsize=None)
+def _cloze_filtered(notetype: str) -> frozenset[str]:
+    """The fields a note type's templates show through Anki's cloze filter (`{{cloze:Text}}`)."""
+    templates = " ".join(front + back for _, _, front, back in NOTETYPES[notetype].templates)
+    return frozenset(name.strip() for name in re.findall(r"\{\{cloze:([^{}]+)\}\}", templates))
+
+
+class _Stamps:
+    """The lock entries while the decks are planned: the previous ones, each replaced when its
+    note is planned (a key planned twice, as a note type is for every deck, is stamped once)."""
+
+    def __init__(self, previous: Mapping[str, LockEntry], now: int) -> None:
+        self.entries = dict(previous)
+        self.now = now
+        self.changed_by_toolchain = 0
+
+    def modified(self, key: str, digest: str, source: str = "") -> int:
+        entry, by_toolchain = next_entry(self.entries.get(key), digest, source, self.now)
+        self.entries[key] = entry
+        self.changed_by_toolchain += by_toolchain
+        return entry[1]
+
+
+def plan_decks(
+    content: Content, config: BuildConfig, previous: Mapping[str, LockEntry], now: int
+) -> PlannedDecks:
+    """Every configured deck's plan, and the lock entries the build would write (`previous` with
+    each planned note's entry replaced); nothing passed in is changed."""
+    stamps = _Stamps(previous, now)
+    plans = tuple(_plan_deck(spec, content, config, stamps) for spec in config.decks)
+    return PlannedDecks(plans, stamps.entries, stamps.changed_by_toolchain)
+
+
+def _plan_deck(spec: DeckSpec, content: Content, config: BuildConfig, stamps: _Stamps) -> DeckPlan:
+    topic_rank, subdeck_names = learning_order(content)
+    # New cards are shown in the order of their positions (deckbuild.order): by interview value with
+    # the topics interleaved, or topic by topic; beginner before expert within a topic either way.
+    cards = note_order([card for card in content.cards if spec.includes(card)], topic_rank, spec.order)
+    records = []
+    for card in cards:
+        notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
+        sounds = frozenset(media.name for media in card.media if is_audio(media.name))
+        cloze_fields = _cloze_filtered(notetype)
+        fields = tuple(  # the last step for every field
+            finish_field(field, sounds, cloze=name in cloze_fields)
+            for field, name in zip(fields, NOTETYPES[notetype].field_names, strict=True)
+        )
+        tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
+        deck_name = spec.name
+        if spec.subdecks:
+            deck_name = f"{spec.name}::{subdeck_names[card.topic]}"
+        deck_name = strip_control_characters(deck_name)
+        modified = stamps.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags), card.source_digest)
+        ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
+        records.append(NoteRecord(card.guid, card.id, notetype, fields, tags, deck_name, modified, ords))
+    positions = card_positions([(record.deck_name, record.card_count) for record in records])
+    notes = [dataclasses.replace(record, positions=place) for record, place in zip(records, positions, strict=True)]
+    notetype_modified = {
+        key: stamps.modified(f"notetype/{key}", content_hash(contract, card_css()))
+        for key, contract in NOTETYPES.items()
+    }
+    description = finish_field(
+        f"{html.escape(spec.description)}<br><br>Version {html.escape(config.version)} &middot; "
+        f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with deckbuild {__version__}."
+    ).strip()
+    media_by_name = {m.name: m for card in content.cards if spec.includes(card) for m in reversed(card.media)}
+    media = tuple(sorted(media_by_name.values(), key=lambda m: m.name))
+    return DeckPlan(
+        spec=spec, notes=tuple(notes), description=description, notetype_modified=notetype_modified, media=media
+    )

@@ -1,0 +1,62 @@
+"""One rebuild of `watch`: build, refresh the preview, push to Anki; a content error is shown and
+watching goes on."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable
+
+from .build import build
+from .cache import RenderCache
+from .errors import DeckError, Diagnostic, display_path
+from .lint import lint_cards
+from .plan import deck_cards
+from .preview import write_preview
+from .push import PushError, push_package
+from .records import BuildConfig
+
+
+def rebuild(
+    config: BuildConfig,
+    cache: RenderCache,
+    preview: bool,
+    push_to: str | None,
+    say: Callable[[str], None],
+    show: Callable[[Iterable[Diagnostic]], None],
+) -> bool:
+    """Build (and refresh the preview, and push) once; `say` is told each step, `show` the
+    diagnostics. False when the content has errors."""
+    started = time.strftime("%H:%M:%S")
+    try:
+        _build_and_show(config, cache, preview, push_to, say, show, started)
+    except DeckError as exc:
+        show(exc.diagnostics)
+        say(f"[{started}] build failed; waiting for the next change")
+        return False
+    return True
+
+
+def _build_and_show(
+    config: BuildConfig,
+    cache: RenderCache,
+    preview: bool,
+    push_to: str | None,
+    say: Callable[[str], None],
+    show: Callable[[Iterable[Diagnostic]], None],
+    started: str,
+) -> None:
+    report = build(config, cache=cache)
+    show(report.diagnostics)
+    cards = sum(deck.cards for deck in report.decks)
+    say(f"[{started}] built {len(report.decks)} deck(s), {cards} cards in {report.seconds:.2f} s")
+    if preview:
+        findings = lint_cards(report.cards, config.lint, deck_cards(config, report.cards)).by_card()
+        index, _ = write_preview(list(report.plans), config.out_dir / "preview", findings)
+        say(f"[{started}] preview: {display_path(index)}")
+    if push_to:
+        try:
+            for deck in report.decks:
+                push_package(deck.path, push_to)
+                say(f"[{started}] pushed {display_path(deck.path)} to Anki")
+        except PushError as exc:
+            say(f"[{started}] push: error: {exc}")

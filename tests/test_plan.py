@@ -1,0 +1,80 @@
+"""The plan stage on its own: a pure function from rendered cards and the previous lock entries to
+each deck's notes and the new lock entries; fields filled by name from the note type's contract."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from deckbuild.build import read_content
+from deckbuild.config import load_config
+from deckbuild.notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES
+from deckbuild.plan import plan_decks
+from deckbuild.sanitize import finish_field
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOW = 1_800_000_000
+
+
+def _content(folder: Path, media: Path | None = None):
+    config = load_config(content_dir=folder, media_dir=media, pyproject=folder / "no-pyproject.toml")
+    return config, read_content(config)
+
+
+def test_planning_returns_the_lock_entries_and_changes_nothing_it_is_given() -> None:
+    config, content = _content(FIXTURES / "sample")
+    first = plan_decks(content, config, {}, NOW)
+    notes = [note for plan in first.plans for note in plan.notes]
+    assert notes and all(note.modified == NOW for note in notes)
+    namespace = config.decks[0].namespace
+    assert {f"{namespace}/{note.card_id}" for note in notes} <= set(first.lock_entries)
+    assert {f"notetype/{key}" for key in NOTETYPES} <= set(first.lock_entries)
+
+    previous = copy.deepcopy(first.lock_entries)
+    again = plan_decks(content, config, previous, NOW + 100)
+    assert previous == first.lock_entries  # the previous entries are read, never written
+    assert again.lock_entries == first.lock_entries  # nothing changed: every note keeps its time
+    assert again.plans == first.plans and again.changed_by_toolchain == 0
+
+
+def test_a_changed_note_gets_a_later_time_and_the_others_keep_theirs() -> None:
+    config, content = _content(FIXTURES / "sample")
+    first = plan_decks(content, config, {}, NOW)
+    key = next(k for k in first.lock_entries if not k.startswith("notetype/"))
+    digest, modified, source = first.lock_entries[key]
+    previous = {**first.lock_entries, key: ("another hash", modified, source)}
+    planned = plan_decks(content, config, previous, NOW + 100)
+    assert planned.lock_entries[key][1] == NOW + 100
+    assert planned.lock_entries[key][0] == digest
+    assert planned.changed_by_toolchain == (1 if source else 0)  # same source, other HTML: the toolchain
+    assert {k: v for k, v in planned.lock_entries.items() if k != key} == {
+        k: v for k, v in first.lock_entries.items() if k != key
+    }
+
+
+@pytest.mark.parametrize("folder", ["sample", "kinds/content"])
+def test_fields_are_filled_by_name(folder: str) -> None:
+    config, content = _content(FIXTURES / folder, FIXTURES / "kinds" / "media")
+    cards = {card.id: card for card in content.cards}
+    for plan in plan_decks(content, config, {}, NOW).plans:
+        for note in plan.notes:
+            fields = dict(zip(NOTETYPES[note.notetype].field_names, note.fields, strict=True))
+            card = cards[note.card_id]
+            assert fields["Id"] == card.id and fields["Reference"] == finish_field(card.reference_html)
+            question = "Heading" if note.notetype == CLOZE.key else "Question"
+            assert fields[question] == finish_field(card.question_html)
+            answer = {BASIC.key: "Answer", MULTIPLE_CHOICE.key: "Explanation"}.get(note.notetype)
+            if answer and not card.media:
+                assert fields[answer] == finish_field(card.answer_html)
+            SEEN.add(note.notetype)
+
+
+SEEN: set[str] = set()
+
+
+def test_every_kind_of_note_had_its_fields_checked() -> None:
+    """Runs after the cases above (pytest keeps the file's order)."""
+    assert SEEN == set(NOTETYPES)
+
