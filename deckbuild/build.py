@@ -369,7 +369,7 @@ def build(
     started = time.perf_counter()
     cache = cache or RenderCache(None)
     _check_lock_path(config)
-    with exclusive(config.lock_path):
+    with exclusive(config.lock_path, _say_waiting):
         lock = ModificationLock.read(config.lock_path)
         content = read_content(config, strict, cache, jobs, progress, lock)
         plans = [plan_deck(spec, content, config, lock) for spec in config.decks]
@@ -414,16 +414,21 @@ def _namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:
     return tuple(notes.items)
 
 
+def _say_waiting(guard: Path) -> None:
+    print(f"{display_path(guard)}: note: another build is using this lock; waiting for it to finish", file=sys.stderr)
+
+
 def _check_lock_path(config: BuildConfig) -> None:
-    """The lock is written by every build: it must not be a deck, a source or a media file."""
+    """The lock is written by every build: it must not be a deck, a source or a media file.
+    Paths are compared resolved (`dist/../dist/x.apkg` is `dist/x.apkg`, a link is its target)."""
     if config.lock_path is None:
         return
-    lock = config.lock_path.absolute()
-    decks = {(config.out_dir / spec.file_name).absolute() for spec in config.decks}
+    lock = Path(os.path.realpath(config.lock_path))
+    decks = {Path(os.path.realpath(config.out_dir / spec.file_name)) for spec in config.decks}
     if lock in decks:
         raise LockError(config.lock_path, "the lock path is also a deck's output file: give --lock another file")
     for folder, what, suffixes in ((config.content_dir, "a source", {".md"}), (config.media_dir, "a media", None)):
-        if folder.absolute() in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
+        if Path(os.path.realpath(folder)) in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
             raise LockError(
                 config.lock_path,
                 f"the lock path would be {what} file in {display_path(folder)}, and a build never changes "
