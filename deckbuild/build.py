@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -461,11 +460,18 @@ def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -
 
 
 def _stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:
-    from .package import public_mode, temporary_prefix
+    """Stage the lock's new text beside it; a failure names the lock's folder (not the output's)
+    and leaves no temporary file."""
+    from .package import make_temporary, public_mode
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(name, public_mode())
-    staged[path] = Path(name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = make_temporary(path.parent, path)
+        staged[path] = temporary  # removed with the others if anything fails
+        with os.fdopen(os.open(temporary, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)), "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, public_mode())
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = display_path(path.parent)
+        raise

@@ -134,3 +134,70 @@ def test_a_lock_path_through_dot_dot_cannot_replace_the_deck(sample: Path, tmp_p
     result = run_cli("build", "--content", sample, "--out", out, "--lock", tmp_path / "link.lock")
     assert result.exit_code == 1 and "also a deck's output file" in result.stderr, result.output
     assert tree_snapshot(out) == before
+
+
+# --- X5: the cleanup removes only what this tool made ---------------------------------------------
+
+
+def test_the_cleanup_leaves_files_it_did_not_make(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repro cleanup-deletes-foreign: a user's files named like a dead build's were deleted."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "dist"
+    out.mkdir()
+    backup = scratch / f"build_deck-{dead.pid}-mybackup"
+    backup.mkdir()
+    (backup / "notes.txt").write_text("mine", encoding="utf-8")
+    draft = out / f".notes.build_deck-{dead.pid}-draft.tmp"
+    draft.write_text("mine too", encoding="utf-8")
+    lookalike = out / f".sample.apkg.build_deck-{dead.pid}-{'0' * 16}-{'0' * 16}.tmp"  # a wrong check
+    lookalike.write_text("and this", encoding="utf-8")
+    build_folder(sample, out)
+    assert (backup / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert draft.read_text(encoding="utf-8") == "mine too" and lookalike.exists()
+    assert list(scratch.iterdir()) == [backup]  # the build made nothing in the temporary folder
+
+
+def test_temporaries_are_made_privately_and_never_through_a_link(tmp_path: Path) -> None:
+    from deckbuild.package import is_own_temporary, make_temporary
+
+    made = make_temporary(tmp_path, tmp_path / "deck.apkg")
+    folder = make_temporary(tmp_path, tmp_path / "deck.apkg", directory=True)
+    assert is_own_temporary(made) and is_own_temporary(folder)
+    assert made.stat().st_mode & 0o777 == 0o600 and folder.stat().st_mode & 0o777 == 0o700
+    renamed = made.with_name(made.name.replace("deck.apkg", "other.apkg"))
+    made.rename(renamed)
+    assert not is_own_temporary(renamed)  # the check covers the whole name
+
+
+# --- X26: a full disk under the lock --------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell which file a write is for")
+def test_a_full_disk_under_the_lock_names_the_lock_folder_and_leaves_nothing(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repro lock-disk-full: the error named the output folder and left the lock's temporary file."""
+    import errno
+
+    lock_folder = tmp_path / "locks"
+    lock_folder.mkdir()
+    real_fdopen = os.fdopen
+
+    def full_disk_for_the_lock(fd: int, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(lock_folder)):
+            os.close(fd)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", full_disk_for_the_lock)
+    result = run_cli("build", "--content", sample, "--out", tmp_path / "out", "--lock", lock_folder / "deck.lock")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{lock_folder}: error: No space left on device; nothing was written"), result.stderr
+    assert list(lock_folder.iterdir()) == [] and tree_snapshot(tmp_path / "out") == {}
