@@ -157,9 +157,13 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _record_path(cache_folder: Path, target: Path) -> Path:
-    name = hashlib.sha256(str(target.absolute()).encode()).hexdigest()
-    return cache_folder / "packages" / f"{name}.json"
+def _record_path(cache_folder: Path, target: Path, create: bool = False) -> Path | None:
+    """Where the signed record of a deck file lives, or None when the cache folder is not the user's own."""
+    from .cache import trusted_folder
+
+    folder = trusted_folder(cache_folder, "packages", create=create)
+    name = hashlib.sha256(str(target.absolute()).encode("utf-8", "surrogateescape")).hexdigest()
+    return None if folder is None else folder / f"{name}.json"
 
 
 def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None) -> Path | None:
@@ -167,10 +171,14 @@ def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None)
     target = out_dir / plan.spec.file_name
     if cache_folder is None or not target.is_file():
         return None
-    from .cache import read_signed_record
+    from .cache import read_private_file, read_signed_record
 
+    path = _record_path(cache_folder, target)
+    data = None if path is None else read_private_file(path)
+    if data is None:
+        return None
     try:
-        record = read_signed_record(_record_path(cache_folder, target).read_text(encoding="utf-8"))
+        record = read_signed_record(data.decode("utf-8"))
         if record["plan"] == plan_digest(plan) and record["file"] == _file_digest(target):
             return target
     except (OSError, ValueError, KeyError, TypeError):  # a record not signed by this user is None
@@ -181,14 +189,13 @@ def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None)
 def record_package(plan: DeckPlan, target: Path, cache_folder: Path | None) -> None:
     if cache_folder is None:
         return
-    from .cache import sign_record
+    from .cache import sign_record, write_private_file
 
-    record = _record_path(cache_folder, target)
     try:
         signed = sign_record({"plan": plan_digest(plan), "file": _file_digest(target)})
-        if signed is not None:
-            record.parent.mkdir(parents=True, exist_ok=True)
-            record.write_text(signed, encoding="utf-8")
+        record = _record_path(cache_folder, target, create=True) if signed is not None else None
+        if signed is not None and record is not None:
+            write_private_file(record, signed.encode("utf-8"))
     except OSError:
         pass
 

@@ -201,3 +201,101 @@ def test_a_full_disk_under_the_lock_names_the_lock_folder_and_leaves_nothing(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{lock_folder}: error: No space left on device; nothing was written"), result.stderr
     assert list(lock_folder.iterdir()) == [] and tree_snapshot(tmp_path / "out") == {}
+
+
+# --- W3: a cache folder others can write, and entries that are not regular files of ours -----------
+
+
+def _cache_env(cache: Path) -> dict[str, str]:
+    return {**os.environ, "BUILD_DECK_CACHE_DIR": str(cache)}
+
+
+def test_a_cache_folder_others_can_write_is_not_used(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repro shared-cache-symlinks: a link planted in a world-writable cache made the build overwrite
+    the link's target with its package record."""
+    import hashlib
+
+    cache = tmp_path / "shared-cache"
+    cache.mkdir()
+    cache.chmod(0o1777)
+    monkeypatch.setenv("BUILD_DECK_CACHE_DIR", str(cache))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    out = tmp_path / "dist"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    (cache / "packages").mkdir()
+    (cache / "packages").chmod(0o777)
+    name = hashlib.sha256(str((out / "sample.apkg").absolute()).encode()).hexdigest()
+    (cache / "packages" / f"{name}.json").symlink_to(victim)
+    build_folder(sample, out)
+    build_folder(sample, out)
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert sorted(p.name for p in cache.iterdir()) == ["packages"]  # nothing cached in it
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "huge", "folder"])
+def test_a_cache_entry_that_is_not_a_regular_file_of_ours_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    from deckbuild.cache import MAX_ENTRY_BYTES, RenderCache
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    cache = RenderCache(tmp_path / "cache")
+    key = "ab" + "0" * 62
+    path = cache._path(key, create=True)
+    assert path is not None
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link to /dev/zero":
+        if not Path("/dev/zero").exists():
+            pytest.skip("no /dev/zero")
+        path.symlink_to("/dev/zero")
+    elif kind == "huge":
+        with path.open("wb") as stream:
+            stream.truncate(MAX_ENTRY_BYTES + 1)  # sparse: costs no disk
+    else:
+        path.mkdir()
+    started = time.monotonic()
+    assert cache.get(key) is None
+    assert time.monotonic() - started < 5
+
+
+def test_a_build_with_a_fifo_in_its_own_cache_finishes(sample: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {**_cache_env(cache), "XDG_STATE_HOME": str(tmp_path / "state")}
+    command = [sys.executable, str(ROOT / "build_deck.py"), "build", "--content", str(sample),
+               "--out", str(tmp_path / "out")]
+    subprocess.run(command, env=env, cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    entries = sorted((cache / "files").rglob("*.json")) + sorted((cache / "packages").glob("*.json"))
+    assert entries
+    for entry in entries:
+        entry.unlink()
+        os.mkfifo(entry)
+    completed = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_a_relative_state_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repro relative-state-home: XDG_STATE_HOME=relstate put the signing key inside the project."""
+    from deckbuild.cache import default_cache_dir, default_key_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BUILD_DECK_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", "relstate")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relcache")
+    assert default_key_path().is_absolute() and "relstate" not in default_key_path().parts
+    assert default_cache_dir().is_absolute() and "relcache" not in default_cache_dir().parts
+
+
+# --- X20: an output folder whose name is not UTF-8 -------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "darwin" or os.name == "nt", reason="file names there are always Unicode")
+def test_an_output_folder_named_in_other_bytes_builds(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repro out-non-utf8: the deck was written, then exit 3 (UnicodeEncodeError) recording it."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("BUILD_DECK_CACHE_DIR", str(tmp_path / "cache"))
+    out = Path(os.fsdecode(bytes(tmp_path) + b"/d\xfe"))
+    build_folder(sample, out)
+    result = build_folder(sample, out)
+    assert "(unchanged)" in result.output  # the package record was written and read back
