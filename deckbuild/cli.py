@@ -66,6 +66,11 @@ KIND_LABELS = {
 }
 
 
+def _printable(text: str) -> str:
+    """A path for the terminal: bytes of a name that are not UTF-8 written as \\xNN."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace") if os.name != "nt" else text
+
+
 def _command_name() -> str:
     """How the user started us, for the commands that messages suggest."""
     return "build-deck" if Path(sys.argv[0]).name == "build-deck" else "python build_deck.py"
@@ -247,7 +252,7 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
             click.echo(f"{display_path(config.lock_path)}: note: {report.toolchain_change}", err=True)
         for deck in report.decks:
             note = "" if deck.written else " (unchanged)"
-            click.echo(f"{display_path(deck.path)}: {deck.notes} notes, {deck.cards} cards{note}")
+            click.echo(f"{_printable(display_path(deck.path))}: {deck.notes} notes, {deck.cards} cards{note}")
         total = sum(deck.cards for deck in report.decks)
         click.echo(f"built {len(report.decks)} deck(s), {total} cards in {report.seconds:.2f} s")
         return 0
