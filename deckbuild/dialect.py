@@ -134,12 +134,26 @@ def walk(tokens: list[Token]):
             yield from walk(token.children)
 
 
+# an inline token's meta: (its children list, their number, id(child) -> (index, lines before it))
+_OFFSETS = "deckbuild_line_offsets"
+
+
 def line_offset(inline: Token, image: Token) -> int:
-    """Lines between the start of a paragraph and an image in it (markdown-it maps blocks only)."""
-    offset = 0
-    for child in inline.children or []:
-        if child is image:
-            return offset
-        if child.type in ("softbreak", "hardbreak"):
-            offset += 1
-    return 0
+    """Lines between the start of a paragraph and a child token in it (markdown-it maps blocks only).
+
+    The offsets of all the paragraph's children are counted once and kept in the token's meta, so
+    asking for each child of a long paragraph stays linear (counting afresh each time was quadratic)."""
+    children = inline.children or []
+    cached = inline.meta.get(_OFFSETS)
+    offsets = cached[2] if cached is not None and cached[:2] == (id(children), len(children)) else None
+    entry = offsets.get(id(image)) if offsets is not None else None
+    if offsets is None or (entry is not None and children[entry[0]] is not image):
+        offsets = {}
+        offset = 0
+        for index, child in enumerate(children):
+            offsets[id(child)] = (index, offset)
+            if child.type in ("softbreak", "hardbreak"):
+                offset += 1
+        inline.meta[_OFFSETS] = (id(children), len(children), offsets)
+        entry = offsets.get(id(image))
+    return 0 if entry is None else entry[1]
