@@ -299,3 +299,56 @@ def test_an_output_folder_named_in_other_bytes_builds(sample: Path, tmp_path: Pa
     build_folder(sample, out)
     result = build_folder(sample, out)
     assert "(unchanged)" in result.output  # the package record was written and read back
+
+
+# --- X6: configured paths stay inside the project --------------------------------------------------
+
+
+def _project(tmp_path: Path, sample: Path, settings: str) -> Path:
+    import shutil
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(sample, project / "content")
+    (project / "media").mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nversion = "1.0"\n\n[tool.build_deck]\n' + settings +
+        '\n[[tool.build_deck.decks]]\nname = "Sample"\nnamespace = "sample"\n', encoding="utf-8")
+    return project
+
+
+@pytest.mark.parametrize("settings,line", [
+    ('media = "/etc/ssl"\n', 5),
+    ('lock = "../pp-outside/created-by-build.lock"\n', 5),
+    ('media = "/"\n', 5),
+    ('content = "content"\nout = "../../elsewhere"\n', 6),
+    ('media = "linked"\n', 5),
+])
+def test_configured_paths_outside_the_project_are_refused(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: str, line: int
+) -> None:
+    """Repros pyproject-paths-outside and pyproject-media-root: a pull request's pyproject.toml
+    packaged /etc/ssl/openssl.cnf, created a lock outside the project and walked the file system."""
+    project = _project(tmp_path, sample, settings)
+    (tmp_path / "outside").mkdir()
+    (project / "linked").symlink_to(tmp_path / "outside")
+    monkeypatch.chdir(project)
+    result = run_cli("build")
+    assert result.exit_code == 1, result.output
+    assert f"pyproject.toml:{line}: error: [tool.build_deck]" in result.stderr
+    assert "is outside the project" in result.stderr
+    assert not (tmp_path / "pp-outside").exists() and not (project / "dist").exists()
+    assert run_cli("check").exit_code == 1
+
+
+def test_paths_inside_the_project_and_on_the_command_line_are_fine(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path, sample, 'media = "media"\nlock = "locks/deck.lock"\nout = "build/decks"\n')
+    monkeypatch.chdir(project)
+    build_folder(project / "content", project / "build" / "decks")
+    assert (project / "locks" / "deck.lock").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    result = run_cli("build", "--out", elsewhere, "--lock", tmp_path / "other.lock")
+    assert result.exit_code == 0, result.output
+    assert (elsewhere / "sample.apkg").is_file() and (tmp_path / "other.lock").is_file()
