@@ -33,10 +33,11 @@ from .errors import DeckError, Diagnostic, Severity, SourceLocation, display_pat
 LOCK_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1 had no toolchain and no source digests
 
-# Times are seconds since 1970. Below MIN_TIME is not a modification time (SOURCE_DATE_EPOCH=0 is
-# accepted, and note ids are kept above zero separately); above MAX_TIME (the year 9999) an id
-# made from it would no longer fit Anki's 64-bit integers.
-MAX_TIME = 253_402_300_799
+# Times are seconds since 1970 (SOURCE_DATE_EPOCH=0 is accepted, and note ids are kept above zero
+# separately). MAX_TIME is the start of the year 2100: a later "now" is a mistake (a value in
+# milliseconds, say), and Anki gives notes stamped far in the future new ids on import and resets
+# their modification times in Check Database, after which no later build could look newer.
+MAX_TIME = 4_102_444_800
 _EPOCH = re.compile(r"[0-9]{1,12}")
 
 # The libraries whose versions decide the HTML of a note.
@@ -103,6 +104,8 @@ def _parse(text: str) -> tuple[dict[str, tuple[str, int, str]], dict[str, str]]:
         data = json.loads(text)
     except ValueError as exc:
         raise ValueError(f"it is not JSON ({exc})") from None
+    except RecursionError:  # a lock is three levels deep: thousands of nested brackets are not one
+        raise ValueError("it is not a build_deck lock (its JSON is nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("version"), int):
         raise ValueError("it is not a build_deck lock (no version)")
     version = data["version"]

@@ -352,3 +352,32 @@ def test_paths_inside_the_project_and_on_the_command_line_are_fine(
     result = run_cli("build", "--out", elsewhere, "--lock", tmp_path / "other.lock")
     assert result.exit_code == 0, result.output
     assert (elsewhere / "sample.apkg").is_file() and (tmp_path / "other.lock").is_file()
+
+
+# --- X21, X16: lock input and the build's clock ---------------------------------------------------
+
+
+def test_a_deeply_nested_lock_is_refused_not_a_crash(sample: Path, tmp_path: Path) -> None:
+    """Repro lock-deep-json: 100,000 nested arrays gave exit 3 (RecursionError)."""
+    lock = tmp_path / "build_deck.lock"
+    lock.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = run_cli("build", "--content", sample, "--out", tmp_path / "out", "--lock", lock)
+    assert result.exit_code == 1, result.output
+    assert "the lock cannot be used: it is not a build_deck lock (its JSON is nested too deeply)" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("epoch", ["253402300799", "170000000000", "4102444801"])
+def test_a_far_future_build_time_is_refused(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epoch: str
+) -> None:
+    """Repro epoch-far-future: year-9999 times were accepted; Anki re-ids such notes and resets them."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    result = run_cli("build", "--content", sample, "--out", tmp_path / "out")
+    assert result.exit_code == 1 and "SOURCE_DATE_EPOCH must be a whole number" in result.stderr
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    lock = tmp_path / "build_deck.lock"
+    lock.write_text(json.dumps({"version": 2, "notes": {"sample/x": {"hash": "x", "modified": int(epoch)}}}),
+                    encoding="utf-8")
+    result = run_cli("build", "--content", sample, "--out", tmp_path / "out", "--lock", lock)
+    assert result.exit_code == 1 and "out of range" in result.stderr
