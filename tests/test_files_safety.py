@@ -381,3 +381,70 @@ def test_a_far_future_build_time_is_refused(
                     encoding="utf-8")
     result = run_cli("build", "--content", sample, "--out", tmp_path / "out", "--lock", lock)
     assert result.exit_code == 1 and "out of range" in result.stderr
+
+
+# --- X8, X22: add-ids writes ids that read back as themselves, into the file it parsed -------------
+
+
+def test_add_ids_writes_ids_that_yaml_reads_back_as_themselves(tmp_path: Path) -> None:
+    """Repro add-ids-yaml-ids: `id: yes` read as true, `id: null` as no id (appended on every run),
+    `id: 0x1f` as 31."""
+    content = tmp_path / "content"
+    content.mkdir()
+    questions = ["Yes", "On", "Null", "0x1F", "1e3", "Plain question"]
+    card = content / "a.md"
+    card.write_text("".join(f"## {q}\n\nAnswer {n}.\n\n" for n, q in enumerate(questions)), encoding="utf-8")
+    first = run_cli("add-ids", "--content", content)
+    assert first.exit_code == 0, first.output
+    written = card.read_text(encoding="utf-8")
+    assert '<!-- id: "yes" -->' in written and '<!-- id: "null" -->' in written and '<!-- id: "0x1f" -->' in written
+    assert "<!-- id: plain-question -->" in written  # unambiguous ids stay plain
+    second = run_cli("add-ids", "--content", content)
+    assert second.exit_code == 0 and "added 0 id(s)" in second.output
+    assert card.read_text(encoding="utf-8") == written
+    from deckbuild.errors import Diagnostics
+    from deckbuild.load import load_sources
+    from deckbuild.parse import parse_source
+
+    diagnostics = Diagnostics()
+    (parsed,) = [parse_source(source, diagnostics) for source in load_sources(content, diagnostics)]
+    assert not diagnostics.has_errors()
+    assert [(c.id, c.id_is_derived) for c in parsed.cards] == [
+        ("yes", False), ("on", False), ("null", False), ("0x1f", False), ("1e3", False), ("plain-question", False)]
+
+
+def test_add_ids_writes_nothing_into_a_file_saved_meanwhile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repro add-ids-race: line numbers from the old text put an id inside a code block of the new."""
+    import deckbuild.ids
+
+    content = tmp_path / "content"
+    content.mkdir()
+    card = content / "a.md"
+    card.write_text("## First q\n\nOne.\n\n## Second q\n\nTwo.\n", encoding="utf-8")
+    saved = "## First q\n\n```python\nx = 1\ny = 2\n```\n\n## Second q\n\nTwo.\n"
+    real = deckbuild.ids.add_ids
+
+    def author_saves_first(path: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        path.write_text(saved, encoding="utf-8")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(deckbuild.ids, "add_ids", author_saves_first)
+    result = run_cli("add-ids", "--content", content)
+    assert result.exit_code == 1
+    assert "the file changed while add-ids ran; nothing was written to it" in result.stderr
+    assert card.read_text(encoding="utf-8") == saved
+
+
+def test_add_ids_never_replaces_a_symbolic_link(tmp_path: Path) -> None:
+    """Repro add-ids-symlink: a card file linking to another was replaced by a copy with other ids."""
+    content = tmp_path / "content"
+    (content / "sub").mkdir(parents=True)
+    real = content / "sub" / "real.md"
+    real.write_text("## Shared question\n\nAnswer.\n", encoding="utf-8")
+    alias = content / "alias.md"
+    alias.symlink_to(Path("sub") / "real.md")
+    result = run_cli("add-ids", "--content", content)
+    assert result.exit_code == 0, result.output
+    assert "alias.md: warning: a symbolic link: not changed" in result.stderr
+    assert alias.is_symlink() and os.readlink(alias) == str(Path("sub") / "real.md")
+    assert "<!-- id: " in real.read_text(encoding="utf-8")
