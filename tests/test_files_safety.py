@@ -448,3 +448,17 @@ def test_add_ids_never_replaces_a_symbolic_link(tmp_path: Path) -> None:
     assert "alias.md: warning: a symbolic link: not changed" in result.stderr
     assert alias.is_symlink() and os.readlink(alias) == str(Path("sub") / "real.md")
     assert "<!-- id: " in real.read_text(encoding="utf-8")
+
+
+# --- X23: Markdown files with another ending are not silently ignored ------------------------------
+
+
+def test_markdown_files_with_another_ending_are_reported(sample: Path, tmp_path: Path) -> None:
+    """Repro uppercase-md-ignored: UPPER.MD and long.markdown holding cards were skipped silently."""
+    for name in ("UPPER.MD", "long.markdown", "Mixed.Md"):
+        (sample / name).write_text("## A question?\n<!-- id: x -->\n\nAn answer.\n", encoding="utf-8")
+    result = run_cli("check", "--content", sample)
+    assert result.exit_code == 0
+    for name in ("UPPER.MD", "long.markdown", "Mixed.Md"):
+        assert f"{name}: warning: not read: card files end in .md (lowercase)" in result.stderr
+    assert run_cli("check", "--content", sample, "--strict").exit_code == 1
