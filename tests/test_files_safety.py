@@ -462,3 +462,42 @@ def test_markdown_files_with_another_ending_are_reported(sample: Path, tmp_path:
     for name in ("UPPER.MD", "long.markdown", "Mixed.Md"):
         assert f"{name}: warning: not read: card files end in .md (lowercase)" in result.stderr
     assert run_cli("check", "--content", sample, "--strict").exit_code == 1
+
+
+# --- X19: init ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,message", [
+    ("Bad\rName", "control characters"),
+    ("X {namespace} {version} {file}", "cannot contain { or }"),
+    ("<b>Deck</b>", "cannot hold HTML tags"),
+    ("Tab\there", "control characters"),
+])
+def test_init_refuses_names_that_would_break_the_configuration(tmp_path: Path, name: str, message: str) -> None:
+    """Repro init-name-checks: a CR made invalid TOML, placeholders were filled in, HTML was refused later."""
+    result = run_cli("init", tmp_path / "deck", "--name", name)
+    assert result.exit_code == 1 and message in result.stderr, result.output
+    assert not (tmp_path / "deck").exists() or list((tmp_path / "deck").iterdir()) == []
+
+
+def test_init_keeps_a_name_with_dollar_signs_and_hashes_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run_cli("init", tmp_path / "deck", "--name", "C# & $(id) deck")
+    assert result.exit_code == 0, result.output
+    import tomllib
+
+    data = tomllib.loads((tmp_path / "deck" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["tool"]["build_deck"]["decks"][0]["name"] == "C# & $(id) deck"
+
+
+@pytest.mark.parametrize("link", ["pyproject.toml", "content", ".github"])
+def test_init_never_writes_through_a_dangling_link(tmp_path: Path, link: str) -> None:
+    """Repro init-dangling-symlink: a dangling pyproject.toml link was written through (outside the
+    folder); a dangling content link failed after pyproject.toml had been written."""
+    deck = tmp_path / "deck"
+    deck.mkdir()
+    (deck / link).symlink_to(tmp_path / "outside" / "missing")
+    result = run_cli("init", deck, "--name", "Deck")
+    assert result.exit_code == 1, result.output
+    assert "is a symbolic link; init writes only real files and folders (nothing was written)" in result.stderr
+    assert not (tmp_path / "outside").exists()
+    assert sorted(p.name for p in deck.iterdir()) == [link]
