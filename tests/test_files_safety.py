@@ -501,3 +501,81 @@ def test_init_never_writes_through_a_dangling_link(tmp_path: Path, link: str) ->
     assert "is a symbolic link; init writes only real files and folders (nothing was written)" in result.stderr
     assert not (tmp_path / "outside").exists()
     assert sorted(p.name for p in deck.iterdir()) == [link]
+
+
+# --- X17: push does not trust the server ---------------------------------------------------------------
+
+
+class _Hostile:
+    """A server on 127.0.0.1 that answers every request with `body`, optionally one byte at a time."""
+
+    def __init__(self, body: bytes, trickle: float = 0.0):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(outer.body)))
+                self.end_headers()
+                try:
+                    if trickle:
+                        for byte in outer.body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(trickle)
+                    else:
+                        self.wfile.write(outer.body)
+                except OSError:
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.body = body
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("body,expected", [
+    (json.dumps({"result": None, "error": "\x1b]0;PWNED-TITLE\x07\x1b[2J\n::error::fake"}).encode(),
+     "AnkiConnect refused `version`: \\x1b]0;PWNED-TITLE\\x07\\x1b[2J\\x0a::error::fake"),
+    (b"[" * 100_000 + b"]" * 100_000, "did not answer in AnkiConnect's format"),
+    (b" " * (2 * 1024 * 1024), "answered with over 1,048,576 bytes"),
+])
+def test_push_reports_a_hostile_answer_in_one_printable_line(tmp_path: Path, body: bytes, expected: str) -> None:
+    """Repro push-hostile-server: escapes printed raw, nested JSON exit 3, unbounded body."""
+    from deckbuild.push import PushError, push_package
+
+    server = _Hostile(body)
+    try:
+        with pytest.raises(PushError) as raised:
+            push_package(tmp_path / "deck.apkg", server.url)
+    finally:
+        server.close()
+    message = str(raised.value)
+    assert expected in message and "\x1b" not in message and "\n" not in message
+
+
+def test_push_gives_up_on_a_trickling_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import deckbuild.push as push
+
+    monkeypatch.setattr(push, "TIMEOUT_SECONDS", 2)
+    server = _Hostile(json.dumps({"result": 6, "error": None}).encode() + b" " * 100, trickle=0.2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(push.PushError, match="did not finish answering in 2 s"):
+            push.push_package(tmp_path / "deck.apkg", server.url)
+    finally:
+        server.close()
+    assert time.monotonic() - started < 10
