@@ -139,7 +139,18 @@ _OFFSETS = "deckbuild_line_offsets"
 
 
 def line_offset(inline: Token, image: Token) -> int:
-    """Lines between the start of a paragraph and a child token in it (markdown-it maps blocks only).
+    """Lines between the start of a paragraph and a child token in it (markdown-it maps blocks only)."""
+    return _position(inline, image)[1]
+
+
+def child_index(inline: Token, child: Token) -> int | None:
+    """The place of a direct child in its paragraph's children (None for a nested token), in
+    constant time after the first question about the paragraph."""
+    return _position(inline, child)[0]
+
+
+def _position(inline: Token, image: Token) -> tuple[int | None, int]:
+    """A direct child's index and line offset in its paragraph ((None, 0) for a nested token).
 
     The offsets of all the paragraph's children are counted once and kept in the token's meta, so
     asking for each child of a long paragraph stays linear (counting afresh each time was quadratic)."""
@@ -156,4 +167,4 @@ def line_offset(inline: Token, image: Token) -> int:
                 offset += 1
         inline.meta[_OFFSETS] = (id(children), len(children), offsets)
         entry = offsets.get(id(image))
-    return 0 if entry is None else entry[1]
+    return (None, 0) if entry is None else entry

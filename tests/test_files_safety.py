@@ -579,3 +579,20 @@ def test_push_gives_up_on_a_trickling_server(tmp_path: Path, monkeypatch: pytest
     finally:
         server.close()
     assert time.monotonic() - started < 10
+
+
+# --- found on the way: a link to a sound inside an image's description ---------------------------
+
+
+def test_a_sound_link_inside_an_image_description_is_no_crash(tmp_path: Path) -> None:
+    """Marking the link as a sound looked for it among the paragraph's own tokens: exit 3."""
+    content, media = tmp_path / "content", tmp_path / "media"
+    content.mkdir(), media.mkdir()
+    (media / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    (media / "s.mp3").write_bytes(b"ID3" + b"\x00" * 32)
+    (content / "a.md").write_text(
+        "## Q\n<!-- id: q -->\n\n![x [say](../media/s.mp3) y](../media/p.png) and [b](../media/s.mp3)\n",
+        encoding="utf-8")
+    result = run_cli("check", "--content", content, "--media", media)
+    assert result.exit_code in (0, 1), result.output
+    assert "internal error" not in result.stderr

@@ -77,6 +77,7 @@ PARAGRAPHS = {
         f"w`a` {'{{c1::x}} ' if i % 50 == 0 else ''}" for i in range(n))),
     "html tags": lambda n: _card_file("w <b>a</b> " * n),
     "math": lambda n: _card_file("w $a$ " * n),
+    "links to sounds": lambda n: _card_file("w [a](s.mp3) " * n),
     "line breaks": lambda n: _card_file("w *a*\n" * n),
 }
 
