@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -385,7 +384,7 @@ def build(
     started = time.perf_counter()
     cache = cache or RenderCache(None)
     _check_lock_path(config)
-    with exclusive(config.lock_path):
+    with exclusive(config.lock_path, _say_waiting):
         lock = ModificationLock.read(config.lock_path)
         content = read_content(config, strict, cache, jobs, progress, lock)
         plans = [plan_deck(spec, content, config, lock) for spec in config.decks]
@@ -430,16 +429,21 @@ def _namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:
     return tuple(notes.items)
 
 
+def _say_waiting(guard: Path) -> None:
+    print(f"{display_path(guard)}: note: another build is using this lock; waiting for it to finish", file=sys.stderr)
+
+
 def _check_lock_path(config: BuildConfig) -> None:
-    """The lock is written by every build: it must not be a deck, a source or a media file."""
+    """The lock is written by every build: it must not be a deck, a source or a media file.
+    Paths are compared resolved (`dist/../dist/x.apkg` is `dist/x.apkg`, a link is its target)."""
     if config.lock_path is None:
         return
-    lock = config.lock_path.absolute()
-    decks = {(config.out_dir / spec.file_name).absolute() for spec in config.decks}
+    lock = Path(os.path.realpath(config.lock_path))
+    decks = {Path(os.path.realpath(config.out_dir / spec.file_name)) for spec in config.decks}
     if lock in decks:
         raise LockError(config.lock_path, "the lock path is also a deck's output file: give --lock another file")
     for folder, what, suffixes in ((config.content_dir, "a source", {".md"}), (config.media_dir, "a media", None)):
-        if folder.absolute() in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
+        if Path(os.path.realpath(folder)) in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
             raise LockError(
                 config.lock_path,
                 f"the lock path would be {what} file in {display_path(folder)}, and a build never changes "
@@ -474,11 +478,18 @@ def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -
 
 
 def _stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:
-    from .package import public_mode, temporary_prefix
+    """Stage the lock's new text beside it; a failure names the lock's folder (not the output's)
+    and leaves no temporary file."""
+    from .package import make_temporary, public_mode
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(name, public_mode())
-    staged[path] = Path(name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = make_temporary(path.parent, path)
+        staged[path] = temporary  # removed with the others if anything fails
+        with os.fdopen(os.open(temporary, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)), "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, public_mode())
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = display_path(path.parent)
+        raise
