@@ -38,6 +38,7 @@ READABLE_VERSIONS = (1, 2)  # version 1 had no toolchain and no source digests
 # milliseconds, say), and Anki gives notes stamped far in the future new ids on import and resets
 # their modification times in Check Database, after which no later build could look newer.
 MAX_TIME = 4_102_444_800
+FUTURE_TOLERANCE = 86_400  # SOURCE_DATE_EPOCH may run ahead of this machine's clock by a day at most
 _EPOCH = re.compile(r"[0-9]{1,12}")
 
 # The libraries whose versions decide the HTML of a note. The toolchain's keys are distribution
@@ -65,6 +66,13 @@ def current_time() -> int:
             "SOURCE_DATE_EPOCH",
             f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 (ASCII digits, at most "
             f"{MAX_TIME}), not {epoch!r}: set it to, for example, `git log -1 --format=%ct`, or unset it",
+        )
+    if int(epoch) > time.time() + FUTURE_TOLERANCE:
+        raise LockError(
+            "SOURCE_DATE_EPOCH",
+            f"SOURCE_DATE_EPOCH {epoch} is later than now: Anki gives notes stamped in the future new ids "
+            "on import, and Check Database resets their times; set it to a past time, for example "
+            "`git log -1 --format=%ct`, or unset it",
         )
     return int(epoch)
 

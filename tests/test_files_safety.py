@@ -596,3 +596,38 @@ def test_a_sound_link_inside_an_image_description_is_no_crash(tmp_path: Path) ->
     result = run_cli("check", "--content", content, "--media", media)
     assert result.exit_code in (0, 1), result.output
     assert "internal error" not in result.stderr
+
+
+def test_a_build_time_later_than_now_is_refused_because_anki_would_re_id_the_notes(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """X16, closed: a month ahead of the clock was accepted, and real Anki then gave the notes new ids
+    (their ids are stamped from the build time) and Check Database reset their times."""
+    import time
+
+    ahead = str(int(time.time()) + 30 * 86_400)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", ahead)
+    result = run_cli("build", "--content", sample, "--out", tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    assert f"SOURCE_DATE_EPOCH {ahead} is later than now" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_past_build_time_keeps_its_note_ids_and_times_through_import_and_check_database(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import AnkiCollection
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    result = run_cli("build", "--content", sample, "--out", tmp_path / "out", "--lock", tmp_path / "lock.json")
+    assert result.exit_code == 0, result.output
+    anki = AnkiCollection(tmp_path / "anki")
+    try:
+        anki.import_package(next((tmp_path / "out").glob("*.apkg")))
+        before = {n.id: n.mod for n in anki.notes().values()}
+        assert all(1_700_000_000_000 < note_id < 1_700_001_000_000 for note_id in before)  # stamped, kept
+        anki.col.fix_integrity()
+        anki.reopen()
+        assert {n.id: n.mod for n in anki.notes().values()} == before
+    finally:
+        anki.close()

@@ -36,7 +36,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def _rebuild(sample: Path, out: Path, lock: Path, epoch: str = "1800000000") -> dict[str, dict]:
+def _rebuild(sample: Path, out: Path, lock: Path, epoch: str = "1790000000") -> dict[str, dict]:
     os.environ["SOURCE_DATE_EPOCH"] = epoch  # a later "now": a changed note would get this time
     build_folder(sample, out, "--lock", lock)
     return _notes(lock)
@@ -79,7 +79,7 @@ def test_moving_a_card_to_another_file_changes_that_card_only(sample: Path, tmp_
     after = _rebuild(sample, tmp_path / "v2", lock)
     changed = {k for k in before if after[k] != before[k]}
     assert changed == {"sample/str-repeat"}  # its Source field names the new file
-    assert after["sample/str-repeat"]["modified"] == 1800000000
+    assert after["sample/str-repeat"]["modified"] == 1790000000
 
 
 def test_the_lock_records_the_toolchain(sample: Path, tmp_path: Path) -> None:
