@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -18,8 +18,8 @@ from .load import load_sources
 from .lock import LockError, ModificationLock, exclusive
 from .media import report_unused_media
 from .package import (
-    clean_stale_temporaries, package_is_current, public_mode, record_package, stage_package, staged_outputs,
-    temporary_prefix,
+    clean_stale_temporaries, make_temporary, package_is_current, public_mode, record_package, stage_package,
+    staged_outputs,
 )
 from .plan import deck_cards, plan_decks
 from .records import BuildConfig, BuildReport, Card, Content, DeckPlan, DeckResult, FileResult, SourceFile
@@ -126,7 +126,7 @@ def build(
     started = time.perf_counter()
     cache = cache or RenderCache(None)
     _check_lock_path(config)
-    with exclusive(config.lock_path):
+    with exclusive(config.lock_path, _say_waiting):
         lock = ModificationLock.read(config.lock_path)
         content = read_content(config, strict, cache, jobs, progress, lock)
         planned = plan_decks(content, config, lock.entries, lock.now)
@@ -173,16 +173,21 @@ def _namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:
     return tuple(notes.items)
 
 
+def _say_waiting(guard: Path) -> None:
+    print(f"{display_path(guard)}: note: another build is using this lock; waiting for it to finish", file=sys.stderr)
+
+
 def _check_lock_path(config: BuildConfig) -> None:
-    """The lock is written by every build: it must not be a deck, a source or a media file."""
+    """The lock is written by every build: it must not be a deck, a source or a media file.
+    Paths are compared resolved (`dist/../dist/x.apkg` is `dist/x.apkg`, a link is its target)."""
     if config.lock_path is None:
         return
-    lock = config.lock_path.absolute()
-    decks = {(config.out_dir / spec.file_name).absolute() for spec in config.decks}
+    lock = Path(os.path.realpath(config.lock_path))
+    decks = {Path(os.path.realpath(config.out_dir / spec.file_name)) for spec in config.decks}
     if lock in decks:
         raise LockError(config.lock_path, "the lock path is also a deck's output file: give --lock another file")
     for folder, what, suffixes in ((config.content_dir, "a source", {".md"}), (config.media_dir, "a media", None)):
-        if folder.absolute() in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
+        if Path(os.path.realpath(folder)) in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
             raise LockError(
                 config.lock_path,
                 f"the lock path would be {what} file in {display_path(folder)}, and a build never changes "
@@ -215,9 +220,16 @@ def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -
 
 
 def _stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(name, public_mode())
-    staged[path] = Path(name)
+    """Stage the lock's new text beside it; a failure names the lock's folder (not the output's)
+    and leaves no temporary file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = make_temporary(path.parent, path)
+        staged[path] = temporary  # removed with the others if anything fails
+        with os.fdopen(os.open(temporary, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)), "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, public_mode())
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = display_path(path.parent)
+        raise

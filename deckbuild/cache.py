@@ -35,18 +35,94 @@ _LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML")
 _KEY_BYTES = 32
 
 
+MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a cache entry or record larger than this is not one of ours
+
+
+def _xdg_base(variable: str, *default: str) -> str:
+    """An XDG base folder: the variable when it holds an absolute path (the specification says a
+    relative one is invalid and is ignored, so a key never lands inside the project), else the default."""
+    value = os.environ.get(variable, "")
+    return value if os.path.isabs(value) else os.path.join(os.path.expanduser("~"), *default)
+
+
 def default_cache_dir() -> Path:
     explicit = os.environ.get("BUILD_DECK_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "build_deck"
+    return Path(_xdg_base("XDG_CACHE_HOME", ".cache")) / "build_deck"
 
 
 def default_key_path() -> Path:
     """The signing key: per user, and never inside the (possibly shared or restored) cache folder."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "build_deck" / "cache-key"
+    return Path(_xdg_base("XDG_STATE_HOME", ".local", "state")) / "build_deck" / "cache-key"
+
+
+def _owned_and_closed(info: os.stat_result) -> bool:
+    """A folder this user owns and nobody else may write (Windows: private by its profile's ACL)."""
+    if os.name == "nt":
+        return True
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o022 == 0
+
+
+def trusted_folder(root: Path, *parts: str, create: bool = False) -> Path | None:
+    """`root/parts...` when the cache folder `root` and each folder below it belong to this user
+    and nobody else can write them (created private when `create`); None otherwise, and then the
+    cache is not used there: a folder others can write could hold links to the user's files,
+    endless devices or FIFOs."""
+    try:
+        if create:
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _owned_and_closed(os.stat(root)):  # the folder the user named may itself be a link
+            return None
+        folder = root
+        for part in parts:
+            folder = folder / part
+            if create:
+                try:
+                    folder.mkdir(mode=0o700)
+                except FileExistsError:
+                    pass
+            if not _owned_and_closed(os.lstat(folder)):  # below it, never a link
+                return None
+    except OSError:
+        return None
+    return folder
+
+
+def read_private_file(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes | None:
+    """The bytes of a regular file of this user's, opened without following a link, without
+    blocking on a FIFO, and at most `limit` bytes long; None for anything else."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        if os.name != "nt" and info.st_uid != os.geteuid():
+            return None
+        with os.fdopen(os.dup(descriptor), "rb") as stream:
+            data = stream.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    return data if len(data) <= limit else None
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `path` atomically through a new private file in its folder: a link already at `path` is
+    replaced, never followed. Raises OSError."""
+    handle, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(name, path)
+    except OSError:
+        os.unlink(name)  # no stray temporary file (when the entry's path is a folder, say)
+        raise
 
 
 def _private(info: os.stat_result, mode: int) -> bool:
@@ -323,9 +399,10 @@ class RenderCache:
             digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
         return digest.hexdigest()
 
-    def _path(self, key: str) -> Path:
+    def _path(self, key: str, create: bool = False) -> Path | None:
         assert self.folder is not None
-        return self.folder / "files" / key[:2] / f"{key}.json"
+        folder = trusted_folder(self.folder, "files", key[:2], create=create)
+        return None if folder is None else folder / f"{key}.json"
 
     @staticmethod
     def _mac(secret: bytes, key: str, payload: bytes) -> str:
@@ -337,9 +414,12 @@ class RenderCache:
         secret = self._signing_key()
         if secret is None:
             return None
+        path = self._path(key)
+        data = None if path is None else read_private_file(path)
+        if data is None:
+            return None
         try:
-            with self._path(key).open("rb") as stream:
-                signature, _, payload = stream.read().partition(b"\n")
+            signature, _, payload = data.partition(b"\n")
             if not hmac.compare_digest(signature, self._mac(secret, key, payload).encode("ascii")):
                 return None  # damaged, or not written by this user's builds
             entry = _want(json.loads(payload.decode("utf-8")), dict)
@@ -361,20 +441,14 @@ class RenderCache:
         secret = self._signing_key()
         if secret is None:
             return
-        path = self._path(key)
         try:
             payload = json.dumps(
                 {"stamps": _media_stamps(result), "result": result_data(result)},
                 ensure_ascii=True, separators=(",", ":"),
             ).encode("ascii")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(self._mac(secret, key, payload).encode("ascii") + b"\n" + payload)
-                os.replace(name, path)
-            except OSError:
-                os.unlink(name)  # no stray temporary file (when the entry's path is a folder, say)
-                raise
+            path = self._path(key, create=True)
+            if path is None:
+                return  # a cache folder others can write is not used
+            write_private_file(path, self._mac(secret, key, payload).encode("ascii") + b"\n" + payload)
         except OSError:
             pass  # a cache that cannot be written only costs speed

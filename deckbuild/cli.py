@@ -76,6 +76,11 @@ KIND_LABELS = {
 }
 
 
+def _printable(text: str) -> str:
+    """A path for the terminal: bytes of a name that are not UTF-8 written as \\xNN."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace") if os.name != "nt" else text
+
+
 def _command_name() -> str:
     from .command import command_name
 
@@ -293,7 +298,7 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
             click.echo(f"{display_path(config.lock_path)}: note: {report.toolchain_change}", err=True)
         for deck in report.decks:
             note = "" if deck.written else " (unchanged)"
-            click.echo(f"{display_path(deck.path)}: {deck.notes} notes, {deck.cards} cards{note}")
+            click.echo(f"{_printable(display_path(deck.path))}: {deck.notes} notes, {deck.cards} cards{note}")
         total = sum(deck.cards for deck in report.decks)
         click.echo(f"built {len(report.decks)} deck(s), {total} cards in {report.seconds:.2f} s")
         return 0
@@ -358,7 +363,7 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
         from .checks import check_cards
         from .config import load_config
         from .errors import Diagnostics
-        from .ids import add_ids, distinct_ids
+        from .ids import ChangedMeanwhile, add_ids, distinct_ids
         from .load import load_sources
         from .parse import parse_source
         from .render import markdown, render_card
@@ -370,14 +375,25 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
         parsed = distinct_ids(parsed)
         check_cards([render_card(md, card) for file in parsed for card in file.cards], diagnostics)
         diagnostics.raise_if_errors()
-        added = 0
+        added, skipped = 0, 0  # skipped: files that changed meanwhile
         for file in parsed:
-            count = add_ids(file.source.path, list(file.cards))
+            if file.source.path.is_symlink() and any(card.id_is_derived for card in file.cards):
+                # writing would replace the link by a copy: the ids go into the file it points to
+                click.echo(f"{file.source.display}: warning: a symbolic link: not changed (add ids in the file "
+                           "it points to)", err=True)
+                continue
+            try:
+                count = add_ids(file.source.path, list(file.cards), file.source.text)
+            except ChangedMeanwhile:
+                click.echo(f"{file.source.display}: error: the file changed while add-ids ran; nothing was "
+                           "written to it: run add-ids again", err=True)
+                skipped += 1
+                continue
             if count:
                 click.echo(f"{file.source.display}: added {count} id(s)")
             added += count
         click.echo(f"added {added} id(s)")
-        return 0
+        return EXIT_CONTENT if skipped else 0
 
     _run(ctx, action)
 

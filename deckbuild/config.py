@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 import urllib.parse
@@ -179,6 +180,25 @@ def _closest(key: str, known: tuple[str, ...]) -> str:
     return f"; did you mean '{match[0]}'?" if match else f" (known: {', '.join(known)})"
 
 
+def _inside_project(value: Any, key: str, root: Path, pyproject: Path) -> None:
+    """A folder or file named in pyproject.toml stays inside the project (the folder holding it),
+    links resolved: a configuration (a pull request, say) must not make the build read or write
+    anything else. A path given on the command line is the user's own choice and is not checked."""
+    if not isinstance(value, str) or not value.strip():
+        raise _config_error(pyproject, f"[tool.build_deck] {key} must be a path (text) inside the project", "", key)
+    project = Path(os.path.realpath(root))
+    target = Path(os.path.realpath(root / value))
+    if Path(value).is_absolute() or not (target == project or project in target.parents):
+        raise _config_error(
+            pyproject,
+            f"[tool.build_deck] {key} = {value!r} is outside the project ({display_path(root) or '.'}): "
+            f"configured paths stay inside it; give a path outside on the command line (--{key}) instead",
+            "", key,
+        )
+    if key in ("out", "lock") and target == project:
+        raise _config_error(pyproject, f"[tool.build_deck] {key} cannot be the project folder itself", "", key)
+
+
 def load_config(
     content_dir: Path | None = None,
     media_dir: Path | None = None,
@@ -210,6 +230,9 @@ def load_config(
             )
 
     root = pyproject.parent
+    for key in ("content", "media", "out", "lock"):
+        if key in table:
+            _inside_project(table[key], key, root, pyproject)
     configured_content = root / table.get("content", str(DEFAULT_CONTENT))
     content = content_dir or configured_content
     uses_config = bool(table.get("decks")) and content.resolve() == configured_content.resolve()

@@ -134,12 +134,37 @@ def walk(tokens: list[Token]):
             yield from walk(token.children)
 
 
+# an inline token's meta: (its children list, their number, id(child) -> (index, lines before it))
+_OFFSETS = "deckbuild_line_offsets"
+
+
 def line_offset(inline: Token, image: Token) -> int:
-    """Lines between the start of a paragraph and an image in it (markdown-it maps blocks only)."""
-    offset = 0
-    for child in inline.children or []:
-        if child is image:
-            return offset
-        if child.type in ("softbreak", "hardbreak"):
-            offset += 1
-    return 0
+    """Lines between the start of a paragraph and a child token in it (markdown-it maps blocks only)."""
+    return _position(inline, image)[1]
+
+
+def child_index(inline: Token, child: Token) -> int | None:
+    """The place of a direct child in its paragraph's children (None for a nested token), in
+    constant time after the first question about the paragraph."""
+    return _position(inline, child)[0]
+
+
+def _position(inline: Token, image: Token) -> tuple[int | None, int]:
+    """A direct child's index and line offset in its paragraph ((None, 0) for a nested token).
+
+    The offsets of all the paragraph's children are counted once and kept in the token's meta, so
+    asking for each child of a long paragraph stays linear (counting afresh each time was quadratic)."""
+    children = inline.children or []
+    cached = inline.meta.get(_OFFSETS)
+    offsets = cached[2] if cached is not None and cached[:2] == (id(children), len(children)) else None
+    entry = offsets.get(id(image)) if offsets is not None else None
+    if offsets is None or (entry is not None and children[entry[0]] is not image):
+        offsets = {}
+        offset = 0
+        for index, child in enumerate(children):
+            offsets[id(child)] = (index, offset)
+            if child.type in ("softbreak", "hardbreak"):
+                offset += 1
+        inline.meta[_OFFSETS] = (id(children), len(children), offsets)
+        entry = offsets.get(id(image))
+    return (None, 0) if entry is None else entry

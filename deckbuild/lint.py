@@ -488,6 +488,7 @@ _STOP = frozenset(
 _TOKEN = re.compile(r"[^\W\d_][\w]*|\d+")
 MAX_SHARED_SHARE = 0.05  # a word on more than 5 % of the cards (and more than MAX_SHARED_BY) is too common
 MAX_SHARED_BY = 12
+MAX_SHARED_CAP = 50  # ... and in a deck of over 1,000 cards, a word on more than 50 cards is common too
 
 
 def _card_words(card: Card) -> Counter[str]:
@@ -498,41 +499,52 @@ def _card_words(card: Card) -> Counter[str]:
     return Counter(word for word in _TOKEN.findall(text.casefold()) if word not in _STOP)
 
 
-def similarities(cards: list[Card]) -> dict[tuple[int, int], float]:
-    """The cosine similarity of the cards' TF-IDF vectors, for every pair of cards sharing a word.
+def similarities(cards: list[Card], limit: float = 0.0) -> dict[tuple[int, int], float]:
+    """The cosine similarity of the cards' TF-IDF vectors, for every pair of cards sharing a word
+    whose similarity is at least `limit`.
 
     TF-IDF weighs a word by how often the card uses it (log-scaled) and how few cards of the deck
     use it (smoothed inverse document frequency), so two cards are similar when they share the
     words that make them specific, whatever their order: the classic measure of document
     similarity in information retrieval. As usual, words that many cards use (`print`, `return`,
-    `list`) are left out of the vocabulary; an inverted index then pairs only cards that share a
-    word, so a deck of thousands of cards is compared in a fraction of a second.
+    `list`) are left out of the vocabulary: those on more than 5 % of the cards, and in any deck
+    those on more than MAX_SHARED_CAP cards. An inverted index then pairs only cards that share a
+    word, one card at a time against the cards before it, keeping only the pairs that reach the
+    limit: as no kept word is on more than MAX_SHARED_CAP cards, time and memory grow linearly
+    with the deck (a table of every pair sharing a word grew with its square).
     """
     counts = [_card_words(card) for card in cards]
     frequency: Counter[str] = Counter(word for words in counts for word in words)
     total = len(cards)
-    common = max(MAX_SHARED_BY, int(total * MAX_SHARED_SHARE))
+    common = min(max(MAX_SHARED_BY, int(total * MAX_SHARED_SHARE)), MAX_SHARED_CAP)
     postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    vectors: list[list[tuple[str, float]]] = []
     for number, words in enumerate(counts):
         vector = {
             word: (1 + math.log(n)) * (math.log((1 + total) / (1 + frequency[word])) + 1)
             for word, n in words.items() if frequency[word] <= common
         }
         norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
+        vectors.append([(word, weight / norm) for word, weight in vector.items()])
         for word, weight in vector.items():
             postings[word].append((number, weight / norm))
-    scores: dict[tuple[int, int], float] = defaultdict(float)
-    for entries in postings.values():
-        for j in range(1, len(entries)):
-            b, weight_b = entries[j]
-            for a, weight_a in entries[:j]:
-                scores[a, b] += weight_a * weight_b
-    return scores
+    # each pair's products are added in one fixed order of the words (their first use in the deck)
+    rank = {word: place for place, word in enumerate(postings)}
+    found: dict[tuple[int, int], float] = {}
+    for b, vector in enumerate(vectors):
+        scores: dict[int, float] = {}
+        for word, weight_b in sorted(vector, key=lambda item: rank[item[0]]):
+            for a, weight_a in postings[word]:
+                if a >= b:
+                    break  # postings are in card order: only the cards before this one
+                scores[a] = scores.get(a, 0.0) + weight_a * weight_b
+        found.update(((a, b), score) for a, score in scores.items() if score >= limit)
+    return found
 
 
 def near_duplicates(cards: list[Card], limit: float) -> Iterable[Finding]:
     """Pairs of cards whose words (question, answer and code) are nearly the same: see `similarities`."""
-    close = sorted((pair, score) for pair, score in similarities(cards).items() if score >= limit)
+    close = sorted(similarities(cards, limit).items())
     for (a, b), score in close:
         first, second = sorted((cards[a], cards[b]), key=lambda card: card.location)
         yield Finding(

@@ -19,11 +19,15 @@ def _is_hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def walk(content_dir: Path) -> tuple[list[Path], bool]:
+MARKDOWN_LOOKALIKES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")  # in any case; only `.md` is read
+
+
+def walk(content_dir: Path, lookalikes: list[Path] | None = None) -> tuple[list[Path], bool]:
     """The visible `.md` files below a folder, and whether the walk stopped at MAX_FOLDER_ENTRIES.
 
     Hidden files and folders (`.x`, `_x`) are skipped without being entered; symbolic links to
-    folders are not followed.
+    folders are not followed. Visible Markdown files with another ending (`.MD`, `.markdown`) are
+    added to `lookalikes`, so that the build can say it does not read them.
     """
     found: list[Path] = []
     seen = 0
@@ -33,6 +37,11 @@ def walk(content_dir: Path) -> tuple[list[Path], bool]:
         if seen > MAX_FOLDER_ENTRIES:
             return found, True
         found.extend(Path(folder, name) for name in files if name.endswith(".md") and not _is_hidden(name))
+        if lookalikes is not None:
+            lookalikes.extend(
+                Path(folder, name) for name in files
+                if name.lower().endswith(MARKDOWN_LOOKALIKES) and not name.endswith(".md") and not _is_hidden(name)
+            )
     found = [path for path in found if path.is_file()]
     found.sort(key=lambda p: p.relative_to(content_dir).as_posix())
     return found, False
@@ -106,7 +115,13 @@ def load_sources(content_dir: Path, diagnostics: Diagnostics) -> list[SourceFile
     if content_dir.resolve().parent == content_dir.resolve():
         diagnostics.error(SourceLocation(shown, 0), "the content folder is the root of the file system; give a folder of cards")
         return []
-    paths, too_many = walk(content_dir)
+    lookalikes: list[Path] = []
+    paths, too_many = walk(content_dir, lookalikes)
+    for path in sorted(lookalikes):
+        diagnostics.warning(
+            SourceLocation(_shown_name(path), 0),
+            "not read: card files end in .md (lowercase); rename it if it holds cards",
+        )
     if too_many:
         diagnostics.error(
             SourceLocation(shown, 0),

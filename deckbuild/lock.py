@@ -21,12 +21,12 @@ import json
 import math
 import os
 import re
-import tempfile
+import stat
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from . import __version__
 from .command import command_name
@@ -35,10 +35,12 @@ from .errors import DeckError, Diagnostic, Severity, SourceLocation, display_pat
 LOCK_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1 had no toolchain and no source digests
 
-# Times are seconds since 1970. Below MIN_TIME is not a modification time (SOURCE_DATE_EPOCH=0 is
-# accepted, and note ids are kept above zero separately); above MAX_TIME (the year 9999) an id
-# made from it would no longer fit Anki's 64-bit integers.
-MAX_TIME = 253_402_300_799
+# Times are seconds since 1970 (SOURCE_DATE_EPOCH=0 is accepted, and note ids are kept above zero
+# separately). MAX_TIME is the start of the year 2100: a later "now" is a mistake (a value in
+# milliseconds, say), and Anki gives notes stamped far in the future new ids on import and resets
+# their modification times in Check Database, after which no later build could look newer.
+MAX_TIME = 4_102_444_800
+FUTURE_TOLERANCE = 86_400  # SOURCE_DATE_EPOCH may run ahead of this machine's clock by a day at most
 _EPOCH = re.compile(r"[0-9]{1,12}")
 
 # The libraries whose versions decide the HTML of a note. The toolchain's keys are distribution
@@ -66,6 +68,13 @@ def current_time() -> int:
             "SOURCE_DATE_EPOCH",
             f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 (ASCII digits, at most "
             f"{MAX_TIME}), not {epoch!r}: set it to, for example, `git log -1 --format=%ct`, or unset it",
+        )
+    if int(epoch) > time.time() + FUTURE_TOLERANCE:
+        raise LockError(
+            "SOURCE_DATE_EPOCH",
+            f"SOURCE_DATE_EPOCH {epoch} is later than now: Anki gives notes stamped in the future new ids "
+            "on import, and Check Database resets their times; set it to a past time, for example "
+            "`git log -1 --format=%ct`, or unset it",
         )
     return int(epoch)
 
@@ -108,6 +117,8 @@ def _parse(text: str) -> tuple[dict[str, tuple[str, int, str]], dict[str, str]]:
         data = json.loads(text)
     except ValueError as exc:
         raise ValueError(f"it is not JSON ({exc})") from None
+    except RecursionError:  # a lock is three levels deep: thousands of nested brackets are not one
+        raise ValueError("it is not a build_deck lock (its JSON is nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("version"), int):
         raise ValueError("it is not a build_deck lock (no version)")
     version = data["version"]
@@ -225,12 +236,41 @@ class ModificationLock:
         return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
+GUARD_SUFFIX = ".build_deck-guard"
+
+
+def guard_path(path: Path) -> Path:
+    """The file the inter-process lock is taken on: beside the lock file, so that every build that
+    shares the lock finds it, whatever its temporary folder or environment."""
+    return path.parent / f".{path.name}{GUARD_SUFFIX}"
+
+
+def _open_guard(guard: Path) -> int:
+    """A descriptor of the guard file, created if needed (private to the user), never through a
+    symbolic link, and only when it is a regular file."""
+    flags = os.O_RDONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        handle = os.open(guard, flags, 0o600)
+    except OSError as exc:
+        if os.path.islink(guard):
+            raise LockError(guard, "the build's guard file is a symbolic link: remove it (a build never follows one)") from None
+        raise
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise LockError(guard, "the build's guard file is not a regular file: remove it")
+    return handle
+
+
 @contextlib.contextmanager
-def exclusive(path: Path | None) -> Iterator[None]:
+def exclusive(path: Path | None, waiting: Callable[[Path], None] | None = None) -> Iterator[None]:
     """Hold an inter-process lock for a build's whole read-modify-write of the lock file, so that
     two builds sharing a lock never lose each other's entries (the second waits for the first).
-    The lock is taken on a file in the system's temporary folder named after the lock's real path:
-    nothing appears in the project, and no output folder is created before the build succeeds."""
+
+    The lock is taken on a guard file beside the lock file (`.<lock name>.build_deck-guard`), which
+    is there only while a build runs: it never depends on the temporary folder (builds with
+    different TMPDIRs share it), it is opened without following symbolic links, and it lives in a
+    folder that only those who may write the lock can write. A folder made for it is removed again
+    when the build wrote nothing there. `waiting` is told when another build holds the lock."""
     if path is None:
         yield
         return
@@ -239,11 +279,55 @@ def exclusive(path: Path | None) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows: no flock; concurrent builds are the user's care
         yield
         return
-    digest = hashlib.sha256(os.path.realpath(path).encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    guard = Path(tempfile.gettempdir()) / f"build_deck.lock-{digest}"
-    handle = os.open(guard, os.O_RDWR | os.O_CREAT, 0o600)
+    guard = guard_path(path)
+    created = _make_folders(guard.parent)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
+        while True:
+            try:
+                handle = _open_guard(guard)
+            except PermissionError:
+                # a folder this user cannot write: the lock cannot be rewritten either, so no
+                # concurrent build can lose an update through this build
+                yield
+                return
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting is not None:
+                    waiting(guard)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            # the holder before us removes the file before it lets go: ours must still be the one there
+            try:
+                now = os.lstat(guard)
+            except FileNotFoundError:
+                now = None
+            mine = os.fstat(handle)
+            if now is not None and (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino):
+                break
+            os.close(handle)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(guard)
+            os.close(handle)  # closing releases the lock
     finally:
-        os.close(handle)  # closing releases the lock
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: the build wrote nothing there
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; the ones created, outermost first."""
+    missing = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    created = []
+    for item in reversed(missing):
+        try:
+            item.mkdir()
+        except FileExistsError:
+            continue
+        created.append(item)
+    return created

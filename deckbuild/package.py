@@ -16,16 +16,16 @@ import itertools
 import json
 import os
 import re
+import secrets
 import shutil
 import sqlite3
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Iterator
 
 import genanki
 
-from .cache import read_signed_record, sign_record, tool_fingerprint
+from .cache import read_private_file, read_signed_record, sign_record, tool_fingerprint, trusted_folder, write_private_file
 from .notetypes import NOTETYPES, NoteTypeContract, card_css
 from .records import DeckPlan, NoteRecord
 
@@ -119,20 +119,27 @@ def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 
 def write_package(plan: DeckPlan, target: Path) -> None:
-    """Write one deck to `target` (normally a temporary file that the caller renames)."""
-    with tempfile.TemporaryDirectory(prefix=f"build_deck-{os.getpid()}-") as scratch:
-        database = Path(scratch) / "collection.anki2"
+    """Write one deck to `target` (normally a temporary file that the caller renames).
+
+    genanki's database is made in a private scratch folder beside `target` (never in the system's
+    temporary folder, which other users share), named so that a later build knows it as its own."""
+    scratch = make_temporary(target.parent, target, directory=True)
+    try:
+        database = scratch / "collection.anki2"
         try:
             _build_database(plan, database)
         except sqlite3.OperationalError as exc:  # a full disk, seen through SQLite
             raise OSError(errno.EIO, f"the deck's database could not be written ({exc})") from exc
         media = sorted(plan.media, key=lambda m: m.name)
-        with zipfile.ZipFile(target, "w") as archive:
+        stream = os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600), "wb")
+        with stream, zipfile.ZipFile(stream, "w") as archive:
             _zip_entry(archive, "collection.anki2", database.read_bytes())
             index = {str(number): item.name for number, item in enumerate(media)}
             _zip_entry(archive, "media", json.dumps(index, sort_keys=True).encode("utf-8"))
             for number, item in enumerate(media):
                 _zip_entry(archive, str(number), item.path.read_bytes())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def plan_digest(plan: DeckPlan) -> str:
@@ -151,9 +158,11 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _record_path(cache_folder: Path, target: Path) -> Path:
-    name = hashlib.sha256(str(target.absolute()).encode()).hexdigest()
-    return cache_folder / "packages" / f"{name}.json"
+def _record_path(cache_folder: Path, target: Path, create: bool = False) -> Path | None:
+    """Where the signed record of a deck file lives, or None when the cache folder is not the user's own."""
+    folder = trusted_folder(cache_folder, "packages", create=create)
+    name = hashlib.sha256(str(target.absolute()).encode("utf-8", "surrogateescape")).hexdigest()
+    return None if folder is None else folder / f"{name}.json"
 
 
 def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None) -> Path | None:
@@ -161,8 +170,12 @@ def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None)
     target = out_dir / plan.spec.file_name
     if cache_folder is None or not target.is_file():
         return None
+    path = _record_path(cache_folder, target)
+    data = None if path is None else read_private_file(path)
+    if data is None:
+        return None
     try:
-        record = read_signed_record(_record_path(cache_folder, target).read_text(encoding="utf-8"))
+        record = read_signed_record(data.decode("utf-8"))
         if record["plan"] == plan_digest(plan) and record["file"] == _file_digest(target):
             return target
     except (OSError, ValueError, KeyError, TypeError):  # a record not signed by this user is None
@@ -173,12 +186,11 @@ def package_is_current(plan: DeckPlan, out_dir: Path, cache_folder: Path | None)
 def record_package(plan: DeckPlan, target: Path, cache_folder: Path | None) -> None:
     if cache_folder is None:
         return
-    record = _record_path(cache_folder, target)
     try:
         signed = sign_record({"plan": plan_digest(plan), "file": _file_digest(target)})
-        if signed is not None:
-            record.parent.mkdir(parents=True, exist_ok=True)
-            record.write_text(signed, encoding="utf-8")
+        record = _record_path(cache_folder, target, create=True) if signed is not None else None
+        if signed is not None and record is not None:
+            write_private_file(record, signed.encode("utf-8"))
     except OSError:
         pass
 
@@ -190,10 +202,30 @@ def public_mode() -> int:
     return 0o666 & ~mask
 
 
-def temporary_prefix(final: Path) -> str:
-    """Temporary files carry the name of their final file and the build's process id, so that a
-    later build can tell (and remove) the ones a killed build left behind."""
-    return f".{final.name}.build_deck-{os.getpid()}-"
+# `.<final name>.build_deck-<pid>-<random>-<check>.tmp`: the check is a digest of the rest, so a
+# file someone named like ours by hand (`.notes.build_deck-4000000-draft.tmp`) is never taken for one.
+_TEMPORARY = re.compile(r"\.(?P<final>.+)\.build_deck-(?P<pid>[0-9]+)-(?P<token>[0-9a-f]{16})-(?P<check>[0-9a-f]{16})\.tmp")
+
+
+def _temporary_check(final_name: str, pid: str, token: str) -> str:
+    return hashlib.sha256(f"build_deck temporary\x00{final_name}\x00{pid}\x00{token}".encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def make_temporary(folder: Path, final: Path, directory: bool = False) -> Path:
+    """A new private temporary file (or folder) in `folder` for `final`, created exclusively (never
+    through a link), carrying the build's process id and a check that marks it as this tool's own."""
+    pid = str(os.getpid())
+    while True:
+        token = secrets.token_hex(8)
+        path = folder / f".{final.name}.build_deck-{pid}-{token}-{_temporary_check(final.name, pid, token)}.tmp"
+        try:
+            if directory:
+                path.mkdir(mode=0o700)
+            else:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+        except FileExistsError:
+            continue
+        return path
 
 
 def _process_alive(pid: int) -> bool:
@@ -206,18 +238,31 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def is_own_temporary(path: Path) -> bool:
+    """Whether `path` is a temporary file or folder that a build_deck build made (by its name and
+    check) and that belongs to this user."""
+    match = _TEMPORARY.fullmatch(path.name)
+    if match is None or match["check"] != _temporary_check(match["final"], match["pid"], match["token"]):
+        return False
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return os.name == "nt" or info.st_uid == os.geteuid()
+
+
 def clean_stale_temporaries(out_dir: Path, others: list[Path]) -> list[Path]:
-    """Remove what killed builds left: staged files in the output folder (and beside the lock) and
-    scratch folders in the system's temporary folder, each only when its process is gone."""
-    patterns = [(folder, ".*.build_deck-*-*.tmp") for folder in {out_dir, *(p.parent for p in others)}]
-    patterns.append((Path(tempfile.gettempdir()), "build_deck-*-*"))
+    """Remove what killed builds left in the output folder (and beside the lock): only files and
+    folders this tool made (named with its check, owned by this user) whose process is gone."""
     removed = []
-    for folder, pattern in patterns:
+    for folder in {out_dir, *(p.parent for p in others)}:
         if not folder.is_dir():
             continue
-        for path in folder.glob(pattern):
-            match = re.search(r"build_deck-([0-9]+)-", path.name)
-            if match is None or int(match.group(1)) == os.getpid() or _process_alive(int(match.group(1))):
+        for path in folder.glob(".*.build_deck-*-*.tmp"):
+            if not is_own_temporary(path):
+                continue
+            pid = int(_TEMPORARY.fullmatch(path.name)["pid"])  # type: ignore[index]
+            if pid == os.getpid() or _process_alive(pid):
                 continue
             with contextlib.suppress(OSError):
                 if path.is_dir() and not path.is_symlink():
@@ -250,9 +295,8 @@ def staged_outputs(out_dir: Path) -> Iterator[dict[Path, Path]]:
 def stage_package(plan: DeckPlan, out_dir: Path, staged: dict[Path, Path]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / plan.spec.file_name
-    handle, name = tempfile.mkstemp(prefix=temporary_prefix(final), suffix=".tmp", dir=out_dir)
-    os.close(handle)
-    os.chmod(name, public_mode())
-    staged[final] = Path(name)
-    write_package(plan, Path(name))
+    temporary = make_temporary(out_dir, final)
+    staged[final] = temporary
+    os.chmod(temporary, public_mode())
+    write_package(plan, temporary)
     return final

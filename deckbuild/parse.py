@@ -11,7 +11,7 @@ from markdown_it.token import Token
 
 from .choices import forbid_ticked_boxes, split_multiple_choice, trailing_task_list
 from .cloze_checks import check_clozes
-from .dialect import MAX_NESTING, TOO_DEEP, line_offset, make_markdown, walk
+from .dialect import MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import find_lexer, language_of
 from .media import MediaResolver, is_audio
@@ -312,7 +312,7 @@ def _resolve_images(
             if href and is_audio(href) and ":" not in href and not href.startswith("#"):
                 # a link to a sound file: Anki plays it after the link's text
                 sound = _resolve_image(href, where, source, diagnostics, media)
-                _mark_link_as_sound(token.children or [], child, sound.name if sound else "")
+                _mark_link_as_sound(token, child, sound.name if sound else "")
                 found += [sound] if sound else []
                 continue
             if child.type != "image":
@@ -332,11 +332,17 @@ def _resolve_images(
     return tuple(dict.fromkeys(found))
 
 
-def _mark_link_as_sound(siblings: list[Token], link_open: Token, name: str) -> None:
+def _mark_link_as_sound(inline: Token, link_open: Token, name: str) -> None:
     """Mark a link and its closing token: the renderer writes the text, then `[sound:name]`."""
     link_open.meta["sound"] = name
+    siblings = inline.children or []
+    index = child_index(inline, link_open)
+    if index is None:  # inside an image's description: find it among the tokens that hold it
+        holder = next((t for t in walk(siblings) if any(c is link_open for c in t.children or ())), None)
+        siblings = holder.children if holder is not None else []
+        index = next((i for i, t in enumerate(siblings) if t is link_open), len(siblings))
     depth = 0
-    for later in siblings[siblings.index(link_open) + 1:]:
+    for later in siblings[index + 1:]:
         if later.type == "link_open":
             depth += 1
         elif later.type == "link_close":

@@ -9,12 +9,40 @@ protocol version 6.
 from __future__ import annotations
 
 import json
+import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 PROTOCOL_VERSION = 6
-TIMEOUT_SECONDS = 120  # a large deck takes Anki a while to import
+TIMEOUT_SECONDS = 120  # a large deck takes Anki a while to import: the whole answer's deadline
+MAX_ANSWER_BYTES = 1024 * 1024  # AnkiConnect answers these two actions in a few bytes
+_SHOWN_LENGTH = 300
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(value: object) -> str:
+    """Text from the server as it is printed: control characters (terminal escapes, line breaks
+    that could fake a line of our own) written as \\xNN, and cut to a few hundred characters."""
+    text = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + "..."
+
+
+def _read_answer(response: object, url: str) -> bytes:
+    """The body, at most MAX_ANSWER_BYTES, within TIMEOUT_SECONDS in all (not per read)."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    chunks, size = [], 0
+    while True:
+        if time.monotonic() > deadline:
+            raise PushError(f"{url} did not finish answering in {TIMEOUT_SECONDS} s: is it AnkiConnect?")
+        chunk = response.read1(65536)  # type: ignore[attr-defined]
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise PushError(f"{url} answered with over {MAX_ANSWER_BYTES:,} bytes: is it AnkiConnect?")
+        chunks.append(chunk)
 
 
 class PushError(Exception):
@@ -26,22 +54,24 @@ def _call(url: str, action: str, **params: object) -> object:
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - the user's own Anki
-            raw = response.read()
+            raw = _read_answer(response, url)
+    except PushError:
+        raise
     except urllib.error.HTTPError as exc:
         raise PushError(f"{url} answered HTTP {exc.code}: is it AnkiConnect?") from None
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+        reason = shown(getattr(exc, "reason", exc))
         raise PushError(
             f"cannot reach Anki at {url} ({reason}): start Anki desktop with the AnkiConnect add-on installed"
         ) from None
     try:
         answer = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise PushError(f"{url} did not answer in AnkiConnect's format: is it AnkiConnect?") from None
     if not isinstance(answer, dict) or "result" not in answer or "error" not in answer:
         raise PushError(f"{url} did not answer in AnkiConnect's format (version {PROTOCOL_VERSION}): update AnkiConnect")
     if answer["error"] is not None:
-        raise PushError(f"AnkiConnect refused `{action}`: {answer['error']}")
+        raise PushError(f"AnkiConnect refused `{action}`: {shown(answer['error'])}")
     return answer["result"]
 
 
@@ -50,10 +80,10 @@ def push_package(package: Path, url: str) -> None:
     version = _call(url, "version")
     if not isinstance(version, int) or version < PROTOCOL_VERSION:
         raise PushError(
-            f"AnkiConnect at {url} speaks protocol {version}, and push needs {PROTOCOL_VERSION}: update the add-on"
+            f"AnkiConnect at {url} speaks protocol {shown(version)}, and push needs {PROTOCOL_VERSION}: update the add-on"
         )
     # An absolute path: AnkiConnect reads it on this machine (relative paths would be taken from
     # Anki's media folder).
     result = _call(url, "importPackage", path=str(package.resolve()))
     if result is not True:
-        raise PushError(f"AnkiConnect did not import {package.name} (it answered {result!r})")
+        raise PushError(f"AnkiConnect did not import {package.name} (it answered {shown(repr(result))})")

@@ -170,7 +170,7 @@ def test_a_pickle_payload_in_the_cache_runs_no_code(sample: Path, tmp_path: Path
     for source in load_sources(sample, Diagnostics()):
         key = cache.key(source, tmp_path / "media")
         for suffix in (".json", ".pickle"):  # today's entry name and the name a pickle cache used
-            path = cache._path(key).with_suffix(suffix)
+            path = cache._path(key, create=True).with_suffix(suffix)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(pickle.dumps((_RunsCode(marker), None)))
     result = run_cli("check", "--content", sample, "--media", tmp_path / "media")

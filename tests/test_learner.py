@@ -40,7 +40,7 @@ def test_an_old_collection_takes_the_new_sort_field_in_place(
     assert anki.col.models.get(NOTETYPES["basic"].id)["sortf"] == 0
     notes_before = anki.notes()
 
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
     build_folder(sample, tmp_path / "v2", "--lock", lock)
     log = anki.import_package(tmp_path / "v2" / "sample.apkg").log  # Anki's default import options
     anki.reopen()

@@ -9,7 +9,6 @@ import resource
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +36,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def _rebuild(sample: Path, out: Path, lock: Path, epoch: str = "1800000000") -> dict[str, dict]:
+def _rebuild(sample: Path, out: Path, lock: Path, epoch: str = "1790000000") -> dict[str, dict]:
     os.environ["SOURCE_DATE_EPOCH"] = epoch  # a later "now": a changed note would get this time
     build_folder(sample, out, "--lock", lock)
     return _notes(lock)
@@ -80,7 +79,7 @@ def test_moving_a_card_to_another_file_changes_that_card_only(sample: Path, tmp_
     after = _rebuild(sample, tmp_path / "v2", lock)
     changed = {k for k in before if after[k] != before[k]}
     assert changed == {"sample/str-repeat"}  # its Source field names the new file
-    assert after["sample/str-repeat"]["modified"] == 1800000000
+    assert after["sample/str-repeat"]["modified"] == 1790000000
 
 
 def test_the_lock_records_the_toolchain(sample: Path, tmp_path: Path) -> None:
@@ -267,20 +266,29 @@ def test_concurrent_builds_keep_every_lock_entry(sample: Path, tmp_path: Path) -
     assert sum(k.startswith("second/") for k in notes) == 1600
 
 
-def test_stale_temporary_files_of_a_killed_build_are_removed(sample: Path, tmp_path: Path) -> None:
+def _temporary_of(pid: int, out: Path, monkeypatch: pytest.MonkeyPatch, directory: bool = False) -> Path:
+    """A temporary file (or folder) as the build with process id `pid` makes it."""
+    import deckbuild.package as package
+
+    with monkeypatch.context() as patch:
+        patch.setattr(package.os, "getpid", lambda: pid)
+        made = package.make_temporary(out, out / "sample.apkg", directory=directory)
+    (made / "collection.anki2" if directory else made).write_bytes(b"partial")
+    return made
+
+
+def test_stale_temporary_files_of_a_killed_build_are_removed(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     build_folder(sample, out)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a process id that no longer runs
-    stale_file = out / f".sample.apkg.build_deck-{dead.pid}-abc123.tmp"
-    stale_file.write_bytes(b"partial")
-    stale_folder = Path(tempfile.gettempdir()) / f"build_deck-{dead.pid}-xyz789"
-    stale_folder.mkdir()
-    (stale_folder / "collection.anki2").write_bytes(b"partial")
+    stale_file = _temporary_of(dead.pid, out, monkeypatch)
+    stale_folder = _temporary_of(dead.pid, out, monkeypatch, directory=True)
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        busy_file = out / f".sample.apkg.build_deck-{alive.pid}-def456.tmp"
-        busy_file.write_bytes(b"another build is writing this")
+        busy_file = _temporary_of(alive.pid, out, monkeypatch)
         build_folder(sample, out)
         assert not stale_file.exists() and not stale_folder.exists()
         assert busy_file.exists()  # a running build's file is left alone

@@ -65,7 +65,7 @@ def test_update_keeps_reviews_updates_changed_notes_only(sample: Path, tmp_path:
         with (sample / "nested" / "02-numbers.md").open("a", encoding="utf-8") as stream:
             stream.write("\n## What does `int('7') + 1` give?\n<!-- id: int-parse -->\n\n`8`\n")
         _reword(sample / "nested" / "02-numbers.md", "<!-- id: float-sum -->", "<!-- id: float-sum, retired: true -->")
-        os.environ["SOURCE_DATE_EPOCH"] = "1800000000"
+        os.environ["SOURCE_DATE_EPOCH"] = "1790000000"
         build_folder(sample, tmp_path / "v2", "--lock", lock)
         anki.import_package(tmp_path / "v2" / "sample.apkg")
     finally:
