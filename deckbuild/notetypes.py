@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
+from typing import Mapping
 
 from .highlight import style_sheet
 
@@ -33,6 +34,15 @@ class NoteTypeContract:
     @property
     def sort_index(self) -> int:
         return self.field_names.index(self.sort_field)
+
+    def ordered_fields(self, by_name: Mapping[str, str]) -> tuple[str, ...]:
+        """The note's fields in the contract's order, from a mapping of field name to HTML that
+        must name each of the contract's fields exactly once."""
+        missing = [name for name in self.field_names if name not in by_name]
+        unknown = sorted(set(by_name) - set(self.field_names))
+        if missing or unknown:
+            raise ValueError(f"note type '{self.key}' fields: missing {missing}, unknown {unknown}")
+        return tuple(by_name[name] for name in self.field_names)
 
 
 _NOTICE = '{{#Notice}}<div class="notice">{{Notice}}</div>{{/Notice}}'

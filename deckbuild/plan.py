@@ -19,7 +19,7 @@ from typing import Mapping
 from . import __version__
 from .lock import LockEntry, content_hash, next_entry
 from .media import is_audio
-from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, card_css
+from .notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES, NoteTypeContract, card_css
 from .order import card_positions, note_order
 from .records import BuildConfig, Card, Content, DeckPlan, DeckSpec, NoteRecord, PlannedDecks
 from .sanitize import finish_field, strip_control_characters
@@ -77,33 +77,33 @@ def source_html(topic_title: str, path: str, url_template: str) -> str:
     return f'<span class="topic">{html.escape(topic_title)}</span> <span class="file">{file}</span>'
 
 
-def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> tuple[str, tuple[str, ...]]:
-    notice = html.escape(RETIRED_NOTICE) if card.retired else ""
-    source = source_html(topic_title, source_path(card, content_dir), spec.source_url)
+def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> tuple[NoteTypeContract, dict[str, str]]:
+    """The card's note type and its fields by name (the contract orders them)."""
+    common = {
+        "Id": card.id,
+        "Notice": html.escape(RETIRED_NOTICE) if card.retired else "",
+        "Source": source_html(topic_title, source_path(card, content_dir), spec.source_url),
+        "Reference": card.reference_html,
+    }
     if card.is_cloze:
         # the text with the clozes is the part before the --- break, or the whole card without one
         text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
-        return CLOZE.key, (card.id, card.question_html, text, extra, notice, source, card.reference_html)
+        return CLOZE, {**common, "Heading": card.question_html, "Text": text, "Extra": extra}
     if not card.is_multiple_choice:
-        return BASIC.key, (
-            card.id, card.question_html, card.context_html, card.answer_html, notice, source, card.reference_html
-        )
+        return BASIC, {**common, "Question": card.question_html, "Context": card.context_html, "Answer": card.answer_html}
     options = shown_options(spec, card).options
     choices = "".join(f"<li>{option.html}</li>" for option in options)
     marked = "".join(
         f'<li class="{"correct" if option.correct else "wrong"}">{option.html}</li>' for option in options
     )
-    return MULTIPLE_CHOICE.key, (
-        card.id,
-        card.question_html,
-        card.context_html,
-        f'<ol class="choices">{choices}</ol>',
-        f'<ol class="choices">{marked}</ol>',
-        card.answer_html,
-        notice,
-        source,
-        card.reference_html,
-    )
+    return MULTIPLE_CHOICE, {
+        **common,
+        "Question": card.question_html,
+        "Context": card.context_html,
+        "Options": f'<ol class="choices">{choices}</ol>',
+        "Marked": f'<ol class="choices">{marked}</ol>',
+        "Explanation": card.answer_html,
+    }
 
 
 def source_path(card: Card, content_dir: Path) -> str:
@@ -186,13 +186,13 @@ def _plan_deck(spec: DeckSpec, content: Content, config: BuildConfig, stamps: _S
     cards = note_order([card for card in content.cards if spec.includes(card)], topic_rank, spec.order)
     records = []
     for card in cards:
-        notetype, fields = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
+        contract, by_name = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
+        notetype = contract.key
         sounds = frozenset(media.name for media in card.media if is_audio(media.name))
         cloze_fields = _cloze_filtered(notetype)
-        fields = tuple(  # the last step for every field
-            finish_field(field, sounds, cloze=name in cloze_fields)
-            for field, name in zip(fields, NOTETYPES[notetype].field_names, strict=True)
-        )
+        fields = contract.ordered_fields({  # the last step for every field
+            name: finish_field(field, sounds, cloze=name in cloze_fields) for name, field in by_name.items()
+        })
         tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
         deck_name = spec.name
         if spec.subdecks:

@@ -78,3 +78,11 @@ def test_every_kind_of_note_had_its_fields_checked() -> None:
     """Runs after the cases above (pytest keeps the file's order)."""
     assert SEEN == set(NOTETYPES)
 
+
+def test_the_contract_orders_fields_and_refuses_a_missing_or_unknown_one() -> None:
+    names = BASIC.field_names
+    assert BASIC.ordered_fields({name: name.lower() for name in reversed(names)}) == tuple(n.lower() for n in names)
+    with pytest.raises(ValueError, match="missing \\['Answer'\\]"):
+        BASIC.ordered_fields({name: "" for name in names if name != "Answer"})
+    with pytest.raises(ValueError, match="unknown \\['Answr'\\]"):
+        BASIC.ordered_fields({**{name: "" for name in names}, "Answr": ""})
