@@ -15,6 +15,8 @@ cache, a CI cache restored from a pull request) is ignored, and the file is rend
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import functools
 import hashlib
 import hmac
@@ -23,14 +25,15 @@ import os
 import secrets
 import stat
 import tempfile
+import types
+import typing
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from .errors import Diagnostic, Severity, SourceLocation
-from .records import Card, MediaFile, CodeBlock, FileResult, Option, SourceFile
+from .records import Card, FileResult, SourceFile
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: records stored as derived from their dataclasses
 _LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML")
 _KEY_BYTES = 32
 
@@ -201,54 +204,69 @@ def _stamps_hold(stamps: list[list[Any]]) -> bool:
     return True
 
 
-# --- plain data: FileResult <-> JSON, with every type checked on the way back -------------------
+# --- plain data: records <-> JSON, derived from the dataclasses, every type checked on the way back ---
+#
+# Each record type gets an encoder and a decoder, built once from its fields' type hints: a dict per
+# record (exactly its fields), a list per tuple, a string per path or enumeration member. A field
+# added to a record is stored and checked without any change here.
 
 
 class _Invalid(ValueError):
     """A cache entry whose shape or types are wrong."""
 
 
-def _location_data(location: SourceLocation) -> list[Any]:
-    return [location.path, location.line]
+def _card_value(value: int) -> int:
+    if value not in range(1, 6):
+        raise _Invalid("a value is a whole number from 1 to 5")
+    return value
 
 
-def _card_data(card: Card) -> dict[str, Any]:
-    return {
-        "location": _location_data(card.location),
-        "id": card.id,
-        "id_is_derived": card.id_is_derived,
-        "topic": card.topic,
-        "difficulty": card.difficulty,
-        "tags": list(card.tags),
-        "question_html": card.question_html,
-        "question_text": card.question_text,
-        "context_html": card.context_html,
-        "answer_html": card.answer_html,
-        "options": [[option.html, option.correct] for option in card.options],
-        "cloze_numbers": list(card.cloze_numbers),
-        "media": [[media.name, str(media.path)] for media in card.media],
-        "retired": card.retired,
-        "source_digest": card.source_digest,
-        "shuffle_options": card.shuffle_options,
-        "code_blocks": [[block.line, block.language, block.text, block.part] for block in card.code_blocks],
-        "lint_ignore": list(card.lint_ignore),
-        "reference_html": card.reference_html,
-        "references": list(card.references),
-        "value": card.value,
-        "guid": card.guid,
-    }
+# checks beyond a field's type, by (record, field)
+_FIELD_CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {(Card, "value"): _card_value}
+
+_Codec = Callable[[Any], Any]
 
 
-def result_data(result: FileResult) -> dict[str, Any]:
-    return {
-        "display": result.display,
-        "topic": result.topic,
-        "title": result.title,
-        "cards": [_card_data(card) for card in result.cards],
-        "diagnostics": [
-            [*_location_data(d.location), d.severity.value, d.message, d.kind] for d in result.diagnostics
-        ],
-    }
+def _fields_of(cls: type) -> list[tuple[str, Any]]:
+    """A record's (field name, type) pairs, its annotations resolved."""
+    hints = typing.get_type_hints(cls)
+    return [(field.name, hints[field.name]) for field in dataclasses.fields(cls)]
+
+
+def _optional(hint: Any) -> Any | None:
+    """X for `X | None`, else None."""
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        options = [option for option in typing.get_args(hint) if option is not type(None)]
+        if len(options) == 1 and len(typing.get_args(hint)) == 2:
+            return options[0]
+        raise TypeError(f"the cache stores no union but X | None, not {hint!r}")
+    return None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.cache
+def _encoder(hint: Any) -> _Codec:
+    """How a value of type `hint` becomes plain JSON data."""
+    inner = _optional(hint)
+    if inner is not None:
+        encode = _encoder(inner)
+        return _same if encode is _same else lambda value: None if value is None else encode(value)
+    if typing.get_origin(hint) is tuple:
+        item = _encoder(typing.get_args(hint)[0])
+        return list if item is _same else lambda value: [item(part) for part in value]
+    if dataclasses.is_dataclass(hint):
+        fields = [(name, _encoder(kind)) for name, kind in _fields_of(hint)]  # type: ignore[arg-type]
+        return lambda value: {name: encode(getattr(value, name)) for name, encode in fields}
+    if hint is Path:
+        return str
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return lambda value: value.value
+    if hint in (str, int, bool, float):
+        return _same
+    raise TypeError(f"the cache cannot store a {hint!r}")
 
 
 def _want(value: Any, kind: type | tuple[type, ...]) -> Any:
@@ -258,102 +276,92 @@ def _want(value: Any, kind: type | tuple[type, ...]) -> Any:
     return value
 
 
-def _strings(value: Any) -> tuple[str, ...]:
-    if not all(isinstance(item, str) for item in _want(value, list)):
-        raise _Invalid("expected a list of strings")
-    return tuple(value)
+def _plain_tuple(kind: type, data: Any) -> tuple[Any, ...]:
+    if type(data) is not list or any(type(part) is not kind for part in data):
+        raise _Invalid(f"expected a list of {kind.__name__}")
+    return tuple(data)
 
 
-def _pair(value: Any) -> list[Any]:
-    if len(_want(value, list)) != 2:
-        raise _Invalid("expected a pair")
-    return value
+def _checked(kind: type) -> _Codec:
+    return lambda value: _want(value, kind)
 
 
-def _location(value: Any) -> SourceLocation:
-    path, line = _pair(value)
-    return SourceLocation(_want(path, str), _want(line, int))
+@functools.cache
+def _decoder(hint: Any) -> _Codec:
+    """How plain JSON data becomes a value of type `hint`, or _Invalid for any other shape: a record
+    with a field missing or one it does not have is refused, never given a default."""
+    inner = _optional(hint)
+    if inner is not None:
+        decode = _decoder(inner)
+        return lambda data: None if data is None else decode(data)
+    if typing.get_origin(hint) is tuple:
+        item, rest = typing.get_args(hint)
+        assert rest is Ellipsis, f"the cache stores tuple[X, ...] only, not {hint!r}"
+        if item in (str, int, bool):
+            return functools.partial(_plain_tuple, item)
+        decode = _decoder(item)
+        return lambda data: tuple([decode(part) for part in _want(data, list)])
+    if dataclasses.is_dataclass(hint):
+        return _record_decoder(hint)  # type: ignore[arg-type]
+    if hint is Path:
+        return lambda data: Path(_want(data, str))
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        members = {member.value: member for member in hint}
+
+        def member(data: Any) -> Any:
+            try:
+                return members[data]
+            except (KeyError, TypeError):
+                raise _Invalid(f"not a {hint.__name__}") from None
+
+        return member
+    if hint is float:
+        return lambda data: float(_want(data, (int, float)))
+    if hint in (str, int, bool):
+        return _checked(hint)
+    raise TypeError(f"the cache cannot read a {hint!r}")
 
 
-def _card(value: Any) -> Card:
-    data = _want(value, dict)
-    expected = {
-        "location", "id", "id_is_derived", "topic", "difficulty", "tags", "question_html", "question_text",
-        "context_html", "answer_html", "options", "cloze_numbers", "media", "retired", "source_digest",
-        "shuffle_options", "code_blocks", "lint_ignore", "reference_html", "references",
-        "shuffle_options", "code_blocks", "lint_ignore", "value", "guid",
-    }
-    if set(data) != expected:
-        raise _Invalid("unexpected card keys")
-    options = []
-    for item in _want(data["options"], list):
-        html_text, correct = _pair(item)
-        options.append(Option(_want(html_text, str), _want(correct, bool)))
-    media = []
-    for item in _want(data["media"], list):
-        name, path = _pair(item)
-        media.append(MediaFile(_want(name, str), Path(_want(path, str))))
-    blocks = []
-    for item in _want(data["code_blocks"], list):
-        if len(_want(item, list)) != 4:
-            raise _Invalid("a code block has four parts")
-        line, language, text, part = item
-        blocks.append(CodeBlock(_want(line, int), _want(language, str), _want(text, str), _want(part, str)))
-    difficulty = data["difficulty"]
-    return Card(
-        location=_location(data["location"]),
-        id=_want(data["id"], str),
-        id_is_derived=_want(data["id_is_derived"], bool),
-        topic=_want(data["topic"], str),
-        difficulty=None if difficulty is None else _want(difficulty, str),
-        tags=_strings(data["tags"]),
-        question_html=_want(data["question_html"], str),
-        question_text=_want(data["question_text"], str),
-        context_html=_want(data["context_html"], str),
-        answer_html=_want(data["answer_html"], str),
-        options=tuple(options),
-        cloze_numbers=tuple(_want(n, int) for n in _want(data["cloze_numbers"], list)),
-        media=tuple(media),
-        retired=_want(data["retired"], bool),
-        source_digest=_want(data["source_digest"], str),
-        shuffle_options=_want(data["shuffle_options"], bool),
-        code_blocks=tuple(blocks),
-        lint_ignore=_strings(data["lint_ignore"]),
-        reference_html=_want(data["reference_html"], str),
-        references=_strings(data["references"]),
-        value=_value(data["value"]),
-        guid=_want(data["guid"], str),
-    )
+def _record_decoder(cls: type) -> _Codec:
+    plain: list[tuple[str, type]] = []  # str, int and bool fields: JSON gives exactly these types
+    converted: list[tuple[str, _Codec]] = []
+    for name, kind in _fields_of(cls):
+        check = _FIELD_CHECKS.get((cls, name))
+        if kind in (str, int, bool) and check is None:
+            plain.append((name, kind))
+            continue
+        decode = _decoder(kind)
+        if check is not None:
+            decode = functools.partial(_then, decode, check)
+        converted.append((name, decode))
+    names = {name for name, _ in plain} | {name for name, _ in converted}
+
+    def record(data: Any) -> Any:
+        if type(data) is not dict or data.keys() != names:
+            raise _Invalid(f"a {cls.__name__} with other fields than its own")
+        for name, kind in plain:
+            if type(data[name]) is not kind:  # so an int field refuses a bool, and the reverse
+                raise _Invalid(f"{cls.__name__}.{name} is not a {kind.__name__}")
+        values = dict(data)
+        for name, decode in converted:
+            values[name] = decode(data[name])
+        return cls(**values)
+
+    return record
 
 
-def _value(value: Any) -> int:
-    if isinstance(value, bool) or _want(value, int) not in range(1, 6):
-        raise _Invalid("a value is a whole number from 1 to 5")
-    return value
+def _then(decode: _Codec, check: _Codec, data: Any) -> Any:
+    return check(decode(data))
+
+
+def result_data(result: FileResult) -> dict[str, Any]:
+    """A file's result as plain JSON data."""
+    return _encoder(FileResult)(result)  # type: ignore[no-any-return]
 
 
 def result_from_data(value: Any) -> FileResult:
     """A FileResult from plain data, or _Invalid when any field has the wrong shape or type."""
-    data = _want(value, dict)
-    if set(data) != {"display", "topic", "title", "cards", "diagnostics"}:
-        raise _Invalid("unexpected keys")
-    diagnostics = []
-    for item in _want(data["diagnostics"], list):
-        if len(_want(item, list)) != 5:
-            raise _Invalid("a diagnostic has five parts")
-        path, line, severity, message, kind = item
-        diagnostics.append(Diagnostic(
-            SourceLocation(_want(path, str), _want(line, int)), Severity(_want(severity, str)), _want(message, str),
-            _want(kind, str),
-        ))
-    title = data["title"]
-    return FileResult(
-        display=_want(data["display"], str),
-        topic=_want(data["topic"], str),
-        title=None if title is None else _want(title, str),
-        cards=tuple(_card(card) for card in _want(data["cards"], list)),
-        diagnostics=tuple(diagnostics),
-    )
+    return _decoder(FileResult)(value)  # type: ignore[no-any-return]
 
 
 def sign_record(data: Any, create: bool = True) -> str | None:
