@@ -6,8 +6,8 @@ import functools
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .cache import RenderCache
 from .checks import check_cards
@@ -18,7 +18,12 @@ from .load import load_sources
 from .lock import LockError, ModificationLock, exclusive
 from .media import report_unused_media
 from .package import (
-    clean_stale_temporaries, make_temporary, package_is_current, public_mode, record_package, stage_package,
+    clean_stale_temporaries,
+    make_temporary,
+    package_is_current,
+    public_mode,
+    record_package,
+    stage_package,
     staged_outputs,
 )
 from .plan import deck_cards, plan_decks

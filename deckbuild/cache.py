@@ -27,9 +27,10 @@ import stat
 import tempfile
 import types
 import typing
+from collections.abc import Callable
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .records import Card, FileResult, SourceFile
 

@@ -48,7 +48,8 @@ def validate_setting(name: str, value: object) -> str | None:
     if rule.default is None:
         return f"lint rule '{name}' is switched with true or false"
     if not isinstance(value, (int, float)) or value <= 0:
-        return f"lint rule '{name}' takes a positive number ({rule.unit}, default {format_number(rule.default)}) or false"
+        default = format_number(rule.default)
+        return f"lint rule '{name}' takes a positive number ({rule.unit}, default {default}) or false"
     if name == "near-duplicate" and value > 1:
         return "lint rule 'near-duplicate' takes a similarity between 0 and 1 (default 0.5) or false"
     return None

@@ -13,8 +13,8 @@ import hashlib
 import html
 import re
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from . import __version__
 from .lock import LockEntry, content_hash, next_entry
@@ -90,7 +90,9 @@ def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> 
         text, extra = (card.context_html, card.answer_html) if card.context_html else (card.answer_html, "")
         return CLOZE, {**common, "Heading": card.question_html, "Text": text, "Extra": extra}
     if not card.is_multiple_choice:
-        return BASIC, {**common, "Question": card.question_html, "Context": card.context_html, "Answer": card.answer_html}
+        return BASIC, {
+            **common, "Question": card.question_html, "Context": card.context_html, "Answer": card.answer_html
+        }
     options = shown_options(spec, card).options
     choices = "".join(f"<li>{option.html}</li>" for option in options)
     marked = "".join(
@@ -146,7 +148,7 @@ def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
     return order, names
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cloze_filtered(notetype: str) -> frozenset[str]:
     """The fields a note type's templates show through Anki's cloze filter (`{{cloze:Text}}`)."""
     templates = " ".join(front + back for _, _, front, back in NOTETYPES[notetype].templates)
@@ -198,7 +200,8 @@ def _plan_deck(spec: DeckSpec, content: Content, config: BuildConfig, stamps: _S
         if spec.subdecks:
             deck_name = f"{spec.name}::{subdeck_names[card.topic]}"
         deck_name = strip_control_characters(deck_name)
-        modified = stamps.modified(f"{spec.namespace}/{card.id}", content_hash(notetype, fields, tags), card.source_digest)
+        key = f"{spec.namespace}/{card.id}"
+        modified = stamps.modified(key, content_hash(notetype, fields, tags), card.source_digest)
         ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
         records.append(NoteRecord(card.guid, card.id, notetype, fields, tags, deck_name, modified, ords))
     positions = card_positions([(record.deck_name, record.card_count) for record in records])

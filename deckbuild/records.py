@@ -114,7 +114,7 @@ class Card:
     answer_html: str
     options: tuple[Option, ...] = ()  # non-empty for a multiple-choice card
     cloze_numbers: tuple[int, ...] = ()  # non-empty for a cloze card
-    media: tuple["MediaFile", ...] = ()
+    media: tuple[MediaFile, ...] = ()
     retired: bool = False
     source_digest: str = ""  # what the author wrote for this card; the lock tells toolchain changes by it
     shuffle_options: bool = True  # False when the card asks its options to keep their order

@@ -4,7 +4,7 @@ watching goes on."""
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .build import build
 from .cache import RenderCache

@@ -12,6 +12,8 @@ from deckbuild.build import read_content
 from deckbuild.config import load_config
 from deckbuild.records import Card
 
+pytestmark = pytest.mark.deck  # about the deck's content, not the tool
+
 
 def _catalogue() -> list[tuple[str, str, str]]:
     lines = (FIXTURES / "catalogue.tsv").read_text(encoding="utf-8").splitlines()

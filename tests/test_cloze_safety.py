@@ -95,6 +95,7 @@ def test_w1_math_next_to_clozes_keeps_working(tmp_path: Path, anki: AnkiCollecti
     assert r"[\(\sqrt{y}\)]" in front_c2
 
 
+@pytest.mark.deck
 def test_w1_every_card_of_the_deck_is_inert(tmp_path: Path, anki: AnkiCollection) -> None:
     """The repository's whole deck, every card of every note type as Anki renders it."""
     build_folder(ROOT / "content", tmp_path / "dist", "--media", ROOT / "media", "--lock", tmp_path / "deck.lock")

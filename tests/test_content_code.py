@@ -27,6 +27,8 @@ from packaging.specifiers import SpecifierSet
 
 from deckbuild.cloze import has_cloze, strip_clozes
 
+pytestmark = pytest.mark.deck  # about the deck's content, not the tool
+
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 TIMEOUT_SECONDS = 60
 

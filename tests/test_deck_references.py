@@ -18,6 +18,8 @@ from deckbuild.config import load_config
 from deckbuild.records import Card
 from deckbuild.references import reference_problem
 
+pytestmark = pytest.mark.deck  # about the deck's content, not the tool
+
 # Debian's `python3.11-doc` package: the Python documentation as HTML, with the same anchors as
 # docs.python.org/3 for everything that existed in 3.11. `.ci/run` installs it.
 OFFLINE_DOCS = Path("/usr/share/doc/python3.11-doc/html")

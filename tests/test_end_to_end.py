@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, AnkiCollection
 from helpers import build_folder
 
@@ -59,6 +61,7 @@ def test_description_names_version_and_card_count(sample: Path, tmp_path: Path, 
     assert "Version " in deck["desc"] and "5 cards" in deck["desc"]
 
 
+@pytest.mark.deck
 def test_repository_content_builds_and_imports(tmp_path: Path, anki: AnkiCollection, monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     out = tmp_path / "dist"

@@ -262,6 +262,7 @@ def test_retired_cards_are_not_linted(tmp_path: Path, monkeypatch) -> None:
     assert "lint[yes-no]" not in _lint_case(case, tmp_path, monkeypatch).stdout
 
 
+@pytest.mark.deck
 def test_every_rule_runs_over_the_whole_deck() -> None:
     """Every rule runs over the real deck (its cost is measured in benchmarks/bench.py, `check --lint`)."""
     from deckbuild.build import read_content

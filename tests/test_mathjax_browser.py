@@ -163,6 +163,7 @@ def test_w1_payload_cards_run_no_script_in_the_reviewer(browser, tmp_path: Path,
     _assert_inert(Reviewer(browser, {}), sides)
 
 
+@pytest.mark.deck
 def test_every_card_of_the_deck_runs_no_script_and_requests_only_its_media(
     browser, tmp_path: Path, anki: AnkiCollection
 ) -> None:

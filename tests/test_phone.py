@@ -146,6 +146,7 @@ def _measure(phone, page_path: Path, sides: int) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.deck
 def test_every_card_of_the_deck_fits_a_phone(phone, tmp_path: Path) -> None:
     page, sides = _page(tmp_path, ROOT / "content")
     assert sides >= 1500  # every card of the deck, front and back

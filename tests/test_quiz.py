@@ -25,6 +25,8 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from test_content_code import CONTENT, TIMEOUT_SECONDS, _split_info, runs_on_this_python
 
+pytestmark = pytest.mark.deck  # about the deck's content, not the tool
+
 QUIZ = CONTENT / "23-quiz.md"
 CODE_SPAN = re.compile(r"`([^`]+)`")
 SEPARATORS = re.compile(r"^[\s,]*(?:then[\s,]*)*$")
