@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -63,7 +64,23 @@ KIND_LABELS = {
     "no-cards": "files without a card",
     "ignored-key": "front-matter keys ignored",
     "wide-code": "code lines wider than the phone width",
+    "unknown-language": "code blocks in languages without highlighting",
+    "setext": "lines of text directly above ---",
 }
+_QUOTED = re.compile(r"'[^']*'|`[^`]*`")
+
+
+def _summary_kind(diagnostic: "Diagnostic") -> str:
+    """What repeats: the warning's own kind, or its message with every quoted part left out (so that
+    `unknown language 'a'` and `unknown language 'b'` are one kind)."""
+    return diagnostic.kind or _QUOTED.sub("'…'", diagnostic.message)
+
+
+def _summary_label(kind: str) -> str:
+    if kind in KIND_LABELS:
+        return KIND_LABELS[kind]
+    shown = kind if len(kind) <= 60 else kind[:59] + "…"
+    return f'warnings like "{shown}"'
 
 
 def _command_name() -> str:
@@ -100,14 +117,15 @@ def _print_diagnostics(diagnostics: "Iterable[Diagnostic]") -> None:
     for diagnostic in diagnostics:
         if diagnostic.severity.value == "warning" and verbosity == "quiet":
             continue
-        if diagnostic.kind:
-            shown[diagnostic.kind] = shown.get(diagnostic.kind, 0) + 1
-            if verbosity != "verbose" and shown[diagnostic.kind] > SUMMARY_AFTER:
+        if diagnostic.severity.value == "warning":
+            kind = _summary_kind(diagnostic)
+            shown[kind] = shown.get(kind, 0) + 1
+            if verbosity != "verbose" and shown[kind] > SUMMARY_AFTER:
                 continue
         click.echo(str(diagnostic), err=True)
     for kind, count in shown.items():
         if count > SUMMARY_AFTER and verbosity != "verbose":
-            label = KIND_LABELS.get(kind, kind)
+            label = _summary_label(kind)
             click.echo(f"... and {count - SUMMARY_AFTER} more {label} ({count} in all; --verbose shows every one)", err=True)
         hint = _hint(kind)
         if hint:
