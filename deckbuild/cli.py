@@ -325,30 +325,34 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
 
     Rewrites only the files that need it, atomically, adding one id per card and changing
     nothing else. Ids keep a card's review history when its question is reworded later.
+    Problems elsewhere in the content never stop it: every card that has a heading (and options
+    that can be read) gets its id, and the problems are listed after.
     """
     def action() -> int:
-        from .checks import check_cards
         from .config import load_config
         from .errors import Diagnostics
         from .ids import add_ids, distinct_ids
         from .load import load_sources
         from .parse import parse_source
-        from .render import markdown, render_card
+        from .render import markdown
 
         config = load_config(content)
         diagnostics = Diagnostics()
         md = markdown()
-        parsed = [parse_source(source, diagnostics, md) for source in load_sources(config.content_dir, diagnostics)]
-        parsed = distinct_ids(parsed)
-        check_cards([render_card(md, card) for file in parsed for card in file.cards], diagnostics)
-        diagnostics.raise_if_errors()
+        sources = load_sources(config.content_dir, diagnostics)
+        parsed = distinct_ids([parse_source(source, diagnostics, md, keep_broken=True) for source in sources])
         added = 0
         for file in parsed:
             count = add_ids(file.source.path, list(file.cards))
             if count:
                 click.echo(f"{file.source.display}: added {count} id(s)")
             added += count
+        _print_diagnostics(diagnostics.items)
+        errors = sum(1 for d in diagnostics.items if d.severity.value == "error")
         click.echo(f"added {added} id(s)")
+        if errors:
+            click.echo(f"{errors} error(s) above are still to fix (the ids were written all the same); "
+                       f"`{_command_name()} check` lists every problem", err=True)
         return 0
 
     _run(ctx, action)

@@ -217,7 +217,10 @@ def parse_source(
     diagnostics: Diagnostics,
     md: MarkdownIt | None = None,
     media: MediaResolver | None = None,
+    keep_broken: bool = False,
 ) -> ParsedFile:
+    """The file's cards, each checked; a card with an error is left out, unless `keep_broken`
+    (for `add-ids`, which gives an id to every card it can place one under)."""
     md = md or make_markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(source.text, env)
@@ -291,7 +294,9 @@ def parse_source(
     cards = [
         card
         for builder in builders
-        if (card := _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env, media, file_value))
+        if (card := _finish_card(
+            builder, source, diagnostics, topic, file_difficulty, file_tags, env, media, file_value, keep_broken
+        ))
     ]
     return ParsedFile(source=source, topic=topic, title=title, cards=tuple(cards))
 
@@ -306,6 +311,7 @@ def _finish_card(
     env: dict[str, Any],
     media: MediaResolver | None,
     file_value: int = DEFAULT_VALUE,
+    keep_broken: bool = False,
 ) -> CardSource | None:
     heading_line = builder.heading.map[0] + 1
     location = SourceLocation(source.display, heading_line)
@@ -320,7 +326,9 @@ def _finish_card(
     options_line: int | None = None
     if builder.has_options:
         options_line = body[0].map[0] + 1
+        known = len(diagnostics)
         options = read_card_options(body[0], source, diagnostics)
+        keep_broken = keep_broken and len(diagnostics) == known  # an id goes only into options that read well
         body = body[1:]
     last_break = next((i for i in range(len(body) - 1, -1, -1) if body[i].type == "hr" and body[i].level == 0), None)
     if last_break is not None and not _has_content(body[last_break + 1:]):
@@ -397,7 +405,7 @@ def _finish_card(
     images = _resolve_images(
         [builder.inline, *context, *answer, *(t for o in choices for t in o.tokens)], source, diagnostics, media, env
     )
-    if not ok:
+    if not ok and not (keep_broken and question_text):
         return None
     return CardSource(
         location=location,
