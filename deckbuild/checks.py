@@ -33,7 +33,7 @@ def with_distinct_ids(cards: list[Card], diagnostics: Diagnostics) -> list[Card]
 
 
 def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
-    """Unique ids, no question asked twice, an id and a difficulty for every card."""
+    """Unique ids (an error), no question asked twice, an id and a difficulty for every card (warnings)."""
     by_id: dict[str, Card] = {}
     by_question: dict[tuple[str, str, str], Card] = {}
     for card in cards:
@@ -47,13 +47,11 @@ def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
         # a question may repeat in another topic: the card shows its topic's title above it
         first_question = by_question.setdefault((card.topic, *card.duplicate_key), card)
         if first_question is not card and first_question.id != card.id:
-            if card.id_is_derived or first_question.id_is_derived:  # notes not written for build_deck
-                diagnostics.warning(
-                    card.location, f"the card at {first_question.location} asks the same question; both are built",
-                    kind="repeated-question",
-                )
-            else:
-                diagnostics.error(card.location, f"duplicate question: the card at {first_question.location} asks the same")
+            # two notes that differ only in their answers: a warning (an error under --strict)
+            diagnostics.warning(
+                card.location, f"duplicate question: the card at {first_question.location} asks the same; both are built",
+                kind="repeated-question",
+            )
         if card.id_is_derived:
             diagnostics.warning(
                 card.location,

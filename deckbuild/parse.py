@@ -328,18 +328,18 @@ def _finish_card(
         options_line = body[0].map[0] + 1
         known = len(diagnostics)
         options = read_card_options(body[0], source, diagnostics)
-        keep_broken = keep_broken and len(diagnostics) == known  # an id goes only into options that read well
+        if keep_broken and len(diagnostics) > known:
+            return None  # add-ids writes an id only into options that can be read
         body = body[1:]
     last_break = next((i for i in range(len(body) - 1, -1, -1) if body[i].type == "hr" and body[i].level == 0), None)
     if last_break is not None and not _has_content(body[last_break + 1:]):
         # nothing after it: a divider between this card and the next, not the card's break
-        if options_line is not None and _has_content(body):
-            diagnostics.warning(
-                SourceLocation(source.display, body[last_break].map[0] + 1),
-                "nothing follows this --- break, so it is read as a divider and the card's answer is what "
-                "stands above it; write the answer after the break, or remove the break",
-                kind="empty-break",
-            )
+        diagnostics.warning(
+            SourceLocation(source.display, body[last_break].map[0] + 1),
+            "nothing follows this --- in its card, so it is read as a divider and the card's answer is what "
+            "stands above it; write the answer after it, or remove it",
+            kind="empty-break",
+        )
         body = body[:last_break] + body[last_break + 1:]
     body, references = split_references(body, source.display, diagnostics)
 
@@ -405,7 +405,7 @@ def _finish_card(
     images = _resolve_images(
         [builder.inline, *context, *answer, *(t for o in choices for t in o.tokens)], source, diagnostics, media, env
     )
-    if not ok and not (keep_broken and question_text):
+    if not (ok or keep_broken and question_text):
         return None
     return CardSource(
         location=location,
