@@ -135,7 +135,7 @@ def _lines(tokens: list[Token]) -> tuple[int, int]:
 
 
 def _shown_lines(first: int, last: int) -> str:
-    return f"line {first}" if first >= last else f"lines {first}-{last}"
+    return f"line {first} is" if first >= last else f"lines {first}-{last} are"
 
 
 def _warn_outside(tokens: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
@@ -153,7 +153,7 @@ def _warn_outside(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
         first, last = _lines(run)
         diagnostics.warning(
             SourceLocation(source.display, first),
-            f"{_shown_lines(first, last)} are on no card: a level-1 heading ends the card before it, only the "
+            f"{_shown_lines(first, last)} on no card: a level-1 heading ends the card before it, only the "
             "file's first one is its title, and a card starts with a level-2 heading (## Question)",
             kind="not-on-a-card",
         )
