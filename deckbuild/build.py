@@ -25,7 +25,7 @@ from typing import Callable
 from . import __version__
 from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_path
 from .cache import RenderCache
-from .checks import check_cards
+from .checks import check_cards, with_distinct_ids
 from .lint import warn_in_check
 from .load import load_sources
 from .lock import LockError, ModificationLock, content_hash, exclusive
@@ -167,7 +167,7 @@ def read_content(
     files = render_files(sources, config.media_dir, cache or RenderCache(None), jobs, progress, config.content_dir)
     for result in files:
         diagnostics.extend(result.diagnostics)
-    cards = [card for result in files for card in result.cards]
+    cards = with_distinct_ids([card for result in files for card in result.cards], diagnostics)
     check_cards(cards, diagnostics)
     warn_in_check(cards, config.lint, deck_cards(config, cards), diagnostics)
     folder = SourceLocation(display_path(config.content_dir), 0)
