@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .cache import RenderCache
-from .checks import check_cards
+from .checks import check_cards, with_distinct_ids
 from .command import command_name
 from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_path
 from .lint import warn_in_check
@@ -74,7 +74,7 @@ def read_content(
     files = render_files(sources, config.media_dir, cache or RenderCache(None), jobs, progress, config.content_dir)
     for result in files:
         diagnostics.extend(result.diagnostics)
-    cards = [card for result in files for card in result.cards]
+    cards = with_distinct_ids([card for result in files for card in result.cards], diagnostics)
     check_cards(cards, diagnostics)
     warn_in_check(cards, config.lint, deck_cards(config, cards), diagnostics)
     folder = SourceLocation(display_path(config.content_dir), 0)

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from .errors import Diagnostics
+from .ids import distinct_derived_ids
 from .records import Card
 
 
+def with_distinct_ids(cards: list[Card], diagnostics: Diagnostics) -> list[Card]:
+    """The cards, each one without an id given the id `add-ids` would write for it: a question that
+    repeats gets a distinct one (with its topic), and a warning says so."""
+    ids = distinct_derived_ids([(card.id, card.id_is_derived, card.topic) for card in cards])
+    holders: dict[str, list[Card]] = {}  # the first two cards of each id, as written or derived
+    for card in cards:
+        if len(same := holders.setdefault(card.id, [])) < 2:
+            same.append(card)
+    result = []
+    for card, card_id in zip(cards, ids, strict=True):
+        if card_id != card.id:
+            other = next(c for c in holders[card.id] + [card] if c is not card) if len(holders[card.id]) > 1 else card
+            diagnostics.warning(
+                card.location,
+                f"the id '{card.id}' derived from this question is also {'used' if not other.id_is_derived else 'derived'} "
+                f"by the card at {other.location}: this card gets '{card_id}', the id `add-ids` writes for it",
+                kind="repeated-question",
+            )
+            card = dataclasses.replace(card, id=card_id)
+        result.append(card)
+    return result
+
+
 def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
-    """Unique ids, no question asked twice, an id and a difficulty for every card."""
+    """Unique ids (an error), no question asked twice, an id and a difficulty for every card (warnings)."""
     by_id: dict[str, Card] = {}
     by_question: dict[tuple[str, str, str], Card] = {}
     by_guid: dict[str, Card] = {}
@@ -24,7 +50,11 @@ def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
         # a question may repeat in another topic: the card shows its topic's title above it
         first_question = by_question.setdefault((card.topic, *card.duplicate_key), card)
         if first_question is not card and first_question.id != card.id:
-            diagnostics.error(card.location, f"duplicate question: the card at {first_question.location} asks the same")
+            # two notes that differ only in their answers: a warning (an error under --strict)
+            diagnostics.warning(
+                card.location, f"duplicate question: the card at {first_question.location} asks the same; both are built",
+                kind="repeated-question",
+            )
         if card.id_is_derived:
             diagnostics.warning(
                 card.location,

@@ -36,6 +36,16 @@ def split_multiple_choice(
             current = None
         elif current is not None:
             current.append(token)
+    ticked = [body for _, body in items if any(_is_ticked(token) for token in body[:2])]
+    if not ticked:
+        # a checklist with nothing ticked (a release checklist, a to-do list) is a list, not options
+        diagnostics.warning(
+            options_location,
+            "a task list with no ticked box is shown as a list: tick the right options (- [x]) to make "
+            "the card a multiple-choice card",
+            kind="unticked-list",
+        )
+        return (), answer
     options = []
     for item_open, body in items:
         if item_open.attrGet("class") != "task-list-item":
@@ -56,8 +66,6 @@ def split_multiple_choice(
             options_location,
             f"a multiple-choice card has {MIN_OPTIONS} to {MAX_OPTIONS} options; this one has {len(items)}",
         )
-    elif options and not any(option.correct for option in options):
-        diagnostics.error(options_location, "no option is marked correct: mark the right one with - [x]")
     return tuple(options), answer[end + 1:]
 
 

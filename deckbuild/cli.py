@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -71,9 +72,23 @@ KIND_LABELS = {
     "no-cards": "files without a card",
     "ignored-key": "front-matter keys ignored",
     "wide-code": "code lines wider than the phone width",  # on the question side
-    "unknown-language": "code blocks in an unknown language",
+    "unknown-language": "code blocks in languages without highlighting",
     "setext-heading": "lines of text above --- read as headings",
 }
+_QUOTED = re.compile(r"'[^']*'|`[^`]*`")
+
+
+def _summary_kind(diagnostic: "Diagnostic") -> str:
+    """What repeats: the warning's own kind, or its message with every quoted part left out (so that
+    `unknown language 'a'` and `unknown language 'b'` are one kind)."""
+    return diagnostic.kind or _QUOTED.sub("'…'", diagnostic.message)
+
+
+def _summary_label(kind: str) -> str:
+    if kind in KIND_LABELS:
+        return KIND_LABELS[kind]
+    shown = kind if len(kind) <= 60 else kind[:59] + "…"
+    return f'warnings like "{shown}"'
 
 
 def _printable(text: str) -> str:
@@ -116,14 +131,15 @@ def _print_diagnostics(diagnostics: "Iterable[Diagnostic]") -> None:
     for diagnostic in diagnostics:
         if diagnostic.severity.value == "warning" and verbosity == "quiet":
             continue
-        if diagnostic.kind:
-            shown[diagnostic.kind] = shown.get(diagnostic.kind, 0) + 1
-            if verbosity != "verbose" and shown[diagnostic.kind] > SUMMARY_AFTER:
+        if diagnostic.severity.value == "warning":
+            kind = _summary_kind(diagnostic)
+            shown[kind] = shown.get(kind, 0) + 1
+            if verbosity != "verbose" and shown[kind] > SUMMARY_AFTER:
                 continue
         click.echo(str(diagnostic), err=True)
     for kind, count in shown.items():
         if count > SUMMARY_AFTER and verbosity != "verbose":
-            label = KIND_LABELS.get(kind, kind)
+            label = _summary_label(kind)
             click.echo(f"... and {count - SUMMARY_AFTER} more {label} ({count} in all; --verbose shows every one)", err=True)
         hint = _hint(kind)
         if hint:
@@ -358,23 +374,22 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
 
     Rewrites only the files that need it, atomically, adding one id per card and changing
     nothing else. Ids keep a card's review history when its question is reworded later.
+    Problems elsewhere in the content never stop it: every card that has a heading (and options
+    that can be read) gets its id, and the problems are listed after.
     """
     def action() -> int:
-        from .checks import check_cards
         from .config import load_config
         from .errors import Diagnostics
         from .ids import ChangedMeanwhile, add_ids, distinct_ids
         from .load import load_sources
         from .parse import parse_source
-        from .render import markdown, render_card
+        from .render import markdown
 
         config = load_config(content)
         diagnostics = Diagnostics()
         md = markdown()
-        parsed = [parse_source(source, diagnostics, md) for source in load_sources(config.content_dir, diagnostics)]
-        parsed = distinct_ids(parsed)
-        check_cards([render_card(md, card) for file in parsed for card in file.cards], diagnostics)
-        diagnostics.raise_if_errors()
+        sources = load_sources(config.content_dir, diagnostics)
+        parsed = distinct_ids([parse_source(source, diagnostics, md, keep_broken=True) for source in sources])
         added, skipped = 0, 0  # skipped: files that changed meanwhile
         for file in parsed:
             if file.source.path.is_symlink() and any(card.id_is_derived for card in file.cards):
@@ -392,7 +407,12 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
             if count:
                 click.echo(f"{file.source.display}: added {count} id(s)")
             added += count
+        _print_diagnostics(diagnostics.items)
+        errors = sum(1 for d in diagnostics.items if d.severity.value == "error")
         click.echo(f"added {added} id(s)")
+        if errors:
+            click.echo(f"{errors} error(s) above are still to fix (the ids were written all the same); "
+                       f"`{_command_name()} check` lists every problem", err=True)
         return EXIT_CONTENT if skipped else 0
 
     _run(ctx, action)

@@ -12,6 +12,16 @@ from .dialect import line_offset, walk
 from .records import SourceFile
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)  # never reaches a card: a cloze in it is no cloze
+
+
+def _without_comments(text: str) -> str:
+    """The text with its HTML comments blanked out (offsets and lines kept)."""
+    return _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text) if "<!--" in text else text
+
+
+def _is_comment_block(token: Token) -> bool:
+    return token.type == "html_block" and not _without_comments(token.content).strip()
 
 
 def check_clozes(
@@ -25,27 +35,27 @@ def check_clozes(
     """Cloze numbers of the card's text; every marker problem reported at its line. `heading` is the
     card's heading token and `inline` its text."""
     heading_line = (heading.map[0] if heading.map else 0) + 1
-    if has_cloze(inline.content):
+    if has_cloze(_without_comments(inline.content)):
         diagnostics.error(
             SourceLocation(source.display, heading_line),
             "clozes belong in the card's text, not in its heading (the heading is shown as context)",
         )
     for token in after_break:
-        if token.map is not None and has_cloze(token.content):
+        if token.map is not None and not _is_comment_block(token) and has_cloze(_without_comments(token.content)):
             diagnostics.error(
                 SourceLocation(source.display, token.map[0] + 1),
                 "a cloze after the --- break would never be hidden: move it before the break",
             )
     numbers: set[int] = set()
     for token in text_tokens:
-        if token.map is None:
+        if token.map is None or _is_comment_block(token):
             continue
         first_line = token.map[0] + 1
         _check_clozes_outside_tags(token, first_line, source, diagnostics)
         if token.type in ("fence", "code_block"):
             regions = [(token.content, True, first_line + (1 if token.type == "fence" else 0))]
         elif token.type == "inline":
-            prose = _CODE_SPAN.sub(lambda m: "x" * len(m.group(0)), token.content)  # keep offsets
+            prose = _without_comments(_CODE_SPAN.sub(lambda m: "x" * len(m.group(0)), token.content))  # keep offsets
             regions = [(prose, False, first_line)]
             line, counted = first_line, 0  # newlines are counted from the previous span: linear time
             for m in _CODE_SPAN.finditer(token.content):
@@ -125,11 +135,11 @@ def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile
     the tag and break it: an error at its line."""
     if token.type == "html_block":
         tags = [(m.group(0), first_line + token.content.count("\n", 0, m.start()))
-                for m in HTML_TAG_RE.finditer(token.content)]
+                for m in HTML_TAG_RE.finditer(token.content) if not m.group(0).startswith("<!--")]
     else:
         tags = [(child.content, first_line + line_offset(token, child))
-                for child in walk(token.children or []) if child.type == "html_inline"]
-    clozed = has_cloze(token.content)
+                for child in walk(token.children or []) if child.type == "html_inline" and not child.content.startswith("<!--")]
+    clozed = has_cloze(_without_comments(token.content))
     for tag, line in tags:
         if has_cloze(tag) or (clozed and ("}}" in tag or "::" in tag)):
             marker = match.start() if (match := CLOZE_OPEN.search(tag)) else min(

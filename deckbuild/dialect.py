@@ -38,7 +38,41 @@ def make_markdown() -> MarkdownIt:
     image_rule = next(rule.fn for rule in md.inline.ruler.__rules__ if rule.name == "image")
     md.inline.ruler.at("image", _every_image_address(image_rule))
     md.inline.ruler.before("link", "anki_sound", _anki_sound)
+    md.inline.ruler.before("escape", "math_backslash", _backslash_math)
     return md
+
+
+_BACKSLASH_MATH = {"(": ("\\)", "math_inline"), "[": ("\\]", "math_inline_double")}
+
+
+def _backslash_math(state: Any, silent: bool) -> bool:
+    """`\\(...\\)` and `\\[...\\]`, the delimiters Anki's MathJax reads (and ankdown's notes use): the
+    same formula tokens as `$...$` and `$$...$$`, so they pass the same checks and render the same,
+    where Markdown would take each backslash for an escape and leave "(...)" in the text.
+
+    Without its closing delimiter in the paragraph it stays an escape (`\\[sound:x.mp3]` is text), and
+    like dollar math it never holds a backtick, so a code span is never cut."""
+    src, start = state.src, state.pos
+    kind = _BACKSLASH_MATH.get(src[start + 1:start + 2]) if src.startswith("\\", start) else None
+    if kind is None:
+        return False
+    closer, token_type = kind
+    index = start + 2
+    while index < state.posMax:
+        if src.startswith(closer, index):
+            break
+        index += 2 if src[index] == "\\" else 1
+    else:
+        return False
+    content = src[start + 2:index]
+    if not content.strip() or "`" in content:
+        return False
+    if not silent:
+        token = state.push(token_type, "math", 0)
+        token.content = content
+        token.markup = src[start:start + 2]
+    state.pos = index + 2
+    return True
 
 
 def _anki_sound(state: Any, silent: bool) -> bool:

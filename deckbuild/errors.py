@@ -58,6 +58,9 @@ class Diagnostics:
     def extend(self, items: "Diagnostics | tuple[Diagnostic, ...] | list[Diagnostic]") -> None:
         self._items.extend(items._items if isinstance(items, Diagnostics) else items)
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     @property
     def items(self) -> list[Diagnostic]:
         return sorted(self._items)

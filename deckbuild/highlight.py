@@ -93,21 +93,44 @@ def _interrupt_after(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
+# Info strings that other Markdown renderers highlight but Pygments knows by another name (or only
+# as a file extension): Node's docs write `mjs` and `cjs`, inka2's READMEs `commandline`.
+LANGUAGE_ALIASES = {
+    "mjs": "javascript", "cjs": "javascript", "node": "javascript", "jsonc": "json5",
+    "commandline": "console", "cmd": "batch", "svg": "xml", "dotenv": "bash", "env": "bash",
+}
+# Info strings that mean "no highlighting": shown as plain text without a warning.
+PLAIN_LANGUAGES = ("", "text", "plain", "txt", "plaintext", "none", "nohighlight", "csv", "tsv")
+
+
 @functools.lru_cache(maxsize=None)
 def find_lexer(language: str) -> Lexer | None:
     """The lexer for a fence's language, or None when Pygments knows no such language."""
     if not language:
         return None
     try:
-        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
+        lexer = get_lexer_by_name(LANGUAGE_ALIASES.get(language, language), stripnl=False, ensurenl=False)
     except ClassNotFound:
         return None
     return accelerate(lexer)
 
 
+# MyST's code directives name the language in their argument: ```{code-block} python
+_CODE_DIRECTIVES = ("{code-block}", "{code}", "{sourcecode}", "{code-cell}")
+
+
 def language_of(info: str) -> str:
-    """The language named by a fence's info string: its first word."""
-    return info.strip().split(maxsplit=1)[0].lower() if info.strip() else ""
+    """The language named by a fence's info string: its first word, read through the braces other
+    tools put around it (md2anki's `{=cpp}`, Pandoc's `{.python}`, MyST's `{code-block} python`)."""
+    words = info.strip().lower().split()
+    if not words:
+        return ""
+    if words[0] in _CODE_DIRECTIVES:
+        return words[1] if len(words) > 1 else ""
+    first = words[0]
+    if first.startswith("{") and first.endswith("}") and len(first) > 2 and first[1] in "=.":
+        return first[2:-1].split(",")[0].strip()
+    return first
 
 
 MAX_INDENT_CLASS = 40  # indentation classes i1..i40: the hanging indent of deeper lines stops there

@@ -7,6 +7,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 
 from .options import _load_yaml
@@ -49,33 +51,33 @@ def insert_ids(original: str, cards: list[CardSource]) -> str:
     return "".join(lines)
 
 
-def distinct_ids(files: list[ParsedFile]) -> list[ParsedFile]:
-    """Give every card without an id one that no other card has: a question that repeats (the
-    "Usage" of two files) gets its topic as a prefix, and a number if that is taken too. Cards that
-    have ids, and the first card to derive a free id, keep theirs."""
-    taken = {card.id for file in files for card in file.cards if not card.id_is_derived}
-    derived: dict[str, int] = {}
-    for file in files:
-        for card in file.cards:
-            if card.id_is_derived:
-                derived[card.id] = derived.get(card.id, 0) + 1
+def distinct_derived_ids(cards: Sequence[tuple[str, bool, str]]) -> list[str]:
+    """The id of each card, given as (id, id_is_derived, topic) in reading order, such that no two
+    cards share one: a derived id that repeats (the "Usage" of two files) gets its topic as a
+    prefix, and a number if that is taken too. Written ids, and a derived id no other card derives
+    or has, stay as they are. The build and `add-ids` both use it, so that a build without ids
+    already gives every card the id that `add-ids` will write."""
+    taken = {card_id for card_id, derived, _ in cards if not derived}
+    derived_count = Counter(card_id for card_id, derived, _ in cards if derived)
     result = []
-    for file in files:
-        cards = []
-        for card in file.cards:
-            if card.id_is_derived:
-                candidate = card.id
-                if candidate in taken or derived[candidate] > 1:
-                    candidate = slugify(f"{card.topic} {card.id}", max_length=80)
-                number = 2
-                base = candidate
-                while candidate in taken:
-                    candidate, number = f"{base}-{number}", number + 1
-                taken.add(candidate)
-                card = replace(card, id=candidate)
-            cards.append(card)
-        result.append(replace(file, cards=tuple(cards)))
+    for card_id, derived, topic in cards:
+        if derived:
+            candidate = card_id
+            if candidate in taken or derived_count[candidate] > 1:
+                candidate = slugify(f"{topic} {card_id}", max_length=80)
+            number, base = 2, candidate
+            while candidate in taken:
+                candidate, number = f"{base}-{number}", number + 1
+            taken.add(candidate)
+            card_id = candidate
+        result.append(card_id)
     return result
+
+
+def distinct_ids(files: list[ParsedFile]) -> list[ParsedFile]:
+    """Every file with the cards that have no id given distinct ones (distinct_derived_ids)."""
+    ids = iter(distinct_derived_ids([(c.id, c.id_is_derived, c.topic) for file in files for c in file.cards]))
+    return [replace(file, cards=tuple(replace(card, id=next(ids)) for card in file.cards)) for file in files]
 
 
 def write_atomically(path: Path, data: bytes) -> None:

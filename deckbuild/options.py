@@ -230,7 +230,17 @@ def read_front_matter(
     except yaml.YAMLError as exc:
         line = _yaml_error_line(exc, first_content_line)
         problem = getattr(exc, "problem", None) or "cannot be read"
-        diagnostics.error(SourceLocation(source.display, line), f"invalid YAML in front matter: {problem}")
+        if isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)):
+            # not YAML at all (inka2's `---` sections): the block is ignored, the file still builds
+            first, last = token.map[0] + 1, token.map[1]
+            diagnostics.warning(
+                SourceLocation(source.display, first),
+                f"lines {first}-{last} are on no card: the block between --- lines at the top of the file is read "
+                f"as front matter, but it is not YAML ({problem} at line {line}), so it is ignored",
+                kind="front-matter-ignored",
+            )
+        else:  # anchors, aliases, nesting too deep: refused
+            diagnostics.error(SourceLocation(source.display, line), f"invalid YAML in front matter: {problem}")
         return {}, {}
     if data is None:
         return {}, {}

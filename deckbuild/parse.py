@@ -13,7 +13,7 @@ from .choices import forbid_ticked_boxes, split_multiple_choice, trailing_task_l
 from .cloze_checks import check_clozes
 from .dialect import MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
 from .errors import Diagnostics, SourceLocation
-from .highlight import find_lexer, language_of
+from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
 from .media import MediaResolver, is_audio
 from .options import (
     ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, normalise_tags,
@@ -23,8 +23,6 @@ from .records import DEFAULT_VALUE, CardSource, MediaFile, ParsedFile, SourceFil
 from .references import split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
-
-PLAIN_LANGUAGES = ("", "text", "plain", "txt")
 
 
 def slugify(text: str, max_length: int = 60) -> str:
@@ -86,13 +84,105 @@ class CardBuilder:
         self.inline = inline
         self.body: list[Token] = []
 
+    @property
+    def has_options(self) -> bool:
+        """An options comment right below the heading: a card written for build_deck."""
+        first = self.body[0] if self.body else None
+        return first is not None and is_comment(first) and first.map is not None and first.map[0] == self.heading.map[1]
+
+
+def _lines(tokens: list[Token]) -> tuple[int, int]:
+    """The first and last line (1-based) of some block tokens."""
+    return tokens[0].map[0] + 1, max(t.map[1] for t in tokens if t.map is not None)
+
+
+def _shown_lines(first: int, last: int) -> str:
+    return f"line {first} is" if first >= last else f"lines {first}-{last} are"
+
+
+def _warn_outside(tokens: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """Blocks after a level-1 heading that ends a card, before the next card: each run of them is
+    on no card, and says so at its first line."""
+    runs: list[list[Token]] = []
+    for token in tokens:
+        if token.map is None or is_comment(token) or token.type == "hr":
+            continue
+        if runs and token.map[0] <= runs[-1][-1].map[1] + 1 and token.type != "heading_open":
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+    for run in runs:
+        first, last = _lines(run)
+        diagnostics.warning(
+            SourceLocation(source.display, first),
+            f"{_shown_lines(first, last)} on no card: a level-1 heading ends the card before it, only the "
+            "file's first one is its title, and a card starts with a level-2 heading (## Question)",
+            kind="not-on-a-card",
+        )
+
+
+_HTML_HEADING = re.compile(r"<h[1-2][\s>]|\bdata-question\b", re.I)
+
+
+def _warn_html_heading(token: Token, card: CardBuilder | None, source: SourceFile, diagnostics: Diagnostics) -> None:
+    """A question written in HTML (markdown-anki-decks' `<h2>` and `data-question` blocks) is not a
+    card's heading: it is said where it ends up."""
+    if token.type != "html_block" or token.map is None or is_comment(token) or not _HTML_HEADING.search(token.content):
+        return
+    where = (
+        f"it stays in the answer of the card at line {card.heading.map[0] + 1}" if card is not None
+        else "it is in the file's introduction, which is on no card"
+    )
+    diagnostics.warning(
+        SourceLocation(source.display, token.map[0] + 1),
+        f"a heading written in HTML is not a question: {where}; write the question as ## Question",
+        kind="html-heading",
+    )
+
+
+def _cards_of(builder: CardBuilder, source: SourceFile, diagnostics: Diagnostics) -> list[CardBuilder]:
+    """The cards one `##` heading gives. A heading not written for build_deck (no options comment)
+    with nothing under it is no card; one with only deeper headings under it (md2anki's
+    `## Subdeck: X`) is a section, whose `###` headings are the cards."""
+    location = SourceLocation(source.display, builder.heading.map[0] + 1)
+    question = _inline_text(builder.inline.children or [])
+    if not builder.has_options and not _has_content(builder.body):
+        diagnostics.warning(
+            location,
+            f"the heading '{question}' has nothing under it before the next heading, so it is not a card "
+            "(and its words are on no card); write its answer under it to make it one",
+            kind="empty-heading",
+        )
+        return []
+    if not builder.has_options and builder.body[0].type == "heading_open":
+        body, tag = builder.body, builder.body[0].tag
+        starts = [i for i, token in enumerate(body) if token.type == "heading_open" and token.tag == tag and token.level == 0]
+        cards = []
+        for start, end in zip(starts, starts[1:] + [len(body)]):
+            cards.append(CardBuilder(body[start], body[start + 1]))
+            cards[-1].body = body[start + 3:end]  # after heading_open, inline, heading_close
+        diagnostics.warning(
+            location,
+            f"the heading '{question}' has no text of its own, only {'#' * int(tag[1])} headings: it is not a card "
+            f"(and its words are on no card), each of its {len(cards)} {'#' * int(tag[1])} headings is",
+            kind="section-heading",
+        )
+        return [card for sub in cards for card in _cards_of(sub, source, diagnostics)]
+    for token in builder.body:
+        if token.level == 0:
+            _warn_html_heading(token, builder, source, diagnostics)
+    return [builder]
+
 
 def parse_source(
     source: SourceFile,
     diagnostics: Diagnostics,
     md: MarkdownIt | None = None,
     media: MediaResolver | None = None,
+    keep_broken: bool = False,
 ) -> ParsedFile:
+    """The file's cards, each checked; a card with an error is left out, unless `keep_broken`
+    (for `add-ids`, which gives an id to every card it can place one under)."""
     md = md or make_markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(source.text, env)
@@ -110,6 +200,7 @@ def parse_source(
     title: str | None = None
     builders: list[CardBuilder] = []
     current: CardBuilder | None = None
+    outside: list[Token] = []  # after the first card, blocks that belong to none (under a level-1 heading)
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -123,6 +214,8 @@ def parse_source(
                     title = _inline_text(inline.children or []) or None
                     if title and not check_title(title, SourceLocation(source.display, token.map[0] + 1), diagnostics):
                         title = None
+                elif builders:
+                    outside.append(token)  # a second title: its words are on no card
             else:
                 if token.markup == "-":
                     diagnostics.warning(
@@ -137,7 +230,13 @@ def parse_source(
             continue
         elif current is not None:
             current.body.append(token)
+        elif builders and token.level == 0:
+            outside.append(token)
+        elif token.level == 0:
+            _warn_html_heading(token, None, source, diagnostics)  # the file's introduction
         index += 1
+    _warn_outside(outside, source, diagnostics)
+    builders = [card for builder in builders for card in _cards_of(builder, source, diagnostics)]
 
     file_location = SourceLocation(source.display, 1)
     topic = default_topic(source)
@@ -157,7 +256,9 @@ def parse_source(
     cards = [
         card
         for builder in builders
-        if (card := _finish_card(builder, source, diagnostics, topic, file_difficulty, file_tags, env, media, file_value))
+        if (card := _finish_card(
+            builder, source, diagnostics, topic, file_difficulty, file_tags, env, media, file_value, keep_broken
+        ))
     ]
     return ParsedFile(source=source, topic=topic, title=title, cards=tuple(cards))
 
@@ -172,6 +273,7 @@ def _finish_card(
     env: dict[str, Any],
     media: MediaResolver | None,
     file_value: int = DEFAULT_VALUE,
+    keep_broken: bool = False,
 ) -> CardSource | None:
     heading_line = builder.heading.map[0] + 1
     location = SourceLocation(source.display, heading_line)
@@ -184,10 +286,23 @@ def _finish_card(
     body = builder.body
     options: dict[str, Any] = {}
     options_line: int | None = None
-    if body and is_comment(body[0]) and body[0].map[0] == builder.heading.map[1]:
+    if builder.has_options:
         options_line = body[0].map[0] + 1
+        known = len(diagnostics)
         options = read_card_options(body[0], source, diagnostics)
+        if keep_broken and len(diagnostics) > known:
+            return None  # add-ids writes an id only into options that can be read
         body = body[1:]
+    last_break = next((i for i in range(len(body) - 1, -1, -1) if body[i].type == "hr" and body[i].level == 0), None)
+    if last_break is not None and not _has_content(body[last_break + 1:]):
+        # nothing after it: a divider between this card and the next, not the card's break
+        diagnostics.warning(
+            SourceLocation(source.display, body[last_break].map[0] + 1),
+            "nothing follows this --- in its card, so it is read as a divider and the card's answer is what "
+            "stands above it; write the answer after it, or remove it",
+            kind="empty-break",
+        )
+        body = body[:last_break] + body[last_break + 1:]
     body, references = split_references(body, source.display, diagnostics)
 
     options_location = SourceLocation(source.display, options_line or heading_line)
@@ -237,7 +352,7 @@ def _finish_card(
         start = trailing_task_list(context)
         if start is not None:
             choices, _ = split_multiple_choice(context[start:], location, diagnostics)
-            context = context[:start]
+            context = context[:start] if choices else context
     cloze_text = context if split is not None else whole_answer
     after_break = whole_answer if split is not None else []
     cloze_numbers = check_clozes(builder.heading, builder.inline, cloze_text, after_break, source, diagnostics)
@@ -253,7 +368,7 @@ def _finish_card(
     images = _resolve_images(
         [builder.inline, *context, *answer, *(t for o in choices for t in o.tokens)], source, diagnostics, media, env
     )
-    if not ok:
+    if not (ok or keep_broken and question_text):
         return None
     return CardSource(
         location=location,
