@@ -105,6 +105,8 @@ def check_vanished(
     config: BuildConfig, lock: ModificationLock, cards: list[Card], diagnostics: Diagnostics
 ) -> None:
     """An id the previous build packaged must be retired, not deleted: Anki never deletes notes."""
+    if config.lock_path is None:  # no lock, so nothing was built before
+        return
     present = {card.id for card in cards}
     previous = sorted(lock.previous_keys())
     for spec in config.decks:

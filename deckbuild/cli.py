@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from .errors import Diagnostic
     from .cache import RenderCache
-    from .records import BuildConfig
+    from .records import BuildConfig, Content, DeckPlan
 
 class _Folder(click.Path):
     """A folder option: an empty value is refused (it would silently mean the current folder)."""
@@ -440,7 +440,7 @@ def preview(ctx: click.Context, content: Path | None, media: Path | None, out: P
 
         target = out or config.out_dir / "preview"
         report = lint_cards(content_read.cards, config.lint, deck_cards(config, content_read.cards))
-        index, total = write_preview(plans, target, report.by_card())
+        index, total = write_preview(list(plans), target, report.by_card())
         _print_diagnostics(content_read.diagnostics)
         click.echo(f"lint: {len(report.findings)} finding(s) shown on the cards they concern", err=True)
         click.echo(f"{display_path(index)}: {total} cards in {len(plans)} deck(s)")
@@ -518,7 +518,9 @@ def _cache(folder: Path | None = None, enabled: bool = True, writable: bool = Tr
     return RenderCache((folder or default_cache_dir()) if enabled else None, writable=writable)
 
 
-def _plan_everything(content: Path | None, media: Path | None):
+def _plan_everything(
+    content: Path | None, media: Path | None
+) -> tuple[BuildConfig, Content, tuple[DeckPlan, ...]]:
     """Read the content and plan its decks without writing anything (the lock is only read)."""
     from .build import plan_without_writing
     from .config import load_config

@@ -54,7 +54,7 @@ def lex_budget(code: str) -> tuple[int, float]:
     )
 
 
-def lex(code: str, lexer: Lexer) -> Iterator[tuple[object, str]]:
+def lex(code: str, lexer: Lexer) -> Iterator[tuple[_TokenType, str]]:
     """The lexer's tokens for the code, raising LexBudgetExceeded past the block's budget."""
     max_tokens, seconds = lex_budget(code)
     deadline = time.monotonic() + seconds
@@ -203,9 +203,11 @@ def wrap_lines(inner: str, newline: str = "\n") -> str:
 
 
 def _css_class(token_type: _TokenType) -> str:
-    while token_type not in STANDARD_TYPES:
-        token_type = token_type.parent
-    return STANDARD_TYPES[token_type]
+    """The class of the nearest standard type (Token itself, the root, is one)."""
+    current: _TokenType | None = token_type
+    while current is not None and current not in STANDARD_TYPES:
+        current = current.parent
+    return STANDARD_TYPES[current] if current is not None else ""
 
 
 def highlight_code_clozes(code: str, lexer: Lexer | None, line_break: str = "\n") -> str:

@@ -28,7 +28,9 @@ def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> 
     changes = []
     planned = plan_decks(content, config, before, lock.now)
     for spec, plan in zip(config.decks, planned.plans, strict=True):
-        added, changed, retired = [], [], []
+        added: list[str] = []
+        changed: list[str] = []
+        retired: list[str] = []
         for note in plan.notes:
             card_id = note.card_id
             key = f"{spec.namespace}/{card_id}"
