@@ -72,7 +72,7 @@ KIND_LABELS = {
     "no-cards": "files without a card",
     "ignored-key": "front-matter keys ignored",
     "wide-code": "code lines wider than the phone width",  # on the question side
-    "unknown-language": "code blocks in languages without highlighting",
+    "unknown-language": "code blocks in an unknown language",
     "setext-heading": "lines of text above --- read as headings",
 }
 _QUOTED = re.compile(r"'[^']*'|`[^`]*`")

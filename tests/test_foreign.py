@@ -66,7 +66,7 @@ def test_ordinary_markdown_builds_with_warnings_and_strict_refuses_it(tmp_path: 
     assert "tests pass" in built["release-checklist"].fields["Answer"]
     assert built["which-is-largest"].fields["Answer"] == "<p>Jupiter.</p>"
     strict = run_cli("check", "--content", notes, "--strict")
-    assert strict.exit_code == 1 and "nothing was written" in strict.stderr
+    assert strict.exit_code == 1 and "failed under --strict" in strict.stderr
 
 
 def test_the_build_gives_repeated_questions_the_ids_add_ids_writes(tmp_path: Path, anki: AnkiCollection) -> None:
@@ -162,9 +162,9 @@ def test_every_warning_kind_is_summarised_and_common_info_strings_are_highlighte
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
     assert sum("warning: unknown language" in line for line in lines) == 3
-    assert "... and 7 more code blocks in languages without highlighting (10 in all; --verbose shows every one)" in lines
+    assert "... and 7 more code blocks in an unknown language (10 in all; --verbose shows every one)" in lines
     assert sum("warning: a line of text directly above ---" in line for line in lines) == 3
-    assert "... and 2 more lines of text directly above --- (5 in all; --verbose shows every one)" in lines
+    assert "... and 2 more lines of text above --- read as headings (5 in all; --verbose shows every one)" in lines
     for language in ("mjs", "cjs", "jsx", "tsx", "cpp", "python", "console", "shell-session"):
         assert f"'{language}'" not in result.stderr
     anki.import_package(tmp_path / "dist" / "notes.apkg")
