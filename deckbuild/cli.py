@@ -214,8 +214,9 @@ def _run(ctx: click.Context, action: Callable[[], int], writes: bool = True) -> 
     except ModuleNotFoundError as exc:  # the environment, not a bug: a dependency is not installed
         if ctx.find_root().params.get("debug"):
             traceback.print_exc()
+        library = (exc.name or "?").split(".")[0]  # the package to install, not the submodule that failed
         click.echo(
-            f"error: the library '{exc.name}' that deckbuild needs is not installed in this Python "
+            f"error: the library '{library}' that deckbuild needs is not installed in this Python "
             f"({sys.executable}): run `pip install -r requirements/build.txt` in a checkout, or "
             "`pip install deckbuild`",
             err=True,
