@@ -18,6 +18,8 @@ from conftest import FIXTURES, ROOT
 from deckbuild.build import read_content
 from deckbuild.config import load_config
 
+pytestmark = pytest.mark.deck  # about the deck's content, not the tool
+
 TABLE = FIXTURES / "interview-questions.tsv"
 COLLECTION = re.compile(r"^# collection ([A-Z]): (.+?) \| (.+)$")
 ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
