@@ -282,7 +282,15 @@ def _front_code(card: Card) -> bool:
     return lambda block: block.part in ("context", "option") or (card.is_cloze and not card.context_html)
 
 
-def _wide_lines(card: Card, limit: float, front: bool) -> Iterable[tuple[int, int]]:
+# What each side's rule says of a line too wide for a phone: which side, and why it matters there.
+_WIDE_SIDES = {
+    "wide-code": (True, "question", "it wraps on a phone, where the learner must trace it"),
+    "wide-answer-code": (False, "answer", "it wraps onto several rows on a phone"),
+}
+
+
+def _wide_lines(card: Card, limit: float, rule: str) -> Iterable[Finding]:
+    front, side, consequence = _WIDE_SIDES[rule]
     on_front = _front_code(card)
     for block in card.code_blocks:
         if bool(on_front(block)) != front:
@@ -290,29 +298,22 @@ def _wide_lines(card: Card, limit: float, front: bool) -> Iterable[tuple[int, in
         for offset, line in enumerate(block.text.split("\n")):
             width = display_width(line)
             if width > limit:
-                yield block.line + offset, width
+                yield Finding(
+                    _at(card, block.line + offset), rule,
+                    f"code line on the {side} side is {width} columns wide (at most {_number(limit)}): "
+                    f"{consequence}; break it or shorten names",
+                    (card.id,),
+                )
 
 
 def wide_code(card: Card, limit: float) -> Iterable[Finding]:
     """Code the learner must read to answer (the front) that wraps on a phone."""
-    for line, width in _wide_lines(card, limit, front=True):
-        yield Finding(
-            _at(card, line), "wide-code",
-            f"code line on the question side is {width} columns wide (at most {_number(limit)}): it wraps "
-            "on a phone, where the learner must trace it; break it or shorten names",
-            (card.id,),
-        )
+    return _wide_lines(card, limit, "wide-code")
 
 
 def wide_answer_code(card: Card, limit: float) -> Iterable[Finding]:
     """Code on the back, read once the answer is shown: it may wrap, but not line after line."""
-    for line, width in _wide_lines(card, limit, front=False):
-        yield Finding(
-            _at(card, line), "wide-answer-code",
-            f"code line on the answer side is {width} columns wide (at most {_number(limit)}): it wraps "
-            "onto several rows on a phone; break it or shorten names",
-            (card.id,),
-        )
+    return _wide_lines(card, limit, "wide-answer-code")
 
 
 _WRITE = re.compile(
