@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from fractions import Fraction
 from typing import Hashable, Sequence
 
 from .records import DIFFICULTIES, Card
@@ -78,9 +77,12 @@ def value_order(cards: Sequence[Card], topic_rank: dict[str, int], max_run: int 
             allowed.remove(run_topic)  # another topic's card breaks the run, even one of lower value
         best = max(heads[topic] for topic in allowed)
 
-        def share(topic: str) -> tuple[Fraction, int]:
-            # how far the topic is through its cards of this value: the one furthest behind goes next
-            return Fraction(taken[topic, best], band_size[topic, best]), topic_rank[topic]
+        def share(topic: str) -> tuple[float, int]:
+            # How far the topic is through its cards of this value: the one furthest behind goes next.
+            # A float quotient orders these exactly like the fractions: division is correctly rounded,
+            # so equal fractions give equal floats, and two different ones with denominators below
+            # 2**26 differ by far more than a float's rounding.
+            return taken[topic, best] / band_size[topic, best], topic_rank[topic]
 
         topic = min((t for t in allowed if heads[t] == best), key=share)
         card = queues[topic].pop()
