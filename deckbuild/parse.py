@@ -121,6 +121,28 @@ def _warn_outside(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
         )
 
 
+def _warn_introduction(runs: list[list[Token]], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """Blocks before the file's first card (other than its title): each run of them, the text above
+    the title and the text below it, is on no card and says so at its first line. HTML comments and
+    `---` rules are not text."""
+    lines = source.text.split("\n")
+    for run in runs:
+        blocks = [token for token in run if token.map is not None and not is_comment(token) and token.type != "hr"]
+        if not blocks:
+            continue
+        first, last = _lines(blocks)
+        while last > first and not lines[last - 1].strip():
+            last -= 1  # a list's lines may end with a blank one
+        one = first >= last
+        shown = f"line {first} comes" if one else f"lines {first}-{last} come"
+        diagnostics.warning(
+            SourceLocation(source.display, first),
+            f"{shown} before the first card and {'is' if one else 'are'} on no card (the file's introduction): "
+            f"make {'it' if one else 'them'} a card, or an HTML comment if they are notes for authors",
+            kind="introduction",
+        )
+
+
 _HTML_HEADING = re.compile(r"<h[1-2][\s>]|\bdata-question\b", re.I)
 
 
@@ -201,6 +223,7 @@ def parse_source(
     builders: list[CardBuilder] = []
     current: CardBuilder | None = None
     outside: list[Token] = []  # after the first card, blocks that belong to none (under a level-1 heading)
+    introduction: list[list[Token]] = [[]]  # before the first card: the blocks above the title, then below it
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -214,8 +237,11 @@ def parse_source(
                     title = _inline_text(inline.children or []) or None
                     if title and not check_title(title, SourceLocation(source.display, token.map[0] + 1), diagnostics):
                         title = None
+                    introduction.append([])
                 elif builders:
                     outside.append(token)  # a second title: its words are on no card
+                else:
+                    introduction[-1].append(token)  # a second title before the first card: on no card either
             else:
                 if token.markup == "-":
                     diagnostics.warning(
@@ -234,7 +260,10 @@ def parse_source(
             outside.append(token)
         elif token.level == 0:
             _warn_html_heading(token, None, source, diagnostics)  # the file's introduction
+            introduction[-1].append(token)
         index += 1
+    if builders:  # a file without a card is left out whole, with a warning of its own
+        _warn_introduction(introduction, source, diagnostics)
     _warn_outside(outside, source, diagnostics)
     builders = [card for builder in builders for card in _cards_of(builder, source, diagnostics)]
 

@@ -182,10 +182,36 @@ def test_a_message_repeated_with_other_quoted_words_is_summarised_too(tmp_path: 
     assert any(line.startswith("... and 3 more ") for line in lines)
 
 
+def test_an_introduction_is_on_no_card_and_says_so_at_its_first_line(tmp_path: Path) -> None:
+    card = "## Q\n<!-- id: q{n}, difficulty: beginner -->\n\nAn answer.\n"
+    notes = _write(tmp_path / "notes", {
+        "a.md": "---\ntopic: a\n---\n\n# Title\n\nWhat this file is\nabout.\n\n- one\n- two\n\n" + card.format(n=0),
+        "b.md": "Above the title.\n\n# Title\n\n<!-- notes for authors:\n\nnot text -->\n\n\n---\n\n" + card.format(n=1),
+        "c.md": "# Title\n\n# A second title\n\n" + card.format(n=2),
+        "d.md": "Intro.\n\n" + card.format(n=3),
+        "e.md": "Intro.\n\n" + card.format(n=4),
+    })
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    message = "on no card (the file's introduction): make {} a card, or an HTML comment if they are notes for authors"
+    assert f"{notes / 'a.md'}:7: warning: lines 7-11 come before the first card and are " + message.format("them") in lines
+    assert f"{notes / 'b.md'}:1: warning: line 1 comes before the first card and is " + message.format("it") in lines
+    assert sum("the file's introduction" in line for line in lines) == 3  # summarised: comments and --- are no text
+    assert "... and 2 more introductions (text before a file's first card, on no card) (5 in all; --verbose shows every one)" in lines
+    verbose = run_cli("check", "--content", notes, "--verbose").stderr
+    assert f"{notes / 'b.md'}:5:" not in verbose and f"{notes / 'c.md'}:3: warning: line 3 comes before" in verbose
+    strict = run_cli("check", "--content", notes, "--strict")
+    assert strict.exit_code == 1 and "failed under --strict" in strict.stderr
+    for name in ("a.md", "b.md", "c.md", "d.md", "e.md"):
+        (notes / name).unlink()
+    _write(notes, {"f.md": "---\ntopic: f\n---\n\n# Title\n\n<!-- The introduction,\nfor authors. -->\n\n" + card.format(n=5)})
+    assert "introduction" not in run_cli("check", "--content", notes).stderr
+
+
 # ---------------------------------------------------------------------------------------------------
 # Nothing is lost without a word: every word of a file's prose reaches a card's field or a warning
-# at its line. The one exception is documented (FORMAT.md): text before the first card is the
-# file's introduction, for its readers.
+# at its line, the file's introduction (text before its first card) included.
 
 @st.composite
 def foreign_markdown(draw) -> tuple[str, list[tuple[str, int]]]:
@@ -202,7 +228,24 @@ def foreign_markdown(draw) -> tuple[str, list[tuple[str, int]]]:
     def add(*new: str) -> None:
         lines.extend(new)
 
-    lines.append(f"## {say()}")  # no introduction: every word counts
+    for _ in range(draw(st.integers(0, 4))):  # the introduction: blocks before the first card
+        kind = draw(st.sampled_from(["title", "title", "text", "list", "quote", "comment", "code", "divider"]))
+        if kind == "title":
+            add(f"# {say()}")  # the first is the file's title, a second one is on no card
+        elif kind == "text":
+            add(say(3), say(2))
+        elif kind == "list":
+            add(f"- {say(1)}", f"- {say(2)}")
+        elif kind == "quote":
+            add("> " + say(2))
+        elif kind == "comment":
+            add("<!-- notes for authors,", "not prose -->")
+        elif kind == "code":
+            add("```", say(2), "```")
+        elif lines:  # at the top of the file, --- would open front matter
+            add("---")
+        add("")
+    add(f"## {say()}")
     for _ in range(draw(st.integers(1, 12))):
         kind = draw(st.sampled_from([
             "h2", "h2", "h3", "h1", "text", "text", "math", "divider", "tasks", "comment", "html-heading",
