@@ -16,8 +16,8 @@ from .errors import Diagnostics, SourceLocation
 from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
 from .media import MediaResolver, is_audio
 from .options import (
-    ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, normalise_tags,
-    normalise_topic, read_card_options, read_front_matter, read_lint_option,
+    ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, is_foreign_note_id,
+    normalise_tags, normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
 from .records import DEFAULT_VALUE, CardSource, MediaFile, ParsedFile, SourceFile
 from .references import split_references
@@ -85,10 +85,22 @@ class CardBuilder:
         self.body: list[Token] = []
 
     @property
+    def _comment_below(self) -> Token | None:
+        first = self.body[0] if self.body else None
+        below = first is not None and is_comment(first) and first.map is not None and first.map[0] == self.heading.map[1]
+        return first if below else None
+
+    @property
     def has_options(self) -> bool:
         """An options comment right below the heading: a card written for build_deck."""
-        first = self.body[0] if self.body else None
-        return first is not None and is_comment(first) and first.map is not None and first.map[0] == self.heading.map[1]
+        comment = self._comment_below
+        return comment is not None and not is_foreign_note_id(comment)
+
+    @property
+    def foreign_note_id(self) -> Token | None:
+        """Obsidian_to_Anki's `<!--ID: ...-->` right below the heading: not options, and not used."""
+        comment = self._comment_below
+        return comment if comment is not None and is_foreign_note_id(comment) else None
 
 
 def _lines(tokens: list[Token]) -> tuple[int, int]:
@@ -321,6 +333,14 @@ def _finish_card(
         options = read_card_options(body[0], source, diagnostics)
         if keep_broken and len(diagnostics) > known:
             return None  # add-ids writes an id only into options that can be read
+        body = body[1:]
+    elif builder.foreign_note_id is not None:
+        diagnostics.warning(
+            SourceLocation(source.display, body[0].map[0] + 1),
+            f"{body[0].content.strip()} is another tool's Anki note id (Obsidian_to_Anki's), which this build "
+            "does not use: it is ignored (`convert --from obsidian` reports it as not carried over)",
+            kind="foreign-note-id",
+        )
         body = body[1:]
     last_break = next((i for i in range(len(body) - 1, -1, -1) if body[i].type == "hr" and body[i].level == 0), None)
     if last_break is not None and not _has_content(body[last_break + 1:]):

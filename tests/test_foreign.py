@@ -209,6 +209,30 @@ def test_an_introduction_is_on_no_card_and_says_so_at_its_first_line(tmp_path: P
     assert "introduction" not in run_cli("check", "--content", notes).stderr
 
 
+def test_obsidian_to_ankis_note_id_under_a_heading_is_ignored_with_a_warning(tmp_path: Path, anki: AnkiCollection) -> None:
+    notes = _write(tmp_path / "notes", {"a.md": (
+        "---\ndifficulty: beginner\n---\n\n"
+        "## What is 2 + 2?\n<!--ID: 1712345678901-->\n\nFour.\n\n"
+        "## Other\n<!-- ID: not-digits -->\n\nText.\n\n"
+        "## Another\n<!-- Id: 17 -->\n\nText.\n"
+    )})
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 1
+    path = notes / "a.md"
+    assert (f"{path}:6: warning: <!--ID: 1712345678901--> is another tool's Anki note id (Obsidian_to_Anki's), which "
+            "this build does not use: it is ignored (`convert --from obsidian` reports it as not carried over)") in result.stderr
+    assert f"{path}:6: error" not in result.stderr
+    assert f"{path}:11: error: unknown card option 'ID'" in result.stderr  # not a note id: still an error
+    assert f"{path}:16: error: unknown card option 'Id'" in result.stderr
+    (path).write_text(path.read_text(encoding="utf-8").split("## Other")[0], encoding="utf-8")
+    assert run_cli("build", "--content", notes, "--out", tmp_path / "dist").exit_code == 0
+    anki.import_package(tmp_path / "dist" / "notes.apkg")
+    assert anki.notes()["what-is-2-2"].fields["Answer"] == "<p>Four.</p>"
+    assert run_cli("add-ids", "--content", notes).exit_code == 0
+    assert "## What is 2 + 2?\n<!-- id: what-is-2-2 -->\n<!--ID: 1712345678901-->\n" in path.read_text(encoding="utf-8")
+    assert run_cli("check", "--content", notes, "--strict").exit_code == 0  # below the options, a comment like any other
+
+
 # ---------------------------------------------------------------------------------------------------
 # Nothing is lost without a word: every word of a file's prose reaches a card's field or a warning
 # at its line, the file's introduction (text before its first card) included.
