@@ -11,7 +11,7 @@ from markdown_it.token import Token
 
 from .choices import forbid_ticked_boxes, split_multiple_choice, trailing_task_list
 from .cloze_checks import check_clozes
-from .dialect import MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
+from .dialect import DIGIT_DOLLARS, MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
 from .media import MediaResolver, is_audio
@@ -228,6 +228,7 @@ def parse_source(
         )
     _check_fences(tokens, source, diagnostics)
     _check_math(tokens, source, diagnostics)
+    _warn_digit_dollars(tokens, env, source, diagnostics)
 
     front: dict[str, Any] = {}
     front_lines: dict[str, SourceLocation] = {}
@@ -541,3 +542,25 @@ def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostic
                 diagnostics.error(SourceLocation(source.display, where), message)
 
 
+
+
+def _warn_digit_dollars(tokens: list[Token], env: dict[str, Any], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """`$2x$` stays text with its dollars (a `$` before a digit is money): where it reads as a formula,
+    a warning at its line says so."""
+    found = env.pop(DIGIT_DOLLARS, {})
+    if not found:
+        return
+    line = 1
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0] + 1
+        if token.type != "inline":
+            continue
+        for start in sorted(offset for (key, offset), text in found.items() if text is token.content):
+            written = re.match(r"\$[^$]*\$", token.content[start:]).group()  # type: ignore[union-attr]
+            diagnostics.warning(
+                SourceLocation(source.display, line + token.content.count("\n", 0, start)),
+                f"{written} is shown as text, dollars and all: a $ followed by a digit is money, not math; "
+                f"write \\({written[1:-1]}\\) for a formula",
+                kind="digit-dollar",
+            )

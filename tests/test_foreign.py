@@ -233,6 +233,26 @@ def test_obsidian_to_ankis_note_id_under_a_heading_is_ignored_with_a_warning(tmp
     assert run_cli("check", "--content", notes, "--strict").exit_code == 0  # below the options, a comment like any other
 
 
+def test_a_formula_starting_with_a_digit_stays_text_with_a_warning(tmp_path: Path, anki: AnkiCollection) -> None:
+    notes = _write(tmp_path / "notes", {"a.md": (
+        "---\ndifficulty: beginner\n---\n\n## Q\n<!-- id: q -->\n\nIt is $2x$, not $3 and $4.\n"
+        "Also `$3x$`, \\$4y$, $50k-$80k, $ 2x$, $2x $ and $5 each$.\n\n| a |\n| - |\n| $3_i$ |\n"
+    )})
+    result = run_cli("build", "--content", notes, "--out", tmp_path / "dist")
+    assert result.exit_code == 0, result.output
+    found = [line for line in result.stderr.splitlines() if "is shown as text" in line]
+    path = notes / "a.md"
+    assert found == [
+        f"{path}:8: warning: $2x$ is shown as text, dollars and all: a $ followed by a digit is money, not math; "
+        "write \\(2x\\) for a formula",
+        f"{path}:13: warning: $3_i$ is shown as text, dollars and all: a $ followed by a digit is money, not math; "
+        "write \\(3_i\\) for a formula",
+    ]
+    anki.import_package(tmp_path / "dist" / "notes.apkg")
+    answer = anki.notes()["q"].fields["Answer"]
+    assert "It is $2x$, not $3 and $4." in answer and "$3_i$" in answer and "\\(" not in answer  # rendered as before
+
+
 # ---------------------------------------------------------------------------------------------------
 # Nothing is lost without a word: every word of a file's prose reaches a card's field or a warning
 # at its line, the file's introduction (text before its first card) included.
