@@ -74,6 +74,8 @@ KIND_LABELS = {
     "wide-code": "code lines wider than the phone width",  # on the question side
     "unknown-language": "code blocks in an unknown language",
     "setext-heading": "lines of text above --- read as headings",
+    "foreign-note-id": "Obsidian_to_Anki note ids ignored",
+    "introduction": "introductions (text before a file's first card, on no card)",
 }
 _QUOTED = re.compile(r"'[^']*'|`[^`]*`")
 

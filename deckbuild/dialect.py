@@ -139,6 +139,12 @@ def _every_image_address(image_rule: Any) -> Any:
     return rule
 
 
+DIGIT_DOLLARS = "deckbuild_digit_dollars"  # env key: (id(paragraph), offset) -> paragraph, of `$2x$`
+# a `$...$` pair on one line that starts with a digit yet reads as a formula: a letter, `\`, `^` or `_`
+# right after the digits, no space right inside the dollars, and no digit after the closing one
+_DIGIT_FORMULA = re.compile(r"\$\d+(?:\.\d+)?[A-Za-z\\^_][^$\n`]*(?<!\s)\$(?!\d)")
+
+
 def _prose_math_only(math_rule: Any) -> Any:
     """Dollar math that leaves prices and code spans alone.
 
@@ -148,7 +154,11 @@ def _prose_math_only(math_rule: Any) -> Any:
 
     def rule(state: Any, silent: bool) -> bool:
         start = state.pos
-        if state.src[start] != "$" or state.src[start + 1:start + 2].isdigit():
+        if state.src[start] != "$":
+            return False
+        if state.src[start + 1:start + 2].isdigit():
+            if _DIGIT_FORMULA.match(state.src, start):
+                state.env.setdefault(DIGIT_DOLLARS, {})[(id(state.src), start)] = state.src
             return False
         if not math_rule(state, True):
             return False

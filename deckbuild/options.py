@@ -321,3 +321,12 @@ def read_lint_option(value: Any, location: SourceLocation, diagnostics: Diagnost
 
 def is_comment(token: Token) -> bool:
     return token.type == "html_block" and token.content.lstrip().startswith("<!--")
+
+
+# Obsidian_to_Anki writes the id Anki gave its note as `<!--ID: 1234567890-->` (upper case, digits only)
+_FOREIGN_NOTE_ID = re.compile(r"<!--\s*ID:\s*\d+\s*-->")
+
+
+def is_foreign_note_id(token: Token) -> bool:
+    """A comment that is Obsidian_to_Anki's Anki note id, not card options."""
+    return is_comment(token) and bool(_FOREIGN_NOTE_ID.fullmatch(token.content.strip()))

@@ -11,13 +11,13 @@ from markdown_it.token import Token
 
 from .choices import forbid_ticked_boxes, split_multiple_choice, trailing_task_list
 from .cloze_checks import check_clozes
-from .dialect import MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
+from .dialect import DIGIT_DOLLARS, MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
 from .media import MediaResolver, is_audio
 from .options import (
-    ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, normalise_tags,
-    normalise_topic, read_card_options, read_front_matter, read_lint_option,
+    ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, is_foreign_note_id,
+    normalise_tags, normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
 from .records import DEFAULT_VALUE, CardSource, MediaFile, ParsedFile, SourceFile
 from .references import split_references
@@ -85,10 +85,22 @@ class CardBuilder:
         self.body: list[Token] = []
 
     @property
+    def _comment_below(self) -> Token | None:
+        first = self.body[0] if self.body else None
+        below = first is not None and is_comment(first) and first.map is not None and first.map[0] == self.heading.map[1]
+        return first if below else None
+
+    @property
     def has_options(self) -> bool:
         """An options comment right below the heading: a card written for build_deck."""
-        first = self.body[0] if self.body else None
-        return first is not None and is_comment(first) and first.map is not None and first.map[0] == self.heading.map[1]
+        comment = self._comment_below
+        return comment is not None and not is_foreign_note_id(comment)
+
+    @property
+    def foreign_note_id(self) -> Token | None:
+        """Obsidian_to_Anki's `<!--ID: ...-->` right below the heading: not options, and not used."""
+        comment = self._comment_below
+        return comment if comment is not None and is_foreign_note_id(comment) else None
 
 
 def _lines(tokens: list[Token]) -> tuple[int, int]:
@@ -118,6 +130,28 @@ def _warn_outside(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
             f"{_shown_lines(first, last)} on no card: a level-1 heading ends the card before it, only the "
             "file's first one is its title, and a card starts with a level-2 heading (## Question)",
             kind="not-on-a-card",
+        )
+
+
+def _warn_introduction(runs: list[list[Token]], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """Blocks before the file's first card (other than its title): each run of them, the text above
+    the title and the text below it, is on no card and says so at its first line. HTML comments and
+    `---` rules are not text."""
+    lines = source.text.split("\n")
+    for run in runs:
+        blocks = [token for token in run if token.map is not None and not is_comment(token) and token.type != "hr"]
+        if not blocks:
+            continue
+        first, last = _lines(blocks)
+        while last > first and not lines[last - 1].strip():
+            last -= 1  # a list's lines may end with a blank one
+        one = first >= last
+        shown = f"line {first} comes" if one else f"lines {first}-{last} come"
+        diagnostics.warning(
+            SourceLocation(source.display, first),
+            f"{shown} before the first card and {'is' if one else 'are'} on no card (the file's introduction): "
+            f"make {'it' if one else 'them'} a card, or an HTML comment if they are notes for authors",
+            kind="introduction",
         )
 
 
@@ -194,6 +228,7 @@ def parse_source(
         )
     _check_fences(tokens, source, diagnostics)
     _check_math(tokens, source, diagnostics)
+    _warn_digit_dollars(tokens, env, source, diagnostics)
 
     front: dict[str, Any] = {}
     front_lines: dict[str, SourceLocation] = {}
@@ -201,6 +236,7 @@ def parse_source(
     builders: list[CardBuilder] = []
     current: CardBuilder | None = None
     outside: list[Token] = []  # after the first card, blocks that belong to none (under a level-1 heading)
+    introduction: list[list[Token]] = [[]]  # before the first card: the blocks above the title, then below it
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -214,8 +250,11 @@ def parse_source(
                     title = _inline_text(inline.children or []) or None
                     if title and not check_title(title, SourceLocation(source.display, token.map[0] + 1), diagnostics):
                         title = None
+                    introduction.append([])
                 elif builders:
                     outside.append(token)  # a second title: its words are on no card
+                else:
+                    introduction[-1].append(token)  # a second title before the first card: on no card either
             else:
                 if token.markup == "-":
                     diagnostics.warning(
@@ -234,7 +273,10 @@ def parse_source(
             outside.append(token)
         elif token.level == 0:
             _warn_html_heading(token, None, source, diagnostics)  # the file's introduction
+            introduction[-1].append(token)
         index += 1
+    if builders:  # a file without a card is left out whole, with a warning of its own
+        _warn_introduction(introduction, source, diagnostics)
     _warn_outside(outside, source, diagnostics)
     builders = [card for builder in builders for card in _cards_of(builder, source, diagnostics)]
 
@@ -292,6 +334,14 @@ def _finish_card(
         options = read_card_options(body[0], source, diagnostics)
         if keep_broken and len(diagnostics) > known:
             return None  # add-ids writes an id only into options that can be read
+        body = body[1:]
+    elif builder.foreign_note_id is not None:
+        diagnostics.warning(
+            SourceLocation(source.display, body[0].map[0] + 1),
+            f"{body[0].content.strip()} is another tool's Anki note id (Obsidian_to_Anki's), which this build "
+            "does not use: it is ignored (`convert --from obsidian` reports it as not carried over)",
+            kind="foreign-note-id",
+        )
         body = body[1:]
     last_break = next((i for i in range(len(body) - 1, -1, -1) if body[i].type == "hr" and body[i].level == 0), None)
     if last_break is not None and not _has_content(body[last_break + 1:]):
@@ -492,3 +542,25 @@ def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostic
                 diagnostics.error(SourceLocation(source.display, where), message)
 
 
+
+
+def _warn_digit_dollars(tokens: list[Token], env: dict[str, Any], source: SourceFile, diagnostics: Diagnostics) -> None:
+    """`$2x$` stays text with its dollars (a `$` before a digit is money): where it reads as a formula,
+    a warning at its line says so."""
+    found = env.pop(DIGIT_DOLLARS, {})
+    if not found:
+        return
+    line = 1
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0] + 1
+        if token.type != "inline":
+            continue
+        for start in sorted(offset for (key, offset), text in found.items() if text is token.content):
+            written = re.match(r"\$[^$]*\$", token.content[start:]).group()  # type: ignore[union-attr]
+            diagnostics.warning(
+                SourceLocation(source.display, line + token.content.count("\n", 0, start)),
+                f"{written} is shown as text, dollars and all: a $ followed by a digit is money, not math; "
+                f"write \\({written[1:-1]}\\) for a formula",
+                kind="digit-dollar",
+            )

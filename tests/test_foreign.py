@@ -182,10 +182,80 @@ def test_a_message_repeated_with_other_quoted_words_is_summarised_too(tmp_path: 
     assert any(line.startswith("... and 3 more ") for line in lines)
 
 
+def test_an_introduction_is_on_no_card_and_says_so_at_its_first_line(tmp_path: Path) -> None:
+    card = "## Q\n<!-- id: q{n}, difficulty: beginner -->\n\nAn answer.\n"
+    notes = _write(tmp_path / "notes", {
+        "a.md": "---\ntopic: a\n---\n\n# Title\n\nWhat this file is\nabout.\n\n- one\n- two\n\n" + card.format(n=0),
+        "b.md": "Above the title.\n\n# Title\n\n<!-- notes for authors:\n\nnot text -->\n\n\n---\n\n" + card.format(n=1),
+        "c.md": "# Title\n\n# A second title\n\n" + card.format(n=2),
+        "d.md": "Intro.\n\n" + card.format(n=3),
+        "e.md": "Intro.\n\n" + card.format(n=4),
+    })
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    message = "on no card (the file's introduction): make {} a card, or an HTML comment if they are notes for authors"
+    assert f"{notes / 'a.md'}:7: warning: lines 7-11 come before the first card and are " + message.format("them") in lines
+    assert f"{notes / 'b.md'}:1: warning: line 1 comes before the first card and is " + message.format("it") in lines
+    assert sum("the file's introduction" in line for line in lines) == 3  # summarised: comments and --- are no text
+    assert "... and 2 more introductions (text before a file's first card, on no card) (5 in all; --verbose shows every one)" in lines
+    verbose = run_cli("check", "--content", notes, "--verbose").stderr
+    assert f"{notes / 'b.md'}:5:" not in verbose and f"{notes / 'c.md'}:3: warning: line 3 comes before" in verbose
+    strict = run_cli("check", "--content", notes, "--strict")
+    assert strict.exit_code == 1 and "failed under --strict" in strict.stderr
+    for name in ("a.md", "b.md", "c.md", "d.md", "e.md"):
+        (notes / name).unlink()
+    _write(notes, {"f.md": "---\ntopic: f\n---\n\n# Title\n\n<!-- The introduction,\nfor authors. -->\n\n" + card.format(n=5)})
+    assert "introduction" not in run_cli("check", "--content", notes).stderr
+
+
+def test_obsidian_to_ankis_note_id_under_a_heading_is_ignored_with_a_warning(tmp_path: Path, anki: AnkiCollection) -> None:
+    notes = _write(tmp_path / "notes", {"a.md": (
+        "---\ndifficulty: beginner\n---\n\n"
+        "## What is 2 + 2?\n<!--ID: 1712345678901-->\n\nFour.\n\n"
+        "## Other\n<!-- ID: not-digits -->\n\nText.\n\n"
+        "## Another\n<!-- Id: 17 -->\n\nText.\n"
+    )})
+    result = run_cli("check", "--content", notes)
+    assert result.exit_code == 1
+    path = notes / "a.md"
+    assert (f"{path}:6: warning: <!--ID: 1712345678901--> is another tool's Anki note id (Obsidian_to_Anki's), which "
+            "this build does not use: it is ignored (`convert --from obsidian` reports it as not carried over)") in result.stderr
+    assert f"{path}:6: error" not in result.stderr
+    assert f"{path}:11: error: unknown card option 'ID'" in result.stderr  # not a note id: still an error
+    assert f"{path}:16: error: unknown card option 'Id'" in result.stderr
+    (path).write_text(path.read_text(encoding="utf-8").split("## Other")[0], encoding="utf-8")
+    assert run_cli("build", "--content", notes, "--out", tmp_path / "dist").exit_code == 0
+    anki.import_package(tmp_path / "dist" / "notes.apkg")
+    assert anki.notes()["what-is-2-2"].fields["Answer"] == "<p>Four.</p>"
+    assert run_cli("add-ids", "--content", notes).exit_code == 0
+    assert "## What is 2 + 2?\n<!-- id: what-is-2-2 -->\n<!--ID: 1712345678901-->\n" in path.read_text(encoding="utf-8")
+    assert run_cli("check", "--content", notes, "--strict").exit_code == 0  # below the options, a comment like any other
+
+
+def test_a_formula_starting_with_a_digit_stays_text_with_a_warning(tmp_path: Path, anki: AnkiCollection) -> None:
+    notes = _write(tmp_path / "notes", {"a.md": (
+        "---\ndifficulty: beginner\n---\n\n## Q\n<!-- id: q -->\n\nIt is $2x$, not $3 and $4.\n"
+        "Also `$3x$`, \\$4y$, $50k-$80k, $ 2x$, $2x $ and $5 each$.\n\n| a |\n| - |\n| $3_i$ |\n"
+    )})
+    result = run_cli("build", "--content", notes, "--out", tmp_path / "dist")
+    assert result.exit_code == 0, result.output
+    found = [line for line in result.stderr.splitlines() if "is shown as text" in line]
+    path = notes / "a.md"
+    assert found == [
+        f"{path}:8: warning: $2x$ is shown as text, dollars and all: a $ followed by a digit is money, not math; "
+        "write \\(2x\\) for a formula",
+        f"{path}:13: warning: $3_i$ is shown as text, dollars and all: a $ followed by a digit is money, not math; "
+        "write \\(3_i\\) for a formula",
+    ]
+    anki.import_package(tmp_path / "dist" / "notes.apkg")
+    answer = anki.notes()["q"].fields["Answer"]
+    assert "It is $2x$, not $3 and $4." in answer and "$3_i$" in answer and "\\(" not in answer  # rendered as before
+
+
 # ---------------------------------------------------------------------------------------------------
 # Nothing is lost without a word: every word of a file's prose reaches a card's field or a warning
-# at its line. The one exception is documented (FORMAT.md): text before the first card is the
-# file's introduction, for its readers.
+# at its line, the file's introduction (text before its first card) included.
 
 @st.composite
 def foreign_markdown(draw) -> tuple[str, list[tuple[str, int]]]:
@@ -202,7 +272,24 @@ def foreign_markdown(draw) -> tuple[str, list[tuple[str, int]]]:
     def add(*new: str) -> None:
         lines.extend(new)
 
-    lines.append(f"## {say()}")  # no introduction: every word counts
+    for _ in range(draw(st.integers(0, 4))):  # the introduction: blocks before the first card
+        kind = draw(st.sampled_from(["title", "title", "text", "list", "quote", "comment", "code", "divider"]))
+        if kind == "title":
+            add(f"# {say()}")  # the first is the file's title, a second one is on no card
+        elif kind == "text":
+            add(say(3), say(2))
+        elif kind == "list":
+            add(f"- {say(1)}", f"- {say(2)}")
+        elif kind == "quote":
+            add("> " + say(2))
+        elif kind == "comment":
+            add("<!-- notes for authors,", "not prose -->")
+        elif kind == "code":
+            add("```", say(2), "```")
+        elif lines:  # at the top of the file, --- would open front matter
+            add("---")
+        add("")
+    add(f"## {say()}")
     for _ in range(draw(st.integers(1, 12))):
         kind = draw(st.sampled_from([
             "h2", "h2", "h3", "h1", "text", "text", "math", "divider", "tasks", "comment", "html-heading",
