@@ -20,7 +20,8 @@ PHONE_WIDTH = 390
 READABLE_CODE_PX = 14  # the code's font size on a 390-px phone, at least
 
 # Every code box: its font size and the columns of its font that fit in it.
-COLUMNS = """() => Array.from(document.querySelectorAll('pre.highlight')).map(pre => {
+# A code box's font size and how many columns of its font fit inside its padding (a JS function).
+MEASURE = """function measure(pre) {
   const probe = document.createElement('span');
   probe.style.whiteSpace = 'pre';
   probe.textContent = 'x'.repeat(100);
@@ -29,23 +30,20 @@ COLUMNS = """() => Array.from(document.querySelectorAll('pre.highlight')).map(pr
   probe.remove();
   const style = getComputedStyle(pre);
   const inside = pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-  return [parseFloat(style.fontSize), Math.floor(inside / column + 0.001)];
-})"""
+  return [parseFloat(style.fontSize), Math.floor(inside / column + 0.001), column];
+}"""
+
+COLUMNS = "() => { " + MEASURE + """
+  return Array.from(document.querySelectorAll('pre.highlight')).map(pre => measure(pre).slice(0, 2));
+}"""
 
 # How every code line that wraps is cut into rows on screen (each character's row from its box),
 # and the faults: a row with nothing but blanks, or a cut between two letters or digits of a word
 # (a run without spaces) that a row could hold whole, i.e. one not longer than a continuation row.
-ROWS = r"""() => {
+ROWS = "() => { " + MEASURE + r"""
   const faults = [], cuts = [];
   for (const pre of document.querySelectorAll('pre.highlight')) {
-    const probe = document.createElement('span');
-    probe.style.whiteSpace = 'pre';
-    probe.textContent = 'x'.repeat(100);
-    pre.querySelector('code').appendChild(probe);
-    const column = probe.getBoundingClientRect().width / 100;
-    probe.remove();
-    const style = getComputedStyle(pre);
-    const columns = Math.floor((pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)) / column + 0.001);
+    const [, columns, column] = measure(pre);
     for (const line of pre.querySelectorAll('.line')) {
       if (line.getBoundingClientRect().height < 1.5 * parseFloat(getComputedStyle(line).lineHeight)) continue;
       const rows = [];
