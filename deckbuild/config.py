@@ -156,7 +156,7 @@ def _source_url(value: Any, deck: str, pyproject: Path) -> str:
             f"source_url of deck '{deck}' must be an http:// or https:// address holding {{path}}, for example "
             '"https://github.com/owner/repo/blob/main/{path}"',
         )
-    return value
+    return str(value)
 
 
 def _read_lint(raw: Any, pyproject: Path) -> LintSettings:
@@ -220,7 +220,8 @@ def load_config(
         version = str(data.get("project", {}).get("version", version))
     unknown = sorted(set(table) - set(TABLE_KEYS))
     if unknown:
-        raise _config_error(pyproject, f"unknown key '{unknown[0]}' in [tool.build_deck] (known: {', '.join(TABLE_KEYS)})")
+        known = ", ".join(TABLE_KEYS)
+        raise _config_error(pyproject, f"unknown key '{unknown[0]}' in [tool.build_deck] (known: {known})")
     if "version" in table:  # the decks' own version (a deck repository has no [project]); shown in each description
         version = table["version"]
         if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,63}", version):

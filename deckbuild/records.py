@@ -267,3 +267,9 @@ class BuildReport:
     plans: tuple[DeckPlan, ...] = ()  # what was packaged, for the preview
     toolchain_change: str | None = None  # said once when the lock was rendered by other versions
     cards: tuple[Card, ...] = ()  # every card read, for the preview's lint findings (watch)
+
+
+def first_line(token: Token) -> int:
+    """The 1-based source line where a block token starts (markdown-it's `map`); 1 for a token that
+    carries no position (inline children never do)."""
+    return token.map[0] + 1 if token.map else 1

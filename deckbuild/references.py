@@ -89,7 +89,9 @@ def _links(inline: Token, location: SourceLocation, diagnostics: Diagnostics) ->
         if problem:
             diagnostics.error(location, f"reference '{url}': {problem}")
         elif any(has_cloze(t.content or "") for t in label):
-            diagnostics.error(location, "a cloze marker in a reference's label would show as text: put clozes in the answer")
+            diagnostics.error(
+                location, "a cloze marker in a reference's label would show as text: put clozes in the answer"
+            )
         elif not any((t.content or "").strip() for t in label):
             diagnostics.error(location, f"reference '{url}' has no label: write [what the page is](address)")
         else:
@@ -104,7 +106,9 @@ def _links(inline: Token, location: SourceLocation, diagnostics: Diagnostics) ->
     if not items and not stray:
         diagnostics.error(location, "a Reference: line needs at least one link: [label](https://...)")
     if len(items) > MAX_REFERENCES:
-        diagnostics.error(location, f"more than {MAX_REFERENCES} references on one card: keep the ones that back the answer")
+        diagnostics.error(
+            location, f"more than {MAX_REFERENCES} references on one card: keep the ones that back the answer"
+        )
     return tuple(items)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from .records import DIFFICULTIES, Card
 
 COLUMNS = (*DIFFICULTIES, "none")
 
 
-def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict:
+def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict[str, Any]:
     """{"topics": {topic: {difficulty: n, ..., "total": n}}, "difficulties": {...}, "total": n}.
 
     Counts Anki cards: a cloze note with three clozes is three cards.
@@ -25,7 +26,7 @@ def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict:
     return {"topics": topics, "difficulties": by_level, "total": sum(by_level.values())}
 
 
-def format_table(stats: dict) -> str:
+def format_table(stats: dict[str, Any]) -> str:
     width = max([len("topic"), len("total"), *(len(t) for t in stats["topics"])])
     header = f"{'topic':<{width}}" + "".join(f" {c:>12}" for c in (*COLUMNS, "total"))
     lines = [header, "-" * len(header)]
