@@ -6,8 +6,8 @@ import csv
 from functools import lru_cache
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from deckbuild.build import read_content
 from deckbuild.config import load_config
 from deckbuild.records import Card

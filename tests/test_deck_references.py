@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from deckbuild.build import read_content
 from deckbuild.config import load_config
 from deckbuild.records import Card

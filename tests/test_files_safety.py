@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from deckbuild.lock import exclusive, guard_path
 from helpers import build_folder, run_cli, tree_snapshot
+
+from deckbuild.lock import exclusive, guard_path
 
 EPOCH = "1700000000"
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from deckbuild.build import read_content
 from deckbuild.config import load_config
 

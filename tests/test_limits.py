@@ -12,14 +12,14 @@ import warnings
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, AnkiCollection
+from helpers import run_cli, time_limit
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_all_lexers, get_lexer_by_name
-
-from conftest import ROOT, AnkiCollection
-from deckbuild import highlight
-from helpers import run_cli, time_limit
 from test_fastlex import SAMPLE, code_blocks
+
+from deckbuild import highlight
 
 LOOPING_BLOCK = "```mcschema\n<!--\n```\n"  # Pygments' mcschema lexer yields empty tokens forever on this
 

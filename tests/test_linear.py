@@ -12,8 +12,9 @@ import gc
 import json
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ def _cost(stage: Callable[[Any], object], data: Any) -> tuple[float, int]:
 
 def assert_linear(stage: Callable[[Any], object], make: Callable[[int], Any], n: int) -> None:
     small, large = make(n), make(4 * n)
-    for attempt in range(2):  # a busy machine can slow one run: measure once more before failing
+    for _attempt in range(2):  # a busy machine can slow one run: measure once more before failing
         (t1, m1), (t4, m4) = _cost(stage, small), _cost(stage, large)
         if t4 / t1 < GROWTH_LIMIT and m4 / max(m1, 1) < GROWTH_LIMIT:
             return

@@ -12,13 +12,14 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
-
 from conftest import FIXTURES, ROOT
+from helpers import build_folder, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deckbuild.errors import SourceLocation
 from deckbuild.order import MAX_RUN, SIBLING_GAP, card_positions, difficulty_rank, value_order
 from deckbuild.records import DIFFICULTIES, Card
-from deckbuild.errors import SourceLocation
-from helpers import build_folder, run_cli
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from simulate_study import study  # noqa: E402
@@ -138,7 +139,7 @@ def test_with_subdecks_siblings_are_apart_within_their_subdeck(tmp_path: Path, m
     rows = _package_cards(project / "dist" / "fixture.apkg")
     assert {deck for deck, *_ in rows} == {"Fixture::01 Basics", "Fixture::02 Functions", "Fixture::03 Classes", "Fixture::04 Tools"}
     by_deck = defaultdict(list)
-    for deck, note, ordinal, due in sorted(rows, key=lambda row: row[3]):
+    for deck, note, ordinal, _due in sorted(rows, key=lambda row: row[3]):
         by_deck[deck].append((note, ordinal))
     classes = by_deck["Fixture::03 Classes"]  # 12 cards: the gap cannot hold, so the siblings go last
     places = [index for index, (note, _) in enumerate(classes) if note == "classes-4"]
@@ -250,14 +251,14 @@ def test_card_positions_keep_siblings_a_gap_apart(notes: list[tuple[str, int]]) 
     assert flat == list(range(sum(count for _, count in notes)))
     assert [len(p) for p in positions] == [count for _, count in notes]
     for deck in "ab":
-        in_deck = sorted(p for (d, _), note in zip(notes, positions) for p in note if d == deck)
+        in_deck = sorted(p for (d, _), note in zip(notes, positions, strict=True) for p in note if d == deck)
         place = {position: index for index, position in enumerate(in_deck)}
-        firsts = [place[note[0]] for (d, _), note in zip(notes, positions) if d == deck]
-        for (d, _), note in zip(notes, positions):
+        firsts = [place[note[0]] for (d, _), note in zip(notes, positions, strict=True) if d == deck]
+        for (d, _), note in zip(notes, positions, strict=True):
             if d != deck:
                 continue
             places = [place[p] for p in note]
             assert places == sorted(places)
-            for earlier, later in zip(places, places[1:]):
+            for earlier, later in zip(places, places[1:], strict=False):
                 # a day's cards or more apart, unless every other note of the deck had come already
                 assert later - earlier >= SIBLING_GAP or later > max(firsts)
