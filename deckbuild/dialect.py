@@ -4,9 +4,11 @@ and the rules that keep it safe and bounded (links, images, nesting, Anki's [sou
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML, RendererProtocol
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -22,10 +24,11 @@ def _validate_link(url: str) -> bool:
     return bool(_SAFE_URL.match(url.strip()))
 
 
-def make_markdown() -> MarkdownIt:
+def make_markdown(renderer_cls: Callable[[MarkdownIt], RendererProtocol] = RendererHTML) -> MarkdownIt:
     """The one Markdown dialect: CommonMark plus GitHub's tables, strikethrough and task lists, and
-    dollar math (`$x$`, `$$x$$`; a `$` followed by a digit or a space stays a dollar sign)."""
-    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+    dollar math (`$x$`, `$$x$$`; a `$` followed by a digit or a space stays a dollar sign).
+    The render stage gives its renderer class; parsing alone needs none."""
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}, renderer_cls=renderer_cls)
     md.validateLink = _validate_link
     md.block.tokenize = _report_too_deep(md.block.tokenize)  # type: ignore[method-assign]
     md.inline.parse = _inline_nesting(md.inline.parse)  # type: ignore[method-assign]

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
-
-import html
+from markdown_it.utils import EnvType, OptionsDict
 
 from .cloze import find_clozes, has_cloze, render_code_clozes
-from .highlight import highlight_code, language_of
+from .dialect import make_markdown
 from .errors import Diagnostics, SourceLocation
+from .highlight import highlight_code, language_of
 from .lock import content_hash
 from .media import MediaResolver, is_audio
-from .parse import make_markdown, parse_source
+from .parse import parse_source
 from .records import DEFAULT_VALUE, Card, CardSource, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
 
@@ -23,71 +26,64 @@ from .sanitize import sanitize_html
 WARN_KEY = "deckbuild.warn"  # in the renderer's env: report(line, message), for warnings found while rendering
 
 
-def _render_fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    token = tokens[idx]
-    report = env.get(WARN_KEY)
-    line = token.map[0] + 1 if token.map else 0
-    warn = (lambda message: report(line, message)) if report is not None else None
-    return highlight_code(token.content, language_of(token.info), warn)
+class DeckRenderer(RendererHTML):
+    """markdown-it's HTML renderer with the deck's rules: highlighted code, MathJax delimiters and
+    Anki's `[sound:]` tags.
 
+    Its output is HTML for Anki, named apart from plain `"html"` so that plugins do not install their
+    own HTML rules over these (markdown-it adds a plugin's render rule only to a renderer of the
+    format the rule is written for): every token the dialect makes is rendered by a method here or
+    by markdown-it's own.
+    """
 
-def _render_code_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    return highlight_code(tokens[idx].content, "")
+    __output__ = "anki-html"
 
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        report = env.get(WARN_KEY)
+        line = token.map[0] + 1 if token.map else 0
+        warn = (lambda message: report(line, message)) if report is not None else None
+        return highlight_code(token.content, language_of(token.info), warn)
 
-def _render_code_inline(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    content = tokens[idx].content
-    inner = render_code_clozes(content) if has_cloze(content) else html.escape(content, quote=False)
-    return f"<code>{inner}</code>"
+    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return highlight_code(tokens[idx].content, "")
 
+    def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        content = tokens[idx].content
+        inner = render_code_clozes(content) if has_cloze(content) else html.escape(content, quote=False)
+        return f"<code>{inner}</code>"
 
-def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    # Anki's MathJax reads \(...\) and \[...\]; backslashes pass through untouched.
-    return f"\\({html.escape(tokens[idx].content, quote=False)}\\)"
+    def math_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # Anki's MathJax reads \(...\) and \[...\]; backslashes pass through untouched.
+        return f"\\({html.escape(tokens[idx].content, quote=False)}\\)"
 
+    def math_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f'<div class="math">\\[{html.escape(tokens[idx].content.strip(), quote=False)}\\]</div>\n'
 
-def _render_math_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    return f'<div class="math">\\[{html.escape(tokens[idx].content.strip(), quote=False)}\\]</div>\n'
+    def math_inline_double(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return self.math_block(tokens, idx, options, env)
 
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        src = str(tokens[idx].attrGet("src") or "")
+        if src and is_audio(src):  # a sound file written as an image: Anki plays it
+            return f"[sound:{html.escape(src)}]"
+        return super().image(tokens, idx, options, env)
 
-def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    src = str(tokens[idx].attrGet("src") or "")
-    if src and is_audio(src):  # a sound file written as an image: Anki plays it
-        return f"[sound:{html.escape(src)}]"
-    return self.image(tokens, idx, options, env)
+    def anki_sound(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        name = tokens[idx].meta.get("packaged")
+        # a resolved file becomes Anki's own tag; an unresolved one was an error at its line
+        return f"[sound:{html.escape(name)}]" if name else ""
 
+    def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if "sound" in tokens[idx].meta:  # a link to a sound file: its text, then Anki's play button
+            return ""
+        return self.renderToken(tokens, idx, options, env)
 
-def _render_anki_sound(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    name = tokens[idx].meta.get("packaged")
-    # a resolved file becomes Anki's own tag; an unresolved one was an error at its line
-    return f"[sound:{html.escape(name)}]" if name else ""
-
-
-def _render_link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    if "sound" in tokens[idx].meta:  # a link to a sound file: its text, then Anki's play button
-        return ""
-    return self.renderToken(tokens, idx, options, env)
-
-
-def _render_link_close(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    if "sound" in tokens[idx].meta:
-        name = tokens[idx].meta["sound"]
-        return f" [sound:{html.escape(name)}]" if name else ""
-    return self.renderToken(tokens, idx, options, env)
-
-
-def install_render_rules(md: MarkdownIt) -> MarkdownIt:
-    md.add_render_rule("image", _render_image)
-    md.add_render_rule("link_open", _render_link_open)
-    md.add_render_rule("link_close", _render_link_close)
-    md.add_render_rule("anki_sound", _render_anki_sound)
-    md.add_render_rule("fence", _render_fence)
-    md.add_render_rule("code_block", _render_code_block)
-    md.add_render_rule("code_inline", _render_code_inline)
-    md.add_render_rule("math_inline", _render_math_inline)
-    md.add_render_rule("math_inline_double", _render_math_block)
-    md.add_render_rule("math_block", _render_math_block)
-    return md
+    def link_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if "sound" in tokens[idx].meta:
+            name = tokens[idx].meta["sound"]
+            return f" [sound:{html.escape(name)}]" if name else ""
+        return self.renderToken(tokens, idx, options, env)
 
 
 def _has_raw_html(tokens: Sequence[Token]) -> bool:
@@ -202,7 +198,7 @@ def markdown() -> MarkdownIt:
     """One configured parser per process."""
     global _MARKDOWN
     if _MARKDOWN is None:
-        _MARKDOWN = install_render_rules(make_markdown())
+        _MARKDOWN = make_markdown(DeckRenderer)
     return _MARKDOWN
 
 
