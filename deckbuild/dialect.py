@@ -4,12 +4,14 @@ and the rules that keep it safe and bounded (links, images, nesting, Anki's [sou
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML, RendererProtocol
 from markdown_it.token import Token
+from markdown_it.utils import EnvType
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -17,6 +19,64 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 _SAFE_URL = re.compile(r"^(?:https?:|mailto:|[^:]*$)", re.I)  # web and mail links, or relative paths
 MAX_NESTING = 100  # markdown-it's block nesting: a list level counts two, a blockquote level one
 INLINE_MAX_NESTING = 20  # markdown-it's own limit for inline nesting (links in links): nothing is lost there
+
+
+ENV_KEY = "deckbuild"  # the one key of markdown-it's `env` that the deck uses: a DeckEnv
+
+
+@dataclass(slots=True)
+class DeckEnv:
+    """What the deck's markdown-it rules, the parse stage and the renderer tell each other about one
+    file, kept in `env[ENV_KEY]`. Its fields are filled in while the file is parsed (hence not frozen)."""
+
+    # the first line markdown-it would skip for nesting too deep (0-based), reported as an error
+    too_deep_line: int | None = None
+    # `$2x$` read as money although it looks like a formula: (id(paragraph), offset) -> paragraph
+    digit_dollars: dict[tuple[int, int], str] = field(default_factory=dict)
+    # raw HTML `<img src>` -> its packaged media name (the sanitizer removes every other source)
+    images: dict[str, str] = field(default_factory=dict)
+    # report(line, message): warnings found while rendering (a code block over its lexing budget)
+    warn: Callable[[int, str], None] | None = None
+
+
+def deck_env(env: EnvType) -> DeckEnv:
+    """The file's DeckEnv in markdown-it's `env`, made on first use."""
+    found = env.get(ENV_KEY)
+    if found is None:
+        found = env[ENV_KEY] = DeckEnv()
+    if not isinstance(found, DeckEnv):
+        raise TypeError(f"env[{ENV_KEY!r}] holds a {type(found).__name__}, not a DeckEnv")
+    return found
+
+
+META_KEY = "deckbuild"  # the one key of a token's `meta` that the deck uses: a TokenNotes
+
+
+@dataclass(slots=True)
+class TokenNotes:
+    """What the parse stage notes on one token for later stages, kept in `token.meta[META_KEY]`."""
+
+    # on `anki_sound` and on the link_open/link_close of a link to a sound file: its packaged name
+    # ("" when the file was not found, which is an error at its line)
+    sound: str | None = None
+    # on an inline token: (id of its children list, their number, id(child) -> (index, lines before it))
+    positions: tuple[int, int, dict[int, tuple[int, int]]] | None = None
+
+
+def token_notes(token: Token) -> TokenNotes:
+    """The deck's notes on a token, made on first use."""
+    found = token.meta.get(META_KEY)
+    if found is None:
+        found = token.meta[META_KEY] = TokenNotes()
+    if not isinstance(found, TokenNotes):
+        raise TypeError(f"meta[{META_KEY!r}] of a {token.type} token holds a {type(found).__name__}")
+    return found
+
+
+def sound_of(token: Token) -> str | None:
+    """The packaged sound a token plays (see TokenNotes.sound), without adding notes to it."""
+    found = token.meta.get(META_KEY)
+    return found.sound if isinstance(found, TokenNotes) else None
 
 
 def _validate_link(url: str) -> bool:
@@ -93,9 +153,6 @@ def _anki_sound(state: Any, silent: bool) -> bool:
     return True
 
 
-TOO_DEEP = "deckbuild_too_deep"  # env key: the first line markdown-it skipped for nesting too deep
-
-
 def _report_too_deep(tokenize: Any) -> Any:
     """markdown-it's block parser, noting in `env` where it would skip text nested too deeply.
 
@@ -107,7 +164,9 @@ def _report_too_deep(tokenize: Any) -> Any:
         if state.level >= state.md.options.maxNesting:
             line = state.skipEmptyLines(start_line)
             if line < end_line and state.sCount[line] >= state.blkIndent:
-                state.env.setdefault(TOO_DEEP, line)
+                deck = deck_env(state.env)
+                if deck.too_deep_line is None:
+                    deck.too_deep_line = line
         tokenize(state, start_line, end_line, *args)
 
     return wrapper
@@ -142,7 +201,6 @@ def _every_image_address(image_rule: Any) -> Any:
     return rule
 
 
-DIGIT_DOLLARS = "deckbuild_digit_dollars"  # env key: (id(paragraph), offset) -> paragraph, of `$2x$`
 # a `$...$` pair on one line that starts with a digit yet reads as a formula: a letter, `\`, `^` or `_`
 # right after the digits, no space right inside the dollars, and no digit after the closing one
 _DIGIT_FORMULA = re.compile(r"\$\d+(?:\.\d+)?[A-Za-z\\^_][^$\n`]*(?<!\s)\$(?!\d)")
@@ -161,7 +219,7 @@ def _prose_math_only(math_rule: Any) -> Any:
             return False
         if state.src[start + 1:start + 2].isdigit():
             if _DIGIT_FORMULA.match(state.src, start):
-                state.env.setdefault(DIGIT_DOLLARS, {})[(id(state.src), start)] = state.src
+                deck_env(state.env).digit_dollars[(id(state.src), start)] = state.src
             return False
         if not math_rule(state, True):
             return False
@@ -174,15 +232,11 @@ def _prose_math_only(math_rule: Any) -> Any:
     return rule
 
 
-def walk(tokens: list[Token]):
+def walk(tokens: list[Token]) -> Iterator[Token]:
     for token in tokens:
         yield token
         if token.children:
             yield from walk(token.children)
-
-
-# an inline token's meta: (its children list, their number, id(child) -> (index, lines before it))
-_OFFSETS = "deckbuild_line_offsets"
 
 
 def line_offset(inline: Token, image: Token) -> int:
@@ -202,7 +256,8 @@ def _position(inline: Token, image: Token) -> tuple[int | None, int]:
     The offsets of all the paragraph's children are counted once and kept in the token's meta, so
     asking for each child of a long paragraph stays linear (counting afresh each time was quadratic)."""
     children = inline.children or []
-    cached = inline.meta.get(_OFFSETS)
+    notes = token_notes(inline)
+    cached = notes.positions
     offsets = cached[2] if cached is not None and cached[:2] == (id(children), len(children)) else None
     entry = offsets.get(id(image)) if offsets is not None else None
     if offsets is None or (entry is not None and children[entry[0]] is not image):
@@ -212,6 +267,6 @@ def _position(inline: Token, image: Token) -> tuple[int | None, int]:
             offsets[id(child)] = (index, offset)
             if child.type in ("softbreak", "hardbreak"):
                 offset += 1
-        inline.meta[_OFFSETS] = (id(children), len(children), offsets)
+        notes.positions = (id(children), len(children), offsets)
         entry = offsets.get(id(image))
     return (None, 0) if entry is None else entry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from .cloze import find_clozes, has_cloze, render_code_clozes
-from .dialect import make_markdown
+from .dialect import ENV_KEY, deck_env, make_markdown, sound_of
 from .errors import Diagnostics, SourceLocation
 from .highlight import highlight_code, language_of
 from .lock import content_hash
@@ -21,9 +22,6 @@ from .media import MediaResolver, is_audio
 from .parse import parse_source
 from .records import DEFAULT_VALUE, Card, CardSource, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
-
-
-WARN_KEY = "deckbuild.warn"  # in the renderer's env: report(line, message), for warnings found while rendering
 
 
 class DeckRenderer(RendererHTML):
@@ -40,7 +38,7 @@ class DeckRenderer(RendererHTML):
 
     def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
-        report = env.get(WARN_KEY)
+        report = deck_env(env).warn
         line = token.map[0] + 1 if token.map else 0
         warn = (lambda message: report(line, message)) if report is not None else None
         return highlight_code(token.content, language_of(token.info), warn)
@@ -70,18 +68,18 @@ class DeckRenderer(RendererHTML):
         return super().image(tokens, idx, options, env)
 
     def anki_sound(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        name = tokens[idx].meta.get("packaged")
+        name = sound_of(tokens[idx])
         # a resolved file becomes Anki's own tag; an unresolved one was an error at its line
         return f"[sound:{html.escape(name)}]" if name else ""
 
     def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        if "sound" in tokens[idx].meta:  # a link to a sound file: its text, then Anki's play button
+        if sound_of(tokens[idx]) is not None:  # a link to a sound file: its text, then Anki's play button
             return ""
         return self.renderToken(tokens, idx, options, env)
 
     def link_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        if "sound" in tokens[idx].meta:
-            name = tokens[idx].meta["sound"]
+        name = sound_of(tokens[idx])
+        if name is not None:
             return f" [sound:{html.escape(name)}]" if name else ""
         return self.renderToken(tokens, idx, options, env)
 
@@ -97,7 +95,7 @@ def _safe(html_text: str, tokens: Sequence[Token], env: dict[str, Any]) -> str:
     # Our own rendering escapes all text, only lets safe links through (dialect._validate_link) and
     # gives images their packaged names (parse._resolve_images): the allow-list sanitizer is needed
     # only where the author wrote raw HTML. It keeps only the image sources the parse stage resolved.
-    return sanitize_html(html_text, env.get("deckbuild_images")) if _has_raw_html(tokens) else html_text
+    return sanitize_html(html_text, deck_env(env).images) if _has_raw_html(tokens) else html_text
 
 
 def _render_blocks(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any]) -> str:
@@ -112,7 +110,9 @@ def render_card(
     env = source.env
     if diagnostics is not None:
         path = source.location.path
-        env = {**env, WARN_KEY: lambda line, message: diagnostics.warning(SourceLocation(path, line), message)}
+        env = {**env, ENV_KEY: replace(
+            deck_env(env), warn=lambda line, message: diagnostics.warning(SourceLocation(path, line), message)
+        )}
     question = _safe(
         md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens, env
     )
