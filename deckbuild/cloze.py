@@ -93,7 +93,9 @@ def find_clozes(text: str, code: bool) -> tuple[list[Cloze], list[ClozeProblem]]
         elif number == 0:
             problems.append(ClozeProblem(match.start(), "cloze numbers start at c1"))
         elif number > MAX_CLOZE_NUMBER:
-            problems.append(ClozeProblem(match.start(), f"cloze number c{shown} is over the limit of c{MAX_CLOZE_NUMBER}"))
+            problems.append(
+                ClozeProblem(match.start(), f"cloze number c{shown} is over the limit of c{MAX_CLOZE_NUMBER}")
+            )
         if not body.strip():
             label = number if number <= MAX_CLOZE_NUMBER else shown
             problems.append(ClozeProblem(match.start(), f"cloze c{label} is empty: it would hide nothing"))

@@ -105,7 +105,7 @@ LANGUAGE_ALIASES = {
 PLAIN_LANGUAGES = ("", "text", "plain", "txt", "plaintext", "none", "nohighlight", "csv", "tsv")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def find_lexer(language: str) -> Lexer | None:
     """The lexer for a fence's language, or None when Pygments knows no such language."""
     if not language:
@@ -269,7 +269,7 @@ def highlight_code(code: str, language: str, warn: Callable[[str], None] | None 
             inner = wrap_lines(_plain_lines(code))
         else:
             with _interrupt_after(lex_budget(code)[1]):
-                if clozed:
+                if clozed or lexer is None:
                     inner = with_clozes(lexer)
                 else:
                     inner = pygments_format(lex(code, lexer), _FORMATTER)
@@ -314,7 +314,7 @@ def readable(color: str, background: str) -> str:
     target = (0, 0, 0) if _luminance(background) > 0.18 else (255, 255, 255)
     start = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
     for step in range(65):
-        mixed = "#" + "".join(f"{round(c + (t - c) * step / 64):02x}" for c, t in zip(start, target))
+        mixed = "#" + "".join(f"{round(c + (t - c) * step / 64):02x}" for c, t in zip(start, target, strict=True))
         if contrast(mixed, background) >= MIN_CONTRAST:
             return mixed
     return mixed
@@ -337,9 +337,10 @@ def readable_style(name: str) -> type[Style]:
 
 def style_sheet() -> str:
     """Light theme for code, and the dark theme under Anki's night-mode classes; every token readable."""
-    light = HtmlFormatter(style=readable_style(LIGHT_STYLE)).get_style_defs(CODE_SELECTOR)
+    # the stubs leave get_style_defs unannotated
+    light = HtmlFormatter(style=readable_style(LIGHT_STYLE)).get_style_defs(CODE_SELECTOR)  # type: ignore[no-untyped-call]
     dark_prefixes = [f"{night} {CODE_SELECTOR}" for night in NIGHT_SELECTORS]
-    dark = HtmlFormatter(style=readable_style(DARK_STYLE)).get_style_defs(dark_prefixes)
+    dark = HtmlFormatter(style=readable_style(DARK_STYLE)).get_style_defs(dark_prefixes)  # type: ignore[no-untyped-call]
     return (
         f"/* code: light ({LIGHT_STYLE}) */\n{light}\n/* code: night mode ({DARK_STYLE}) */\n{dark}\n"
         f"/* code: hanging indents */\n{line_css()}"

@@ -98,6 +98,13 @@ def _safe(html_text: str, tokens: Sequence[Token], env: dict[str, Any]) -> str:
     return sanitize_html(html_text, deck_env(env).images) if _has_raw_html(tokens) else html_text
 
 
+def _render_inline(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any]) -> str:
+    renderer = md.renderer
+    if not isinstance(renderer, RendererHTML):
+        raise TypeError(f"the parser's renderer is a {type(renderer).__name__}, not markdown-it's HTML renderer")
+    return renderer.renderInline(list(tokens), md.options, env)
+
+
 def _render_blocks(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any]) -> str:
     if not tokens:
         return ""
@@ -113,9 +120,7 @@ def render_card(
         env = {**env, ENV_KEY: replace(
             deck_env(env), warn=lambda line, message: diagnostics.warning(SourceLocation(path, line), message)
         )}
-    question = _safe(
-        md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens, env
-    )
+    question = _safe(_render_inline(md, source.question_tokens, env), source.question_tokens, env)
     options = tuple(
         Option(html=_render_blocks(md, option.tokens, env), correct=option.correct)
         for option in source.options
@@ -150,7 +155,7 @@ def _render_references(md: MarkdownIt, source: CardSource, env: dict[str, Any]) 
     """The reference links as the back shows them: labelled links, separated by a middle dot."""
     links = []
     for reference in source.references:
-        label = _safe(md.renderer.renderInline(list(reference.label_tokens), md.options, env), reference.label_tokens, env)
+        label = _safe(_render_inline(md, reference.label_tokens, env), reference.label_tokens, env)
         links.append(f'<a href="{html.escape(reference.url)}">{label.strip()}</a>')
     return " &middot; ".join(links)
 
@@ -167,7 +172,7 @@ def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]
             # the value only when set: a card written before values existed keeps its digest
             *((card.value,) if card.value != DEFAULT_VALUE else ()),
         )
-        for card, start, end in zip(cards, starts, starts[1:])
+        for card, start, end in zip(cards, starts[:-1], starts[1:], strict=True)
     ]
 
 
@@ -209,9 +214,12 @@ def render_file(source: SourceFile, media_dir: Path, content_dir: Path | None = 
     parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir, content_dir))
     if not parsed.cards and source.text.strip():
         diagnostics.warning(
-            SourceLocation(source.display, 1), "no cards in this file: a card starts with a level-2 heading (## Question)",
+            SourceLocation(source.display, 1),
+            "no cards in this file: a card starts with a level-2 heading (## Question)",
             kind="no-cards",
         )
     digests = source_digests(source, parsed.cards)
-    cards = tuple(render_card(md, card, digest, diagnostics) for card, digest in zip(parsed.cards, digests, strict=True))
+    cards = tuple(
+        render_card(md, card, digest, diagnostics) for card, digest in zip(parsed.cards, digests, strict=True)
+    )
     return FileResult(source.display, parsed.topic, parsed.title, cards, tuple(diagnostics.items))
