@@ -8,6 +8,7 @@ import inspect
 
 import markdown_it
 import pytest
+from markdown_it import MarkdownIt
 from markdown_it.rules_inline import image
 
 from deckbuild.dialect import (
@@ -69,6 +70,17 @@ def test_inline_nesting_past_the_limit_stays_text_and_no_option_is_rewritten() -
     html = md.render(f"{deep} and *after*\n")
     assert deep in html and "<em>after</em>" in html
     assert dict(md.options) == before
+
+
+def test_the_inline_parser_runs_with_markdown_its_inline_limit() -> None:
+    """markdown-it reads a link wrongly when exactly limit + 1 brackets open it: the dialect's inline
+    text shows that quirk at the inline limit, not at the block limit, so the inline limit is the one
+    in force (the block parser's own limit is MAX_NESTING + 1)."""
+    text = "[" * (INLINE_MAX_NESTING + 1) + "foo]()"
+    at_inline_limit = MarkdownIt("commonmark", {"maxNesting": INLINE_MAX_NESTING}).renderInline(text)
+    at_block_limit = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING + 1}).renderInline(text)
+    assert at_inline_limit != at_block_limit
+    assert make_markdown().renderInline(text) == at_inline_limit
 
 
 def test_a_block_nested_too_deeply_is_noted_at_its_first_line() -> None:
