@@ -11,7 +11,7 @@ from markdown_it.token import Token
 
 from .choices import forbid_ticked_boxes, split_multiple_choice, trailing_task_list
 from .cloze_checks import check_clozes
-from .dialect import DIGIT_DOLLARS, MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
+from .dialect import MAX_NESTING, child_index, deck_env, line_offset, make_markdown, token_notes, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
 from .media import MediaResolver, is_audio
@@ -220,9 +220,10 @@ def parse_source(
     md = md or make_markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(source.text, env)
-    if TOO_DEEP in env:
+    too_deep = deck_env(env).too_deep_line
+    if too_deep is not None:
         diagnostics.error(
-            SourceLocation(source.display, env.pop(TOO_DEEP) + 1),
+            SourceLocation(source.display, too_deep + 1),
             f"nested too deeply (the limit is {MAX_NESTING} levels; a list level counts 2, a > quote 1): "
             "the rest of the file would be lost; flatten the lists or quotes",
         )
@@ -456,9 +457,9 @@ def _resolve_images(
     """Check every image, Markdown or raw HTML, and point it at its packaged name.
 
     A Markdown image gets the name in its token; a raw `<img src>` is mapped to it in
-    `env["deckbuild_images"]`, which the sanitizer applies (it removes every unmapped source)."""
+    the file's `DeckEnv.images`, which the sanitizer applies (it removes every unmapped source)."""
     found: list[MediaFile] = []
-    images: dict[str, str] = env.setdefault("deckbuild_images", {})
+    images = deck_env(env).images
     line = 1
     for token in tokens:
         if token.map is not None:
@@ -470,7 +471,7 @@ def _resolve_images(
                 raw.append((child.content, where))
             if child.type == "anki_sound":
                 sound = _resolve_image(child.content, where, source, diagnostics, media)
-                child.meta["packaged"] = sound.name if sound else ""
+                token_notes(child).sound = sound.name if sound else ""
                 found += [sound] if sound else []
                 continue
             href = str(child.attrGet("href") or "") if child.type == "link_open" else ""
@@ -499,7 +500,7 @@ def _resolve_images(
 
 def _mark_link_as_sound(inline: Token, link_open: Token, name: str) -> None:
     """Mark a link and its closing token: the renderer writes the text, then `[sound:name]`."""
-    link_open.meta["sound"] = name
+    token_notes(link_open).sound = name
     siblings = inline.children or []
     index = child_index(inline, link_open)
     if index is None:  # inside an image's description: find it among the tokens that hold it
@@ -512,7 +513,7 @@ def _mark_link_as_sound(inline: Token, link_open: Token, name: str) -> None:
             depth += 1
         elif later.type == "link_close":
             if depth == 0:
-                later.meta["sound"] = name
+                token_notes(later).sound = name
                 return
             depth -= 1
 
@@ -547,7 +548,7 @@ def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostic
 def _warn_digit_dollars(tokens: list[Token], env: dict[str, Any], source: SourceFile, diagnostics: Diagnostics) -> None:
     """`$2x$` stays text with its dollars (a `$` before a digit is money): where it reads as a formula,
     a warning at its line says so."""
-    found = env.pop(DIGIT_DOLLARS, {})
+    found = deck_env(env).digit_dollars
     if not found:
         return
     line = 1
