@@ -495,19 +495,22 @@ def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Pat
         from watchfiles import watch as watch_changes
 
         from .config import load_config
+        from .watch import stop_on_terminate
 
         config = load_config(content, media, out)
         _rebuild(config, preview, push_to)
         folders = [str(p) for p in (config.content_dir, config.media_dir) if p.is_dir()]
         announced = False
         # yield_on_timeout: the first (empty) batch comes once the watcher is really listening, so
-        # "watching" is never printed before a change can be seen.
-        for changes in watch_changes(*folders, raise_interrupt=False, yield_on_timeout=True, rust_timeout=500):
-            if not announced:
-                click.echo(f"watching {', '.join(folders)} (Ctrl-C to stop)", err=True)
-                announced = True
-            if changes:
-                _rebuild(config, preview, push_to)
+        # "watching" is never printed before a change can be seen. Ctrl-C or SIGTERM ends the loop.
+        with stop_on_terminate() as stop:
+            for changes in watch_changes(*folders, stop_event=stop, raise_interrupt=False,
+                                         yield_on_timeout=True, rust_timeout=500):
+                if not announced:
+                    click.echo(f"watching {', '.join(folders)} (Ctrl-C to stop)", err=True)
+                    announced = True
+                if changes:
+                    _rebuild(config, preview, push_to)
         return 0
 
     _run(ctx, action)
