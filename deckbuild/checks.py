@@ -20,10 +20,12 @@ def with_distinct_ids(cards: list[Card], diagnostics: Diagnostics) -> list[Card]
     result = []
     for card, card_id in zip(cards, ids, strict=True):
         if card_id != card.id:
-            other = next(c for c in holders[card.id] + [card] if c is not card) if len(holders[card.id]) > 1 else card
+            same = holders[card.id]
+            other = next(c for c in same + [card] if c is not card) if len(same) > 1 else card
+            also = "used" if not other.id_is_derived else "derived"
             diagnostics.warning(
                 card.location,
-                f"the id '{card.id}' derived from this question is also {'used' if not other.id_is_derived else 'derived'} "
+                f"the id '{card.id}' derived from this question is also {also} "
                 f"by the card at {other.location}: this card gets '{card_id}', the id `add-ids` writes for it",
                 kind="repeated-question",
             )
@@ -39,7 +41,9 @@ def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
     by_guid: dict[str, Card] = {}
     for card in cards:
         if card.guid and (holder := by_guid.setdefault(card.guid, card)) is not card:
-            diagnostics.error(card.location, f"duplicate guid '{card.guid}': already used by the card at {holder.location}")
+            diagnostics.error(
+                card.location, f"duplicate guid '{card.guid}': already used by the card at {holder.location}"
+            )
         first = by_id.setdefault(card.id, card)
         if first is not card:
             kind = "derived id" if card.id_is_derived else "id"
@@ -52,7 +56,8 @@ def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
         if first_question is not card and first_question.id != card.id:
             # two notes that differ only in their answers: a warning (an error under --strict)
             diagnostics.warning(
-                card.location, f"duplicate question: the card at {first_question.location} asks the same; both are built",
+                card.location,
+                f"duplicate question: the card at {first_question.location} asks the same; both are built",
                 kind="repeated-question",
             )
         if card.id_is_derived:

@@ -383,7 +383,7 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
     def action() -> int:
         from .config import load_config
         from .errors import Diagnostics
-        from .ids import ChangedMeanwhile, add_ids, distinct_ids
+        from .addids import ChangedMeanwhile, add_ids, distinct_ids
         from .load import load_sources
         from .parse import parse_source
         from .render import markdown

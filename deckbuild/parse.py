@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
@@ -14,6 +13,7 @@ from .cloze_checks import check_clozes
 from .dialect import DIGIT_DOLLARS, MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
+from .ids import slugify
 from .media import MediaResolver, is_audio
 from .options import (
     ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, is_foreign_note_id,
@@ -23,15 +23,6 @@ from .records import DEFAULT_VALUE, CardSource, MediaFile, ParsedFile, SourceFil
 from .references import split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
-
-
-def slugify(text: str, max_length: int = 60) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(slug) > max_length:
-        slug = slug[:max_length].rsplit("-", 1)[0]
-    if not slug:
-        slug = "card-" + hashlib.sha256(text.encode()).hexdigest()[:8]
-    return slug
 
 
 def default_topic(source: SourceFile) -> str:

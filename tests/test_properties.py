@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pygments.lexers import get_all_lexers
 
 from conftest import FIXTURES, AnkiCollection
-from deckbuild.parse import slugify
+from deckbuild.ids import slugify
 from helpers import run_cli, time_limit
 
 # a diagnostic, or one of the two lines that follow repeated ones: a summary and a hint
