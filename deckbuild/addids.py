@@ -38,7 +38,7 @@ def insert_ids(original: str, cards: list[CardSource]) -> str:
     lines = _split_lines(original)
     ending = next((m.group(0) for m in _LINE_BREAK.finditer(original)), "\n")
     for card in sorted(cards, key=lambda c: c.heading_end, reverse=True):
-        shown = written_id(card.id)
+        shown = written_id(card.meta.id)
         if card.options_comment_line is not None:
             index = card.options_comment_line - 1
             lines[index] = lines[index].replace("<!--", f"<!-- id: {shown},", 1)
@@ -51,8 +51,12 @@ def insert_ids(original: str, cards: list[CardSource]) -> str:
 
 def distinct_ids(files: list[ParsedFile]) -> list[ParsedFile]:
     """Every file with the cards that have no id given distinct ones (distinct_derived_ids)."""
-    ids = iter(distinct_derived_ids([(c.id, c.id_is_derived, c.topic) for file in files for c in file.cards]))
-    return [replace(file, cards=tuple(replace(card, id=next(ids)) for card in file.cards)) for file in files]
+    metas = [card.meta for file in files for card in file.cards]
+    ids = iter(distinct_derived_ids([(meta.id, meta.id_is_derived, meta.topic) for meta in metas]))
+    return [
+        replace(file, cards=tuple(replace(card, meta=replace(card.meta, id=next(ids))) for card in file.cards))
+        for file in files
+    ]
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -76,7 +80,7 @@ def add_ids(path: Path, cards: list[CardSource], parsed_text: str | None = None)
 
     `parsed_text` is the text the cards' line numbers come from: when the file no longer holds it
     (saved in the meantime), nothing is written and ChangedMeanwhile is raised."""
-    missing = [card for card in cards if card.id_is_derived]
+    missing = [card for card in cards if card.meta.id_is_derived]
     if not missing:
         return 0
     raw = path.read_bytes()

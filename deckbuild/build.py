@@ -85,7 +85,7 @@ def read_content(
     if lock is None:
         lock = ModificationLock.read(config.lock_path, now=0)
     check_vanished(config, lock, cards, diagnostics)
-    report_unused_media(config.media_dir, {media.path for card in cards for media in card.media}, diagnostics)
+    report_unused_media(config.media_dir, {media.path for card in cards for media in card.meta.media}, diagnostics)
     diagnostics.raise_if_errors(strict)
     titles: dict[str, str] = {}
     for result in files:
@@ -107,7 +107,7 @@ def check_vanished(
     """An id the previous build packaged must be retired, not deleted: Anki never deletes notes."""
     if config.lock_path is None:  # no lock, so nothing was built before
         return
-    present = {card.id for card in cards}
+    present = {card.meta.id for card in cards}
     previous = sorted(lock.previous_keys())
     for spec in config.decks:
         prefix = f"{spec.namespace}/"

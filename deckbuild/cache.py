@@ -32,7 +32,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from .records import Card, FileResult, SourceFile
+from .records import CardMeta, FileResult, SourceFile
 
 CACHE_FORMAT = 4  # 4: records stored as derived from their dataclasses
 _LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML")
@@ -188,7 +188,7 @@ def tool_fingerprint() -> str:
 
 def _media_stamps(result: FileResult) -> list[list[Any]]:
     stamps = []
-    for path in sorted({media.path for card in result.cards for media in card.media}):
+    for path in sorted({media.path for card in result.cards for media in card.meta.media}):
         info = path.stat()
         stamps.append([str(path), info.st_size, info.st_mtime_ns])
     return stamps
@@ -223,7 +223,7 @@ def _card_value(value: int) -> int:
 
 
 # checks beyond a field's type, by (record, field)
-_FIELD_CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {(Card, "value"): _card_value}
+_FIELD_CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {(CardMeta, "value"): _card_value}
 
 _Codec = Callable[[Any], Any]
 

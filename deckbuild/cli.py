@@ -353,7 +353,8 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
         result = read_content(config, strict=strict, cache=_cache(writable=False))
         _print_diagnostics(result.diagnostics)
         notes = len(result.cards)
-        cards = sum(len(card.cloze_numbers) or 1 for card in result.cards)  # a cloze note makes one card per number
+        # a cloze note makes one card per number
+        cards = sum(len(card.meta.cloze_numbers) or 1 for card in result.cards)
         click.echo(f"ok: {notes} notes ({cards} cards) in {len(result.files)} file(s)", err=True)
         if not run_lint:
             return 0
@@ -395,7 +396,7 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
         parsed = distinct_ids([parse_source(source, diagnostics, md, keep_broken=True) for source in sources])
         added, skipped = 0, 0  # skipped: files that changed meanwhile
         for file in parsed:
-            if file.source.path.is_symlink() and any(card.id_is_derived for card in file.cards):
+            if file.source.path.is_symlink() and any(card.meta.id_is_derived for card in file.cards):
                 # writing would replace the link by a copy: the ids go into the file it points to
                 click.echo(f"{file.source.display}: warning: a symbolic link: not changed (add ids in the file "
                            "it points to)", err=True)

@@ -19,7 +19,7 @@ from .options import (
     ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, is_foreign_note_id,
     normalise_tags, normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
-from .records import DEFAULT_VALUE, CardSource, MediaFile, ParsedFile, SourceFile
+from .records import DEFAULT_VALUE, CardMeta, CardSource, MediaFile, ParsedFile, SourceFile
 from .references import split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
@@ -411,29 +411,32 @@ def _finish_card(
     )
     if not (ok or keep_broken and question_text):
         return None
-    return CardSource(
+    meta = CardMeta(
         location=location,
         id=card_id,
         id_is_derived=id_is_derived,
         topic=card_topic,
         difficulty=difficulty,
         tags=tags,
-        retired=retired,
         question_text=question_text,
+        retired=retired,
+        cloze_numbers=tuple(sorted(cloze_numbers)),
+        media=images,
+        shuffle_options=shuffle,
+        lint_ignore=lint_ignore,
+        value=value,
+        guid=guid,
+    )
+    return CardSource(
+        meta=meta,
         question_tokens=tuple(builder.inline.children or ()),
         context_tokens=tuple(context),
         answer_tokens=tuple(answer),
         options=choices,
-        cloze_numbers=tuple(sorted(cloze_numbers)),
-        media=images,
         options_comment_line=options_line,
         heading_end=builder.heading.map[1],
         env=env,
-        shuffle=shuffle,
-        lint_ignore=lint_ignore,
         references=references,
-        value=value,
-        guid=guid,
     )
 
 

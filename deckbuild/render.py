@@ -115,7 +115,7 @@ def render_card(
 ) -> Card:
     env = source.env
     if diagnostics is not None:
-        path = source.location.path
+        path = source.meta.location.path
         env = {**env, WARN_KEY: lambda line, message: diagnostics.warning(SourceLocation(path, line), message)}
     question = _safe(
         md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens, env
@@ -125,28 +125,15 @@ def render_card(
         for option in source.options
     )
     return Card(
-        location=source.location,
-        id=source.id,
-        id_is_derived=source.id_is_derived,
-        topic=source.topic,
-        difficulty=source.difficulty,
-        tags=source.tags,
+        meta=source.meta,
         question_html=question.strip(),
-        question_text=source.question_text,
         context_html=_render_blocks(md, source.context_tokens, env),
         answer_html=_render_blocks(md, source.answer_tokens, env),
         options=options,
-        cloze_numbers=source.cloze_numbers,
-        media=source.media,
-        retired=source.retired,
         source_digest=source_digest,
-        shuffle_options=source.shuffle,
         code_blocks=_code_blocks(source),
-        lint_ignore=source.lint_ignore,
         reference_html=_render_references(md, source, env),
         references=tuple(reference.url for reference in source.references),
-        value=source.value,
-        guid=source.guid,
     )
 
 
@@ -163,13 +150,14 @@ def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]
     """Per card, a digest of its own lines (heading to the next card's heading, surrounding blank
     lines left out) and of what the file gives it: not of the HTML, which the toolchain makes."""
     lines = source.text.split("\n")
-    starts = [card.location.line - 1 for card in cards] + [len(lines)]
+    starts = [card.meta.location.line - 1 for card in cards] + [len(lines)]
     return [
         content_hash(
-            "\n".join(lines[start:end]).strip(), card.topic, card.difficulty, card.tags, card.retired,
-            tuple(media.name for media in card.media),
+            "\n".join(lines[start:end]).strip(),
+            card.meta.topic, card.meta.difficulty, card.meta.tags, card.meta.retired,
+            tuple(media.name for media in card.meta.media),
             # the value only when set: a card written before values existed keeps its digest
-            *((card.value,) if card.value != DEFAULT_VALUE else ()),
+            *((card.meta.value,) if card.meta.value != DEFAULT_VALUE else ()),
         )
         for card, start, end in zip(cards, starts, starts[1:])
     ]

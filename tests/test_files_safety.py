@@ -409,7 +409,7 @@ def test_add_ids_writes_ids_that_yaml_reads_back_as_themselves(tmp_path: Path) -
     diagnostics = Diagnostics()
     (parsed,) = [parse_source(source, diagnostics) for source in load_sources(content, diagnostics)]
     assert not diagnostics.has_errors()
-    assert [(c.id, c.id_is_derived) for c in parsed.cards] == [
+    assert [(c.meta.id, c.meta.id_is_derived) for c in parsed.cards] == [
         ("yes", False), ("on", False), ("null", False), ("0x1f", False), ("1e3", False), ("plain-question", False)]
 
 

@@ -21,7 +21,7 @@ from deckbuild.errors import Diagnostics, SourceLocation
 from deckbuild.lint import lint_cards
 from deckbuild.lock import ModificationLock
 from deckbuild.parse import parse_source
-from deckbuild.records import Card, SourceFile
+from deckbuild.records import Card, CardMeta, SourceFile
 
 pytestmark = pytest.mark.slow
 
@@ -92,9 +92,9 @@ def test_parsing_a_long_paragraph_is_linear(make: Callable[[int], str]) -> None:
 
 def _cards(words: list[list[str]]) -> list[Card]:
     return [
-        Card(location=SourceLocation("a.md", number + 1), id=f"c{number}", id_is_derived=False, topic="t",
-             difficulty=None, tags=(), question_html=f"<p>{' '.join(chosen)}</p>", question_text=" ".join(chosen),
-             context_html="", answer_html="<p>yes</p>")
+        Card(CardMeta(location=SourceLocation("a.md", number + 1), id=f"c{number}", id_is_derived=False, topic="t",
+                      difficulty=None, tags=(), question_text=" ".join(chosen)),
+             question_html=f"<p>{' '.join(chosen)}</p>", context_html="", answer_html="<p>yes</p>")
         for number, chosen in enumerate(words)
     ]
 
