@@ -77,7 +77,7 @@ def read_content(
     cards = with_distinct_ids([card for result in files for card in result.cards], diagnostics)
     check_cards(cards, diagnostics)
     warn_in_check(cards, config.lint, deck_cards(config, cards), diagnostics)
-    folder = SourceLocation(display_path(config.content_dir), 0)
+    folder = SourceLocation(config.content_dir, 0)
     if sources and not cards and not diagnostics.has_errors():
         diagnostics.error(folder, "no cards found: every card starts with a level-2 heading (## Question)")
     elif not sources and not diagnostics.has_errors():
@@ -114,7 +114,7 @@ def check_vanished(
         for key in previous:
             if key.startswith(prefix) and key[len(prefix):] not in present:
                 diagnostics.warning(
-                    SourceLocation(display_path(config.lock_path), 0),
+                    SourceLocation(config.lock_path, 0),
                     f"card '{key[len(prefix):]}' of deck '{spec.name}' was built before but is gone from the "
                     "sources; keep it with `retired: true` in its options so that users' copies are marked",
                 )
@@ -172,7 +172,7 @@ def _namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:
     for spec in config.decks:
         if spec.unconfigured:
             notes.warning(
-                SourceLocation(display_path(config.content_dir), 0),
+                SourceLocation(config.content_dir, 0),
                 f"no configuration: the deck's namespace '{spec.namespace}' comes from the folder's name, so the "
                 "notes of another folder with that name and the same card ids would overwrite these in Anki",
                 kind="namespace",

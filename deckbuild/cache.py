@@ -404,7 +404,7 @@ class RenderCache:
     def key(self, source: SourceFile, media_dir: Path, content_dir: Path | None = None) -> str:
         digest = hashlib.sha256(tool_fingerprint().encode())
         folders = (str(media_dir.absolute()), str(content_dir.absolute()) if content_dir else "")
-        for part in (source.display, str(source.path.absolute()), *folders, source.text):
+        for part in (str(source.path), str(source.path.absolute()), *folders, source.text):
             digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
         return digest.hexdigest()
 

@@ -383,8 +383,8 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
     """
     def action() -> int:
         from .config import load_config
-        from .errors import Diagnostics
         from .addids import ChangedMeanwhile, add_ids, distinct_ids
+        from .errors import Diagnostics, shown_path
         from .load import load_sources
         from .parse import parse_source
         from .render import markdown
@@ -398,18 +398,18 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
         for file in parsed:
             if file.source.path.is_symlink() and any(card.meta.id_is_derived for card in file.cards):
                 # writing would replace the link by a copy: the ids go into the file it points to
-                click.echo(f"{file.source.display}: warning: a symbolic link: not changed (add ids in the file "
+                click.echo(f"{shown_path(file.source.path)}: warning: a symbolic link: not changed (add ids in the file "
                            "it points to)", err=True)
                 continue
             try:
                 count = add_ids(file.source.path, list(file.cards), file.source.text)
             except ChangedMeanwhile:
-                click.echo(f"{file.source.display}: error: the file changed while add-ids ran; nothing was "
+                click.echo(f"{shown_path(file.source.path)}: error: the file changed while add-ids ran; nothing was "
                            "written to it: run add-ids again", err=True)
                 skipped += 1
                 continue
             if count:
-                click.echo(f"{file.source.display}: added {count} id(s)")
+                click.echo(f"{shown_path(file.source.path)}: added {count} id(s)")
             added += count
         _print_diagnostics(diagnostics.items)
         errors = sum(1 for d in diagnostics.items if d.severity.value == "error")

@@ -115,8 +115,8 @@ def source_path(card: Card, content_dir: Path) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _relative_source(shown: str, content_dir: str) -> str:
-    path = Path(shown).resolve()
+def _relative_source(source: Path, content_dir: str) -> str:
+    path = source.resolve()
     root = Path(content_dir).resolve()
     try:
         return (Path(root.name) / path.relative_to(root)).as_posix()
@@ -141,7 +141,7 @@ def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
             continue
         order[result.topic] = len(order)
         title = content.topic_titles.get(result.topic, result.topic)
-        number = _NUMBER.match(Path(result.display).name)
+        number = _NUMBER.match(result.path.name)
         names[result.topic] = f"{number.group(1)} {title}" if number else title
     for card in content.cards:  # a topic named only in a card's options comes after the files' topics
         order.setdefault(card.meta.topic, len(order))

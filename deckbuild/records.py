@@ -19,8 +19,7 @@ DEFAULT_VALUE = 3  # interview value, 1 (trivia) to 5 (core), of a card that sta
 class SourceFile:
     """A decoded Markdown file: LF line endings, no byte-order mark."""
 
-    path: Path
-    display: str  # the path as messages show it
+    path: Path  # as the build was given it; messages show it relative to the working directory
     text: str
 
 
@@ -139,7 +138,7 @@ class Card:
 class FileResult:
     """Everything one source file gives: its cards (rendered) and the problems found in it."""
 
-    display: str
+    path: Path
     topic: str
     title: str | None
     cards: tuple[Card, ...]

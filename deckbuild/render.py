@@ -201,9 +201,9 @@ def render_file(source: SourceFile, media_dir: Path, content_dir: Path | None = 
     parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir, content_dir))
     if not parsed.cards and source.text.strip():
         diagnostics.warning(
-            SourceLocation(source.display, 1), "no cards in this file: a card starts with a level-2 heading (## Question)",
+            SourceLocation(source.path, 1), "no cards in this file: a card starts with a level-2 heading (## Question)",
             kind="no-cards",
         )
     digests = source_digests(source, parsed.cards)
     cards = tuple(render_card(md, card, digest, diagnostics) for card, digest in zip(parsed.cards, digests, strict=True))
-    return FileResult(source.display, parsed.topic, parsed.title, cards, tuple(diagnostics.items))
+    return FileResult(source.path, parsed.topic, parsed.title, cards, tuple(diagnostics.items))

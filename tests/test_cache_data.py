@@ -56,8 +56,8 @@ def test_every_field_survives_the_round_trip(result: FileResult) -> None:
 @settings(max_examples=25)
 @given(card=_strategy(Card))
 def test_an_entry_unlike_the_records_is_refused(change: str, card: Card) -> None:
-    data = result_data(FileResult("a.md", "topic", None, (card,), ()))
-    assert result_from_data(data) == FileResult("a.md", "topic", None, (card,), ())
+    data = result_data(FileResult(Path("a.md"), "topic", None, (card,), ()))
+    assert result_from_data(data) == FileResult(Path("a.md"), "topic", None, (card,), ())
     entry = data["cards"][0]
     if change == "missing":
         del entry["meta"]["guid"]  # never given its default

@@ -63,7 +63,7 @@ def assert_linear(stage: Callable[[Any], object], make: Callable[[int], Any], n:
 
 def _parse(text: str) -> None:
     diagnostics = Diagnostics()
-    parse_source(SourceFile(Path("a.md"), "a.md", text), diagnostics)
+    parse_source(SourceFile(Path("a.md"), text), diagnostics)
 
 
 def _card_file(paragraph: str) -> str:
@@ -92,7 +92,7 @@ def test_parsing_a_long_paragraph_is_linear(make: Callable[[int], str]) -> None:
 
 def _cards(words: list[list[str]]) -> list[Card]:
     return [
-        Card(CardMeta(location=SourceLocation("a.md", number + 1), id=f"c{number}", id_is_derived=False, topic="t",
+        Card(CardMeta(location=SourceLocation(Path("a.md"), number + 1), id=f"c{number}", id_is_derived=False, topic="t",
                       difficulty=None, tags=(), question_text=" ".join(chosen)),
              question_html=f"<p>{' '.join(chosen)}</p>", context_html="", answer_html="<p>yes</p>")
         for number, chosen in enumerate(words)

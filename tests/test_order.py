@@ -195,7 +195,7 @@ def test_adding_a_card_changes_no_other_note(tmp_path: Path) -> None:
 
 def _card(topic: str, number: int, value: int = 3, difficulty: str | None = "beginner", retired: bool = False) -> Card:
     meta = CardMeta(
-        location=SourceLocation(f"{topic}.md", number + 1), id=f"{topic}-{number}", id_is_derived=False, topic=topic,
+        location=SourceLocation(Path(f"{topic}.md"), number + 1), id=f"{topic}-{number}", id_is_derived=False, topic=topic,
         difficulty=difficulty, tags=(), question_text="", retired=retired, value=value,
     )
     return Card(meta, question_html="", context_html="", answer_html="")
