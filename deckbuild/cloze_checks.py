@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+
 from markdown_it.common.html_re import HTML_TAG_RE
 from markdown_it.token import Token
 
 from .cloze import CLOZE_OPEN, find_clozes, has_cloze, numbering_problem
-from .errors import Diagnostics, SourceLocation
 from .dialect import line_offset, walk
+from .errors import Diagnostics, SourceLocation
 from .records import SourceFile
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
@@ -138,7 +139,8 @@ def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile
                 for m in HTML_TAG_RE.finditer(token.content) if not m.group(0).startswith("<!--")]
     else:
         tags = [(child.content, first_line + line_offset(token, child))
-                for child in walk(token.children or []) if child.type == "html_inline" and not child.content.startswith("<!--")]
+                for child in walk(token.children or [])
+                if child.type == "html_inline" and not child.content.startswith("<!--")]
     clozed = has_cloze(_without_comments(token.content))
     for tag, line in tags:
         if has_cloze(tag) or (clozed and ("}}" in tag or "::" in tag)):

@@ -16,15 +16,14 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Callable, Iterable
 
 from .errors import Diagnostics, SourceLocation
 from .lintrules import CHECK_RULES, RULES, rule_on, rule_threshold
 from .lintrules import format_number as _number
-from .records import Card, LintSettings
-
+from .records import Card, CodeBlock, LintSettings
 
 MIN_CHOICE_CARDS = 8  # fewer multiple-choice cards than this say nothing about a bias
 MIN_CHOICE_EXCESS = 3  # and a bias must be at least this many cards above chance
@@ -276,7 +275,7 @@ def yes_no(card: Card) -> Iterable[Finding]:
     )
 
 
-def _front_code(card: Card) -> bool:
+def _front_code(card: Card) -> Callable[[CodeBlock], bool]:
     """Whether a block's code stands on the card's front: shown with the question, an option, or a
     cloze's text (the whole card when it has no --- break)."""
     return lambda block: block.part in ("context", "option") or (card.is_cloze and not card.context_html)
@@ -383,7 +382,8 @@ def _shares_stem(hidden: str, visible: str) -> str | None:
     if not word.isalpha() or len(word) < _STEM_MIN:
         return None
     need = max(_STEM_MIN, len(word) - 3)
-    for other in dict.fromkeys(re.findall(r"[^\W\d_]+", visible)):
+    words: list[str] = re.findall(r"[^\W\d_]+", visible)
+    for other in dict.fromkeys(words):
         common = len(os.path.commonprefix([word, other]))
         if common >= need and other != word:
             return other
@@ -532,9 +532,9 @@ def similarities(cards: list[Card], limit: float = 0.0) -> dict[tuple[int, int],
     # each pair's products are added in one fixed order of the words (their first use in the deck)
     rank = {word: place for place, word in enumerate(postings)}
     found: dict[tuple[int, int], float] = {}
-    for b, vector in enumerate(vectors):
+    for b, weights in enumerate(vectors):
         scores: dict[int, float] = {}
-        for word, weight_b in sorted(vector, key=lambda item: rank[item[0]]):
+        for word, weight_b in sorted(weights, key=lambda item: rank[item[0]]):
             for a, weight_a in postings[word]:
                 if a >= b:
                     break  # postings are in card order: only the cards before this one

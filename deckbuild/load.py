@@ -106,7 +106,9 @@ def load_sources(content_dir: Path, diagnostics: Diagnostics) -> list[SourceFile
         diagnostics.error(SourceLocation(content_dir, 0), "content folder not found")
         return []
     if content_dir.resolve().parent == content_dir.resolve():
-        diagnostics.error(SourceLocation(content_dir, 0), "the content folder is the root of the file system; give a folder of cards")
+        diagnostics.error(
+            SourceLocation(content_dir, 0), "the content folder is the root of the file system; give a folder of cards"
+        )
         return []
     lookalikes: list[Path] = []
     paths, too_many = walk(content_dir, lookalikes)
