@@ -98,7 +98,7 @@ def forbid_ticked_boxes(front: list[Token], source: SourceFile, diagnostics: Dia
     for token in front:
         if token.map is not None and _is_ticked(token):
             diagnostics.error(
-                SourceLocation(source.display, first_line(token)),
+                SourceLocation(source.path, first_line(token)),
                 "a ticked box here is shown on the card's front and gives the answer away: make the task "
                 "list the card's options (right before the --- break, or right after the heading) or move "
                 "it after the break",

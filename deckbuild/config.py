@@ -68,7 +68,7 @@ def _config_error(pyproject: Path, message: str, table: str = "", key: str = "")
             if text.strip().split("=")[0].strip().strip('"') == key:
                 line = number
                 break
-    return DeckError([Diagnostic(SourceLocation(display_path(pyproject), line), Severity.ERROR, message)])
+    return DeckError([Diagnostic(SourceLocation(pyproject, line), Severity.ERROR, message)])
 
 
 def _deck_key_error(pyproject: Path, deck: str, key: str, message: str) -> DeckError:
@@ -92,7 +92,7 @@ def _deck_key_error(pyproject: Path, deck: str, key: str, message: str) -> DeckE
         if found.get("name", deck) != deck:
             entry = None  # another deck's entry
         elif key in found:
-            return DeckError([Diagnostic(SourceLocation(display_path(pyproject), number), Severity.ERROR, message)])
+            return DeckError([Diagnostic(SourceLocation(pyproject, number), Severity.ERROR, message)])
     return _config_error(pyproject, message)
 
 
@@ -214,7 +214,7 @@ def load_config(
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise DeckError(
-                [Diagnostic(SourceLocation(display_path(pyproject), 0), Severity.ERROR, f"invalid TOML: {exc}")]
+                [Diagnostic(SourceLocation(pyproject, 0), Severity.ERROR, f"invalid TOML: {exc}")]
             ) from None
         table = data.get("tool", {}).get("build_deck", {})
         version = str(data.get("project", {}).get("version", version))

@@ -190,7 +190,7 @@ def report_unused_media(media_dir: Path, used: set[Path], diagnostics: Diagnosti
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
             real = path.resolve()
             if real not in used and real.is_relative_to(root):
-                diagnostics.warning(SourceLocation(display_path(path), 0), "media file is not used by any card")
+                diagnostics.warning(SourceLocation(path, 0), "media file is not used by any card")
 
 
 def _normalise(parts: tuple[str, ...]) -> list[str]:

@@ -237,19 +237,19 @@ def read_front_matter(
             first = first_line(token)
             last = token.map[1] if token.map else first
             diagnostics.warning(
-                SourceLocation(source.display, first),
+                SourceLocation(source.path, first),
                 f"lines {first}-{last} are on no card: the block between --- lines at the top of the file is read "
                 f"as front matter, but it is not YAML ({problem} at line {line}), so it is ignored",
                 kind="front-matter-ignored",
             )
         else:  # anchors, aliases, nesting too deep: refused
-            diagnostics.error(SourceLocation(source.display, line), f"invalid YAML in front matter: {problem}")
+            diagnostics.error(SourceLocation(source.path, line), f"invalid YAML in front matter: {problem}")
         return {}, {}
     if data is None:
         return {}, {}
     if not isinstance(data, dict):
         diagnostics.error(
-            SourceLocation(source.display, first_content_line),
+            SourceLocation(source.path, first_content_line),
             "front matter must be a mapping of keys to values (topic: ..., difficulty: ...)",
         )
         return {}, {}
@@ -258,7 +258,7 @@ def read_front_matter(
     ignored = []
     for key in data:
         line = next((i for i, text in enumerate(lines) if text.startswith(f"{key}:")), 0)
-        key_locations[key] = SourceLocation(source.display, first_content_line + line)
+        key_locations[key] = SourceLocation(source.path, first_content_line + line)
         if key in FRONT_MATTER_KEYS:
             continue
         if difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1, cutoff=TYPO_CUTOFF):
@@ -277,7 +277,7 @@ def read_front_matter(
 
 
 def read_card_options(token: Token, source: SourceFile, diagnostics: Diagnostics) -> dict[str, Any]:
-    location = SourceLocation(source.display, first_line(token))
+    location = SourceLocation(source.path, first_line(token))
     body = token.content.strip()
     body = body[len("<!--"):]
     body = body[: body.rfind("-->")] if "-->" in body else body

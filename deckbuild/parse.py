@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
@@ -14,24 +13,16 @@ from .cloze_checks import check_clozes
 from .dialect import MAX_NESTING, child_index, deck_env, line_offset, make_markdown, token_notes, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
+from .ids import slugify
 from .media import MediaResolver, is_audio
 from .options import (
     ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, is_foreign_note_id,
     normalise_tags, normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
-from .records import DEFAULT_VALUE, CardSource, MediaFile, ParsedFile, SourceFile
+from .records import DEFAULT_VALUE, CardMeta, CardSource, MediaFile, ParsedFile, SourceFile
 from .references import split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
-
-
-def slugify(text: str, max_length: int = 60) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(slug) > max_length:
-        slug = slug[:max_length].rsplit("-", 1)[0]
-    if not slug:
-        slug = "card-" + hashlib.sha256(text.encode()).hexdigest()[:8]
-    return slug
 
 
 def default_topic(source: SourceFile) -> str:
@@ -56,7 +47,7 @@ def _check_fences(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
         if token.type != "fence" or token.map is None:
             continue
         start, end = token.map
-        location = SourceLocation(source.display, start + 1)
+        location = SourceLocation(source.path, start + 1)
         closing = re.sub(r"^[\s>]*", "", lines[end - 1]) if end - 1 > start else ""
         marker = token.markup
         if not (closing.startswith(marker) and set(closing.rstrip()) == {marker[0]}):
@@ -126,7 +117,7 @@ def _warn_outside(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
     for run in runs:
         first, last = _lines(run)
         diagnostics.warning(
-            SourceLocation(source.display, first),
+            SourceLocation(source.path, first),
             f"{_shown_lines(first, last)} on no card: a level-1 heading ends the card before it, only the "
             "file's first one is its title, and a card starts with a level-2 heading (## Question)",
             kind="not-on-a-card",
@@ -148,7 +139,7 @@ def _warn_introduction(runs: list[list[Token]], source: SourceFile, diagnostics:
         one = first >= last
         shown = f"line {first} comes" if one else f"lines {first}-{last} come"
         diagnostics.warning(
-            SourceLocation(source.display, first),
+            SourceLocation(source.path, first),
             f"{shown} before the first card and {'is' if one else 'are'} on no card (the file's introduction): "
             f"make {'it' if one else 'them'} a card, or an HTML comment if they are notes for authors",
             kind="introduction",
@@ -168,7 +159,7 @@ def _warn_html_heading(token: Token, card: CardBuilder | None, source: SourceFil
         else "it is in the file's introduction, which is on no card"
     )
     diagnostics.warning(
-        SourceLocation(source.display, token.map[0] + 1),
+        SourceLocation(source.path, token.map[0] + 1),
         f"a heading written in HTML is not a question: {where}; write the question as ## Question",
         kind="html-heading",
     )
@@ -178,7 +169,7 @@ def _cards_of(builder: CardBuilder, source: SourceFile, diagnostics: Diagnostics
     """The cards one `##` heading gives. A heading not written for build_deck (no options comment)
     with nothing under it is no card; one with only deeper headings under it (md2anki's
     `## Subdeck: X`) is a section, whose `###` headings are the cards."""
-    location = SourceLocation(source.display, builder.heading.map[0] + 1)
+    location = SourceLocation(source.path, builder.heading.map[0] + 1)
     question = _inline_text(builder.inline.children or [])
     if not builder.has_options and not _has_content(builder.body):
         diagnostics.warning(
@@ -223,7 +214,7 @@ def parse_source(
     too_deep = deck_env(env).too_deep_line
     if too_deep is not None:
         diagnostics.error(
-            SourceLocation(source.display, too_deep + 1),
+            SourceLocation(source.path, too_deep + 1),
             f"nested too deeply (the limit is {MAX_NESTING} levels; a list level counts 2, a > quote 1): "
             "the rest of the file would be lost; flatten the lists or quotes",
         )
@@ -249,7 +240,7 @@ def parse_source(
                 current = None
                 if title is None:
                     title = _inline_text(inline.children or []) or None
-                    if title and not check_title(title, SourceLocation(source.display, token.map[0] + 1), diagnostics):
+                    if title and not check_title(title, SourceLocation(source.path, token.map[0] + 1), diagnostics):
                         title = None
                     introduction.append([])
                 elif builders:
@@ -259,7 +250,7 @@ def parse_source(
             else:
                 if token.markup == "-":
                     diagnostics.warning(
-                        SourceLocation(source.display, token.map[0] + 1),
+                        SourceLocation(source.path, token.map[0] + 1),
                         "a line of text directly above --- makes a heading and so a new card; "
                         "if you meant a break, leave a blank line before ---",
                         kind="setext-heading",
@@ -281,7 +272,7 @@ def parse_source(
     _warn_outside(outside, source, diagnostics)
     builders = [card for builder in builders for card in _cards_of(builder, source, diagnostics)]
 
-    file_location = SourceLocation(source.display, 1)
+    file_location = SourceLocation(source.path, 1)
     topic = default_topic(source)
     if front.get("topic") not in (None, ""):
         topic = normalise_topic(front["topic"], front_lines.get("topic", file_location), diagnostics) or topic
@@ -319,7 +310,7 @@ def _finish_card(
     keep_broken: bool = False,
 ) -> CardSource | None:
     heading_line = builder.heading.map[0] + 1
-    location = SourceLocation(source.display, heading_line)
+    location = SourceLocation(source.path, heading_line)
     question_text = _inline_text(builder.inline.children or [])
     ok = True
     if not question_text:
@@ -338,7 +329,7 @@ def _finish_card(
         body = body[1:]
     elif builder.foreign_note_id is not None:
         diagnostics.warning(
-            SourceLocation(source.display, body[0].map[0] + 1),
+            SourceLocation(source.path, body[0].map[0] + 1),
             f"{body[0].content.strip()} is another tool's Anki note id (Obsidian_to_Anki's), which this build "
             "does not use: it is ignored (`convert --from obsidian` reports it as not carried over)",
             kind="foreign-note-id",
@@ -348,15 +339,15 @@ def _finish_card(
     if last_break is not None and not _has_content(body[last_break + 1:]):
         # nothing after it: a divider between this card and the next, not the card's break
         diagnostics.warning(
-            SourceLocation(source.display, body[last_break].map[0] + 1),
+            SourceLocation(source.path, body[last_break].map[0] + 1),
             "nothing follows this --- in its card, so it is read as a divider and the card's answer is what "
             "stands above it; write the answer after it, or remove it",
             kind="empty-break",
         )
         body = body[:last_break] + body[last_break + 1:]
-    body, references = split_references(body, source.display, diagnostics)
+    body, references = split_references(body, source.path, diagnostics)
 
-    options_location = SourceLocation(source.display, options_line or heading_line)
+    options_location = SourceLocation(source.path, options_line or heading_line)
     card_id = options.get("id")
     id_is_derived = card_id is None
     if card_id is None:
@@ -421,29 +412,32 @@ def _finish_card(
     )
     if not (ok or keep_broken and question_text):
         return None
-    return CardSource(
+    meta = CardMeta(
         location=location,
         id=card_id,
         id_is_derived=id_is_derived,
         topic=card_topic,
         difficulty=difficulty,
         tags=tags,
-        retired=retired,
         question_text=question_text,
+        retired=retired,
+        cloze_numbers=tuple(sorted(cloze_numbers)),
+        media=images,
+        shuffle_options=shuffle,
+        lint_ignore=lint_ignore,
+        value=value,
+        guid=guid,
+    )
+    return CardSource(
+        meta=meta,
         question_tokens=tuple(builder.inline.children or ()),
         context_tokens=tuple(context),
         answer_tokens=tuple(answer),
         options=choices,
-        cloze_numbers=tuple(sorted(cloze_numbers)),
-        media=images,
         options_comment_line=options_line,
         heading_end=builder.heading.map[1],
         env=env,
-        shuffle=shuffle,
-        lint_ignore=lint_ignore,
         references=references,
-        value=value,
-        guid=guid,
     )
 
 
@@ -523,7 +517,7 @@ def _resolve_image(
 ) -> MediaFile | None:
     if media is None:
         return None
-    return media.resolve(src, source.path, SourceLocation(source.display, line), diagnostics)
+    return media.resolve(src, source.path, SourceLocation(source.path, line), diagnostics)
 
 
 def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
@@ -540,7 +534,7 @@ def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostic
             if problem is not None:
                 offset, message = problem
                 where = first_line + item.content.count("\n", 0, offset)
-                diagnostics.error(SourceLocation(source.display, where), message)
+                diagnostics.error(SourceLocation(source.path, where), message)
 
 
 
@@ -560,7 +554,7 @@ def _warn_digit_dollars(tokens: list[Token], env: dict[str, Any], source: Source
         for start in sorted(offset for (key, offset), text in found.items() if text is token.content):
             written = re.match(r"\$[^$]*\$", token.content[start:]).group()  # type: ignore[union-attr]
             diagnostics.warning(
-                SourceLocation(source.display, line + token.content.count("\n", 0, start)),
+                SourceLocation(source.path, line + token.content.count("\n", 0, start)),
                 f"{written} is shown as text, dollars and all: a $ followed by a digit is money, not math; "
                 f"write \\({written[1:-1]}\\) for a formula",
                 kind="digit-dollar",

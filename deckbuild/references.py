@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from pathlib import Path
 
 from markdown_it.token import Token
 
@@ -37,7 +38,7 @@ def is_reference_paragraph(tokens: list[Token], start: int) -> bool:
 
 
 def split_references(
-    body: list[Token], path: str, diagnostics: Diagnostics
+    body: list[Token], path: Path, diagnostics: Diagnostics
 ) -> tuple[list[Token], tuple[ReferenceSource, ...]]:
     """The body without its closing reference paragraph, and that paragraph's links.
 
@@ -124,5 +125,5 @@ def reference_problem(url: str) -> str | None:
     return None
 
 
-def _location(path: str, token: Token) -> SourceLocation:
+def _location(path: Path, token: Token) -> SourceLocation:
     return SourceLocation(path, (token.map[0] + 1) if token.map else 1)

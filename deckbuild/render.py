@@ -116,7 +116,7 @@ def render_card(
 ) -> Card:
     env = source.env
     if diagnostics is not None:
-        path = source.location.path
+        path = source.meta.location.path
         env = {**env, ENV_KEY: replace(
             deck_env(env), warn=lambda line, message: diagnostics.warning(SourceLocation(path, line), message)
         )}
@@ -126,28 +126,15 @@ def render_card(
         for option in source.options
     )
     return Card(
-        location=source.location,
-        id=source.id,
-        id_is_derived=source.id_is_derived,
-        topic=source.topic,
-        difficulty=source.difficulty,
-        tags=source.tags,
+        meta=source.meta,
         question_html=question.strip(),
-        question_text=source.question_text,
         context_html=_render_blocks(md, source.context_tokens, env),
         answer_html=_render_blocks(md, source.answer_tokens, env),
         options=options,
-        cloze_numbers=source.cloze_numbers,
-        media=source.media,
-        retired=source.retired,
         source_digest=source_digest,
-        shuffle_options=source.shuffle,
         code_blocks=_code_blocks(source),
-        lint_ignore=source.lint_ignore,
         reference_html=_render_references(md, source, env),
         references=tuple(reference.url for reference in source.references),
-        value=source.value,
-        guid=source.guid,
     )
 
 
@@ -164,13 +151,14 @@ def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]
     """Per card, a digest of its own lines (heading to the next card's heading, surrounding blank
     lines left out) and of what the file gives it: not of the HTML, which the toolchain makes."""
     lines = source.text.split("\n")
-    starts = [card.location.line - 1 for card in cards] + [len(lines)]
+    starts = [card.meta.location.line - 1 for card in cards] + [len(lines)]
     return [
         content_hash(
-            "\n".join(lines[start:end]).strip(), card.topic, card.difficulty, card.tags, card.retired,
-            tuple(media.name for media in card.media),
+            "\n".join(lines[start:end]).strip(),
+            card.meta.topic, card.meta.difficulty, card.meta.tags, card.meta.retired,
+            tuple(media.name for media in card.meta.media),
             # the value only when set: a card written before values existed keeps its digest
-            *((card.value,) if card.value != DEFAULT_VALUE else ()),
+            *((card.meta.value,) if card.meta.value != DEFAULT_VALUE else ()),
         )
         for card, start, end in zip(cards, starts[:-1], starts[1:], strict=True)
     ]
@@ -214,7 +202,7 @@ def render_file(source: SourceFile, media_dir: Path, content_dir: Path | None = 
     parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir, content_dir))
     if not parsed.cards and source.text.strip():
         diagnostics.warning(
-            SourceLocation(source.display, 1),
+            SourceLocation(source.path, 1),
             "no cards in this file: a card starts with a level-2 heading (## Question)",
             kind="no-cards",
         )
@@ -222,4 +210,4 @@ def render_file(source: SourceFile, media_dir: Path, content_dir: Path | None = 
     cards = tuple(
         render_card(md, card, digest, diagnostics) for card, digest in zip(parsed.cards, digests, strict=True)
     )
-    return FileResult(source.display, parsed.topic, parsed.title, cards, tuple(diagnostics.items))
+    return FileResult(source.path, parsed.topic, parsed.title, cards, tuple(diagnostics.items))

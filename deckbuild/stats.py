@@ -17,7 +17,8 @@ def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict[str, Any]:
     """
     table: dict[str, Counter[str]] = {}
     for card in cards:
-        table.setdefault(card.topic, Counter())[card.difficulty or "none"] += len(card.cloze_numbers) or 1
+        row = table.setdefault(card.meta.topic, Counter())
+        row[card.meta.difficulty or "none"] += len(card.meta.cloze_numbers) or 1
     topics = {
         topic: {**{level: counts[level] for level in COLUMNS}, "total": sum(counts.values())}
         for topic, counts in sorted(table.items())

@@ -16,7 +16,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from pygments.lexers import get_all_lexers
 
-from deckbuild.parse import slugify
+from deckbuild.ids import slugify
 
 # a diagnostic, or one of the two lines that follow repeated ones: a summary and a hint
 DIAGNOSTIC = re.compile(r"^(?:.+?(?::\d+)?: (?:error|warning): .+|\.\.\. and \d+ more .+|hint: .+)$")

@@ -118,7 +118,7 @@ def _fixture_cards() -> list:
     from deckbuild.render import render_file
 
     path = REFERENCES / "content" / "refs.md"
-    result = render_file(SourceFile(path, "refs.md", path.read_text(encoding="utf-8")), REFERENCES / "media")
+    result = render_file(SourceFile(path, path.read_text(encoding="utf-8")), REFERENCES / "media")
     return list(result.cards)
 
 

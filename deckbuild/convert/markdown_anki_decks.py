@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from ..render import markdown
 from .common import (
     Conversion, ConvertedCard, ConvertedTopic, carry_media, dollar_math, markdown_files, read_text,
 )
@@ -29,8 +30,6 @@ def integer_hash(text: str) -> int:
 def question_html(text: str) -> str:
     """The `<h2>` markdown-anki-decks hashes, as Python-Markdown writes it for the usual inline
     Markdown (text, code spans, emphasis, links): markdown-it renders it, quotes left unescaped."""
-    from ..render import markdown
-
     inline = markdown().renderInline(text).replace("&quot;", '"')
     return f"<h2>{inline}</h2>"
 
