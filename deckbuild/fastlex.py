@@ -227,52 +227,63 @@ def accelerate(lexer: Lexer) -> Lexer:
     states = {name: _State(rules) for name, rules in lexer._tokens.items()}
 
     def get_tokens_unprocessed(text: str, stack: tuple[str, ...] = ("root",)) -> Iterator[tuple[int, Any, str]]:
-        # Pygments' RegexLexer loop, trying only the rules that could match at this character.
-        pos = 0
-        end = len(text)
-        statestack = list(stack)
-        state = states[statestack[-1]]
-        while True:
-            for rexmatch, action, new_state in state.candidates(text[pos] if pos < end else ""):
-                m = rexmatch(text, pos)
-                if m:
-                    if action is not None:
-                        if type(action) is _TokenType:
-                            yield pos, action, m.group()
-                        else:
-                            yield from action(lexer, m)
-                    pos = m.end()
-                    if new_state is not None:
-                        if isinstance(new_state, tuple):
-                            for name in new_state:
-                                if name == "#pop":
-                                    if len(statestack) > 1:
-                                        statestack.pop()
-                                elif name == "#push":
-                                    statestack.append(statestack[-1])
-                                else:
-                                    statestack.append(name)
-                        elif isinstance(new_state, int):
-                            if abs(new_state) >= len(statestack):
-                                del statestack[1:]
-                            else:
-                                del statestack[new_state:]
-                        elif new_state == "#push":
-                            statestack.append(statestack[-1])
-                        else:
-                            raise AssertionError(f"wrong state def: {new_state!r}")
-                        state = states[statestack[-1]]
-                    break
-            else:
-                if pos >= end:
-                    break
-                if text[pos] == "\n":
-                    statestack = ["root"]
-                    state = states["root"]
-                    yield pos, Whitespace, "\n"
-                else:
-                    yield pos, Error, text[pos]
-                pos += 1
+        return _tokens(lexer, states, text, stack)
 
     lexer.get_tokens_unprocessed = get_tokens_unprocessed  # type: ignore[method-assign]
     return lexer
+
+
+def _tokens(
+    lexer: Lexer, states: dict[str, _State], text: str, stack: tuple[str, ...]
+) -> Iterator[tuple[int, Any, str]]:
+    """Pygments' RegexLexer loop, trying only the rules that could match at this character."""
+    pos = 0
+    end = len(text)
+    statestack = list(stack)
+    state = states[statestack[-1]]
+    while True:
+        for rexmatch, action, new_state in state.candidates(text[pos] if pos < end else ""):
+            m = rexmatch(text, pos)
+            if m:
+                if action is not None:
+                    if type(action) is _TokenType:
+                        yield pos, action, m.group()
+                    else:
+                        yield from action(lexer, m)
+                pos = m.end()
+                if new_state is not None:
+                    _change_state(statestack, new_state)
+                    state = states[statestack[-1]]
+                break
+        else:
+            if pos >= end:
+                break
+            if text[pos] == "\n":
+                statestack = ["root"]
+                state = states["root"]
+                yield pos, Whitespace, "\n"
+            else:
+                yield pos, Error, text[pos]
+            pos += 1
+
+
+def _change_state(statestack: list[str], new_state: Any) -> None:
+    """A matched rule's state change applied to the stack, as Pygments applies it."""
+    if isinstance(new_state, tuple):
+        for name in new_state:
+            if name == "#pop":
+                if len(statestack) > 1:
+                    statestack.pop()
+            elif name == "#push":
+                statestack.append(statestack[-1])
+            else:
+                statestack.append(name)
+    elif isinstance(new_state, int):
+        if abs(new_state) >= len(statestack):
+            del statestack[1:]
+        else:
+            del statestack[new_state:]
+    elif new_state == "#push":
+        statestack.append(statestack[-1])
+    else:
+        raise AssertionError(f"wrong state def: {new_state!r}")
