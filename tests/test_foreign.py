@@ -6,10 +6,12 @@ from __future__ import annotations
 import difflib
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.strategies import DrawFn
 
 from conftest import AnkiCollection
 from deckbuild.errors import Severity
@@ -257,80 +259,99 @@ def test_a_formula_starting_with_a_digit_stays_text_with_a_warning(tmp_path: Pat
 # Nothing is lost without a word: every word of a file's prose reaches a card's field or a warning
 # at its line, the file's introduction (text before its first card) included.
 
-@st.composite
-def foreign_markdown(draw) -> tuple[str, list[tuple[str, int]]]:
-    """A file of ordinary Markdown, and each unique word in it with its line."""
-    counter = iter(range(10**6))
-    lines: list[str] = []
-    words: list[tuple[str, int]] = []
+class _Writer:
+    """A Markdown file written line by line, keeping each unique word with the line it is on."""
 
-    def say(n: int = 2) -> str:
-        said = [f"w{next(counter)}q" for _ in range(n)]
-        words.extend((word, len(lines) + 1) for word in said)
+    def __init__(self) -> None:
+        self.counter = iter(range(10**6))
+        self.lines: list[str] = []
+        self.words: list[tuple[str, int]] = []
+
+    def say(self, n: int = 2) -> str:
+        said = [f"w{next(self.counter)}q" for _ in range(n)]
+        self.words.extend((word, len(self.lines) + 1) for word in said)
         return " ".join(said)
 
-    def add(*new: str) -> None:
-        lines.extend(new)
+    def add(self, *new: str) -> None:
+        self.lines.extend(new)
 
+
+def _introduction_block(draw: DrawFn, out: _Writer) -> None:
+    """One block before the first card."""
+    kind = draw(st.sampled_from(["title", "title", "text", "list", "quote", "comment", "code", "divider"]))
+    if kind == "title":
+        out.add(f"# {out.say()}")  # the first is the file's title, a second one is on no card
+    elif kind == "text":
+        out.add(out.say(3), out.say(2))
+    elif kind == "list":
+        out.add(f"- {out.say(1)}", f"- {out.say(2)}")
+    elif kind == "quote":
+        out.add("> " + out.say(2))
+    elif kind == "comment":
+        out.add("<!-- notes for authors,", "not prose -->")
+    elif kind == "code":
+        out.add("```", out.say(2), "```")
+    elif out.lines:  # at the top of the file, --- would open front matter
+        out.add("---")
+
+
+def _text(draw: DrawFn, out: _Writer) -> None:
+    out.add(out.say(3))
+    if draw(st.booleans()):
+        out.add(out.say(2))  # a paragraph of two lines
+
+
+def _math(draw: DrawFn, out: _Writer) -> None:
+    formula = draw(st.sampled_from(["\\(a+b\\)", "\\[x^2\\]", "$y$"]))
+    out.add(f"{out.say(1)} {formula} {out.say(1)}")
+
+
+def _tasks(draw: DrawFn, out: _Writer) -> None:
+    for tick in draw(st.lists(st.booleans(), min_size=2, max_size=6)):
+        out.add(f"- [{'x' if tick else ' '}] {out.say(1)}")
+
+
+def _code(draw: DrawFn, out: _Writer) -> None:
+    out.add("```" + draw(st.sampled_from(["mjs", "python", "{note}", ""])))
+    out.add(out.say(2))  # its words are on the line after the fence
+    out.add("```")
+
+
+# The blocks after the first card's heading, each written by one function; a kind listed twice in
+# BODY_KINDS is drawn twice as often.
+BODY_BLOCKS: dict[str, Callable[[DrawFn, _Writer], None]] = {
+    "h2": lambda draw, out: out.add(f"## {out.say()}"),
+    "h3": lambda draw, out: out.add(f"### {out.say()}"),
+    "h1": lambda draw, out: out.add(f"# {out.say()}"),
+    "text": _text,
+    "math": _math,
+    "divider": lambda draw, out: out.add("---"),
+    "tasks": _tasks,
+    "comment": lambda draw, out: out.add("<!-- not prose: a note to the author -->"),
+    "html-heading": lambda draw, out: out.add(f"<h2 data-question>{out.say(1)}</h2>"),
+    "setext": lambda draw, out: out.add(out.say(1), "---"),
+    "repeat": lambda draw, out: out.add("## Usage"),
+    "quote": lambda draw, out: out.add("> " + out.say(2)),
+    "code": _code,
+}
+BODY_KINDS = [
+    "h2", "h2", "h3", "h1", "text", "text", "math", "divider", "tasks", "comment", "html-heading",
+    "setext", "repeat", "quote", "code",
+]
+
+
+@st.composite
+def foreign_markdown(draw: DrawFn) -> tuple[str, list[tuple[str, int]]]:
+    """A file of ordinary Markdown, and each unique word in it with its line."""
+    out = _Writer()
     for _ in range(draw(st.integers(0, 4))):  # the introduction: blocks before the first card
-        kind = draw(st.sampled_from(["title", "title", "text", "list", "quote", "comment", "code", "divider"]))
-        if kind == "title":
-            add(f"# {say()}")  # the first is the file's title, a second one is on no card
-        elif kind == "text":
-            add(say(3), say(2))
-        elif kind == "list":
-            add(f"- {say(1)}", f"- {say(2)}")
-        elif kind == "quote":
-            add("> " + say(2))
-        elif kind == "comment":
-            add("<!-- notes for authors,", "not prose -->")
-        elif kind == "code":
-            add("```", say(2), "```")
-        elif lines:  # at the top of the file, --- would open front matter
-            add("---")
-        add("")
-    add(f"## {say()}")
+        _introduction_block(draw, out)
+        out.add("")
+    out.add(f"## {out.say()}")
     for _ in range(draw(st.integers(1, 12))):
-        kind = draw(st.sampled_from([
-            "h2", "h2", "h3", "h1", "text", "text", "math", "divider", "tasks", "comment", "html-heading",
-            "setext", "repeat", "quote", "code",
-        ]))
-        if kind == "h2":
-            add(f"## {say()}")
-        elif kind == "h3":
-            add(f"### {say()}")
-        elif kind == "h1":
-            add(f"# {say()}")
-        elif kind == "text":
-            add(say(3))
-            if draw(st.booleans()):
-                add(say(2))  # a paragraph of two lines
-        elif kind == "math":
-            formula = draw(st.sampled_from(["\\(a+b\\)", "\\[x^2\\]", "$y$"]))
-            add(f"{say(1)} {formula} {say(1)}")
-        elif kind == "divider":
-            add("---")
-        elif kind == "tasks":
-            ticks = draw(st.lists(st.booleans(), min_size=2, max_size=6))
-            for tick in ticks:
-                add(f"- [{'x' if tick else ' '}] {say(1)}")
-        elif kind == "comment":
-            add("<!-- not prose: a note to the author -->")
-        elif kind == "html-heading":
-            add(f"<h2 data-question>{say(1)}</h2>")
-        elif kind == "setext":
-            add(say(1))
-            add("---")
-        elif kind == "repeat":
-            add("## Usage")
-        elif kind == "quote":
-            add("> " + say(2))
-        else:
-            add("```" + draw(st.sampled_from(["mjs", "python", "{note}", ""])))
-            add(say(2))
-            add("```")
-        add("")
-    return "\n".join(lines) + "\n", words
+        BODY_BLOCKS[draw(st.sampled_from(BODY_KINDS))](draw, out)
+        out.add("")
+    return "\n".join(out.lines) + "\n", out.words
 
 
 def _covered(line: int, diagnostics: list) -> bool:
