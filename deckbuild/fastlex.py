@@ -15,12 +15,20 @@ consumed character (a back reference, a conditional, a construct newer than this
 parse the pattern at all, the rule stays a candidate for every character. The tests compare our
 tokens with Pygments' on the deck's code, on every Pygments regex lexer and on generated text
 (tests/test_fastlex.py).
+
+The analysis reads the parse trees of Python's private regex parser (`re._parser`), whose shape
+may change in any release. It runs only on the Python versions it was checked against
+(CHECKED_PYTHONS, pinned by tests/test_fastlex_switch.py); on any other version, or with the
+environment variable BUILD_DECK_FASTLEX=0, lexers are left as Pygments made them, which gives the
+same HTML more slowly. BUILD_DECK_FASTLEX=1 turns it on for an unchecked version, to run the tests
+there before adding it.
 """
 
 from __future__ import annotations
 
 import array
 import functools
+import os
 import re
 import sys
 from typing import Any, Callable, Iterator
@@ -32,6 +40,10 @@ try:  # the regex parser is private to the standard library; without it nothing 
     from re import _constants as sre_constants, _parser as sre_parser
 except ImportError:  # pragma: no cover - older or other Pythons
     sre_constants = sre_parser = None
+
+SWITCH = "BUILD_DECK_FASTLEX"  # "0": off; "1": on even on an unchecked Python; unset: on where checked
+# The Python versions whose `re._parser` trees this analysis was written for and checked against.
+CHECKED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 
 Rule = tuple[Callable[..., Any], Any, Any]  # (compiled pattern's match, action, new state)
 CharTest = Callable[[str], bool]
@@ -215,9 +227,21 @@ def _supported(lexer: Lexer) -> bool:
     )
 
 
+def enabled() -> bool:
+    """Whether `accelerate` changes lexers: BUILD_DECK_FASTLEX=0 turns it off, =1 on; unset (or any
+    other value) it is on for the Python versions in CHECKED_PYTHONS."""
+    setting = os.environ.get(SWITCH, "").strip()
+    if sre_parser is None or setting == "0":
+        return False
+    return setting == "1" or sys.version_info[:2] in CHECKED_PYTHONS
+
+
 def accelerate(lexer: Lexer) -> Lexer:
     """Give a plain RegexLexer the faster tokenizer (a delegating one, such as `pycon`, gets it for
-    both lexers it delegates to); any other lexer is returned untouched."""
+    both lexers it delegates to); any other lexer, or any lexer while fastlex is off (`enabled`),
+    is returned untouched."""
+    if not enabled():
+        return lexer
     if isinstance(lexer, DelegatingLexer):
         accelerate(lexer.root_lexer)
         accelerate(lexer.language_lexer)
