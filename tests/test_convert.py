@@ -10,7 +10,6 @@ from pathlib import Path
 
 import genanki
 import pytest
-
 from conftest import FIXTURES, AnkiCollection
 from helpers import run_cli, tree_snapshot
 

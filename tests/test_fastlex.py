@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 from pygments.lexer import RegexLexer
@@ -16,8 +16,6 @@ from pygments.lexers import find_lexer_class_by_name, get_all_lexers, get_lexer_
 from deckbuild import highlight
 from deckbuild.fastlex import accelerate, start_info, start_test
 from deckbuild.parse import make_markdown
-
-from conftest import FIXTURES, ROOT
 
 
 def stock_and_fast(language: str):

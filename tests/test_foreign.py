@@ -9,15 +9,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from conftest import AnkiCollection
+from helpers import run_cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
-from conftest import AnkiCollection
 from deckbuild.errors import Severity
 from deckbuild.records import SourceFile
 from deckbuild.render import render_file
-from helpers import run_cli
 
 
 def _write(folder: Path, files: dict[str, str]) -> Path:

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .common import (
-    Conversion, ConvertedCard, ConvertedTopic, carry_media, dollar_math, in_prose, markdown_files, read_text,
+    Conversion,
+    ConvertedCard,
+    ConvertedTopic,
+    carry_media,
+    dollar_math,
+    in_prose,
+    markdown_files,
+    read_text,
 )
 
 HEADING = re.compile(r"^(#+)\s+(.+?)\s*$")
@@ -51,7 +58,8 @@ def _clean(text: str, path: Path, line: int, conversion: Conversion, tags: list[
         return ""
 
     def evaluated(match: re.Match[str]) -> str:
-        conversion.lose(path, line, f"code evaluation of a {match.group(2)} block: shown as code, its output is not made")
+        conversion.lose(path, line,
+                        f"code evaluation of a {match.group(2)} block: shown as code, its output is not made")
         return match.group(1) + LANGUAGES.get(match.group(2), match.group(2)) + match.group(3)
 
     def sized(match: re.Match[str]) -> str:
