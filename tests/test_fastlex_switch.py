@@ -13,8 +13,6 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from re import _constants as sre_constants
-from re import _parser as sre_parser
 from typing import Any
 
 import pytest
@@ -29,6 +27,8 @@ from deckbuild import fastlex, highlight
 # re._constants.MAGIC of each checked version, as read from its standard library: a new MAGIC means
 # new regex opcodes, which fastlex's analysis does not know.
 CHECKED_MAGIC = {(3, 11): 20220615, (3, 12): 20221023, (3, 13): 20230612}
+# the private modules, as fastlex imports them (typeshed describes neither)
+sre_constants, sre_parser = fastlex.sre_constants, fastlex.sre_parser
 
 
 @pytest.fixture
