@@ -10,6 +10,7 @@ from pathlib import Path
 
 import genanki  # type: ignore[import-untyped]  # genanki ships no type information
 import pytest
+from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.consts import CARD_TYPE_REV, QUEUE_TYPE_REV
 from click.testing import Result
 from conftest import FIXTURES, AnkiCollection, ImportedNote
@@ -167,8 +168,6 @@ def _peer_package(path: Path, guids_and_fields: list[tuple[str, list[str]]], clo
 
 
 def test_a_deck_the_peer_built_is_updated_not_duplicated(tmp_path: Path, anki: AnkiCollection) -> None:
-    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
-
     out, _ = _convert("ankdown", tmp_path)
     def digest(index: int) -> str:
         return str(int(hashlib.md5(f"geography/capitals.md{index}".encode()).hexdigest(), 16) % (1 << 63))  # noqa: S324

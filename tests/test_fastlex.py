@@ -207,7 +207,5 @@ def test_text_of_many_distinct_characters_keeps_the_candidate_table_small() -> N
 
 def test_no_character_beyond_the_basic_plane_folds_to_ascii() -> None:
     # fastlex scans only the Basic Multilingual Plane for case partners of ASCII characters.
-    from deckbuild.fastlex import _ascii_with_wide_partners
-
-    bmp = _ascii_with_wide_partners()
-    assert _ascii_with_wide_partners(sys.maxunicode) == bmp and {"k", "s"} <= bmp  # the Kelvin sign, long s
+    bmp = fastlex._ascii_with_wide_partners()
+    assert fastlex._ascii_with_wide_partners(sys.maxunicode) == bmp and {"k", "s"} <= bmp  # the Kelvin sign, long s
