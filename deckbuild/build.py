@@ -77,7 +77,7 @@ def read_content(
     cards = with_distinct_ids([card for result in files for card in result.cards], diagnostics)
     check_cards(cards, diagnostics)
     warn_in_check(cards, config.lint, deck_cards(config, cards), diagnostics)
-    folder = SourceLocation(display_path(config.content_dir), 0)
+    folder = SourceLocation(config.content_dir, 0)
     if sources and not cards and not diagnostics.has_errors():
         diagnostics.error(folder, "no cards found: every card starts with a level-2 heading (## Question)")
     elif not sources and not diagnostics.has_errors():
@@ -85,7 +85,7 @@ def read_content(
     if lock is None:
         lock = ModificationLock.read(config.lock_path, now=0)
     check_vanished(config, lock, cards, diagnostics)
-    report_unused_media(config.media_dir, {media.path for card in cards for media in card.media}, diagnostics)
+    report_unused_media(config.media_dir, {media.path for card in cards for media in card.meta.media}, diagnostics)
     diagnostics.raise_if_errors(strict)
     titles: dict[str, str] = {}
     for result in files:
@@ -107,14 +107,14 @@ def check_vanished(
     """An id the previous build packaged must be retired, not deleted: Anki never deletes notes."""
     if config.lock_path is None:  # no lock, so nothing was built before
         return
-    present = {card.id for card in cards}
+    present = {card.meta.id for card in cards}
     previous = sorted(lock.previous_keys())
     for spec in config.decks:
         prefix = f"{spec.namespace}/"
         for key in previous:
             if key.startswith(prefix) and key[len(prefix):] not in present:
                 diagnostics.warning(
-                    SourceLocation(display_path(config.lock_path), 0),
+                    SourceLocation(config.lock_path, 0),
                     f"card '{key[len(prefix):]}' of deck '{spec.name}' was built before but is gone from the "
                     "sources; keep it with `retired: true` in its options so that users' copies are marked",
                 )
@@ -172,7 +172,7 @@ def _namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:
     for spec in config.decks:
         if spec.unconfigured:
             notes.warning(
-                SourceLocation(display_path(config.content_dir), 0),
+                SourceLocation(config.content_dir, 0),
                 f"no configuration: the deck's namespace '{spec.namespace}' comes from the folder's name, so the "
                 "notes of another folder with that name and the same card ids would overwrite these in Anki",
                 kind="namespace",

@@ -32,7 +32,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from .records import Card, FileResult, SourceFile
+from .records import CardMeta, FileResult, SourceFile
 
 CACHE_FORMAT = 4  # 4: records stored as derived from their dataclasses
 _LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML")
@@ -188,7 +188,7 @@ def tool_fingerprint() -> str:
 
 def _media_stamps(result: FileResult) -> list[list[Any]]:
     stamps = []
-    for path in sorted({media.path for card in result.cards for media in card.media}):
+    for path in sorted({media.path for card in result.cards for media in card.meta.media}):
         info = path.stat()
         stamps.append([str(path), info.st_size, info.st_mtime_ns])
     return stamps
@@ -223,7 +223,7 @@ def _card_value(value: int) -> int:
 
 
 # checks beyond a field's type, by (record, field)
-_FIELD_CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {(Card, "value"): _card_value}
+_FIELD_CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {(CardMeta, "value"): _card_value}
 
 _Codec = Callable[[Any], Any]
 
@@ -404,7 +404,7 @@ class RenderCache:
     def key(self, source: SourceFile, media_dir: Path, content_dir: Path | None = None) -> str:
         digest = hashlib.sha256(tool_fingerprint().encode())
         folders = (str(media_dir.absolute()), str(content_dir.absolute()) if content_dir else "")
-        for part in (source.display, str(source.path.absolute()), *folders, source.text):
+        for part in (str(source.path), str(source.path.absolute()), *folders, source.text):
             digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
         return digest.hexdigest()
 

@@ -12,22 +12,24 @@ from .records import Card
 def with_distinct_ids(cards: list[Card], diagnostics: Diagnostics) -> list[Card]:
     """The cards, each one without an id given the id `add-ids` would write for it: a question that
     repeats gets a distinct one (with its topic), and a warning says so."""
-    ids = distinct_derived_ids([(card.id, card.id_is_derived, card.topic) for card in cards])
+    ids = distinct_derived_ids([(card.meta.id, card.meta.id_is_derived, card.meta.topic) for card in cards])
     holders: dict[str, list[Card]] = {}  # the first two cards of each id, as written or derived
     for card in cards:
-        if len(same := holders.setdefault(card.id, [])) < 2:
+        if len(same := holders.setdefault(card.meta.id, [])) < 2:
             same.append(card)
     result = []
     for card, card_id in zip(cards, ids, strict=True):
-        if card_id != card.id:
-            other = next(c for c in holders[card.id] + [card] if c is not card) if len(holders[card.id]) > 1 else card
+        if card_id != card.meta.id:
+            same = holders[card.meta.id]
+            other = next(c for c in same + [card] if c is not card) if len(same) > 1 else card
+            also = "used" if not other.meta.id_is_derived else "derived"
             diagnostics.warning(
-                card.location,
-                f"the id '{card.id}' derived from this question is also {'used' if not other.id_is_derived else 'derived'} "
-                f"by the card at {other.location}: this card gets '{card_id}', the id `add-ids` writes for it",
+                card.meta.location,
+                f"the id '{card.meta.id}' derived from this question is also {also} "
+                f"by the card at {other.meta.location}: this card gets '{card_id}', the id `add-ids` writes for it",
                 kind="repeated-question",
             )
-            card = dataclasses.replace(card, id=card_id)
+            card = dataclasses.replace(card, meta=dataclasses.replace(card.meta, id=card_id))
         result.append(card)
     return result
 
@@ -38,32 +40,38 @@ def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
     by_question: dict[tuple[str, str, str], Card] = {}
     by_guid: dict[str, Card] = {}
     for card in cards:
-        if card.guid and (holder := by_guid.setdefault(card.guid, card)) is not card:
-            diagnostics.error(card.location, f"duplicate guid '{card.guid}': already used by the card at {holder.location}")
-        first = by_id.setdefault(card.id, card)
-        if first is not card:
-            kind = "derived id" if card.id_is_derived else "id"
-            fix = "; `add-ids` gives repeated questions distinct ids" if card.id_is_derived else ""
+        if card.meta.guid and (holder := by_guid.setdefault(card.meta.guid, card)) is not card:
             diagnostics.error(
-                card.location, f"duplicate {kind} '{card.id}': already used by the card at {first.location}{fix}"
+                card.meta.location,
+                f"duplicate guid '{card.meta.guid}': already used by the card at {holder.meta.location}",
+            )
+        first = by_id.setdefault(card.meta.id, card)
+        if first is not card:
+            kind = "derived id" if card.meta.id_is_derived else "id"
+            fix = "; `add-ids` gives repeated questions distinct ids" if card.meta.id_is_derived else ""
+            diagnostics.error(
+                card.meta.location,
+                f"duplicate {kind} '{card.meta.id}': already used by the card at {first.meta.location}{fix}",
             )
         # a question may repeat in another topic: the card shows its topic's title above it
-        first_question = by_question.setdefault((card.topic, *card.duplicate_key), card)
-        if first_question is not card and first_question.id != card.id:
+        first_question = by_question.setdefault((card.meta.topic, *card.duplicate_key), card)
+        if first_question is not card and first_question.meta.id != card.meta.id:
             # two notes that differ only in their answers: a warning (an error under --strict)
             diagnostics.warning(
-                card.location, f"duplicate question: the card at {first_question.location} asks the same; both are built",
+                card.meta.location,
+                f"duplicate question: the card at {first_question.meta.location} asks the same; both are built",
                 kind="repeated-question",
             )
-        if card.id_is_derived:
+        if card.meta.id_is_derived:
             diagnostics.warning(
-                card.location,
-                f"card has no id; using '{card.id}' derived from its question, so rewording it will lose "
+                card.meta.location,
+                f"card has no id; using '{card.meta.id}' derived from its question, so rewording it will lose "
                 "its review history",
                 kind="missing-id",
             )
-        if card.difficulty is None:
+        if card.meta.difficulty is None:
             diagnostics.warning(
-                card.location, "card has no difficulty: set `difficulty:` in the front matter or the card's options",
+                card.meta.location,
+                "card has no difficulty: set `difficulty:` in the front matter or the card's options",
                 kind="missing-difficulty",
             )

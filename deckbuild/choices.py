@@ -3,13 +3,11 @@ never reaches a card's front."""
 
 from __future__ import annotations
 
-
 from markdown_it.token import Token
 
 from .errors import Diagnostics, SourceLocation
 from .options import is_comment
-from .records import OptionSource, SourceFile
-
+from .records import OptionSource, SourceFile, first_line
 
 MAX_OPTIONS = 8
 MIN_OPTIONS = 2
@@ -21,12 +19,9 @@ def split_multiple_choice(
     """A task list at the start of the answer makes a multiple-choice card: (options, explanation)."""
     if not answer or answer[0].type != "bullet_list_open" or answer[0].attrGet("class") != "contains-task-list":
         return (), answer
-    depth, end = 0, 0
-    for end, token in enumerate(answer):
-        depth += token.nesting
-        if depth == 0:
-            break
-    items, options_location = [], SourceLocation(location.path, answer[0].map[0] + 1)
+    end = _list_end(answer)
+    items: list[tuple[Token, list[Token]]] = []
+    options_location = SourceLocation(location.path, first_line(answer[0]))
     current: list[Token] | None = None
     for token in answer[1:end]:
         if token.type == "list_item_open" and token.level == answer[0].level + 1:
@@ -50,14 +45,14 @@ def split_multiple_choice(
     for item_open, body in items:
         if item_open.attrGet("class") != "task-list-item":
             diagnostics.error(
-                SourceLocation(location.path, item_open.map[0] + 1),
+                SourceLocation(location.path, first_line(item_open)),
                 "every option of a multiple-choice card needs a box: - [ ] wrong or - [x] right",
             )
             continue
         inline = next(t for t in body if t.type == "inline")
-        checkbox = inline.children[0]
-        correct = 'checked="checked"' in checkbox.content
-        inline.children = inline.children[1:]
+        children = inline.children or []
+        correct = bool(children) and 'checked="checked"' in children[0].content
+        inline.children = children[1:]
         if inline.children and inline.children[0].type == "text":
             inline.children[0].content = inline.children[0].content.lstrip()
         options.append(OptionSource(tokens=tuple(body), correct=correct))
@@ -67,6 +62,16 @@ def split_multiple_choice(
             f"a multiple-choice card has {MIN_OPTIONS} to {MAX_OPTIONS} options; this one has {len(items)}",
         )
     return tuple(options), answer[end + 1:]
+
+
+def _list_end(tokens: list[Token]) -> int:
+    """The index of the token that closes the list opened by `tokens[0]`."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        depth += token.nesting
+        if depth == 0:
+            return index
+    return len(tokens) - 1
 
 
 def trailing_task_list(tokens: list[Token]) -> int | None:
@@ -93,7 +98,7 @@ def forbid_ticked_boxes(front: list[Token], source: SourceFile, diagnostics: Dia
     for token in front:
         if token.map is not None and _is_ticked(token):
             diagnostics.error(
-                SourceLocation(source.display, token.map[0] + 1),
+                SourceLocation(source.path, first_line(token)),
                 "a ticked box here is shown on the card's front and gives the answer away: make the task "
                 "list the card's options (right before the --- break, or right after the heading) or move "
                 "it after the break",

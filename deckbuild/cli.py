@@ -7,8 +7,9 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -17,15 +18,17 @@ from . import __version__
 EXIT_CONTENT = 1
 EXIT_USAGE = 2  # as click: wrong usage, or a Python without the dependencies
 EXIT_INTERNAL = 3
-BUG_REPORT = "internal error in deckbuild {version}: {error}. Please report it as a bug (rerun with --debug for the traceback)."
+BUG_REPORT = (
+    "internal error in deckbuild {version}: {error}. Please report it as a bug (rerun with --debug for the traceback)."
+)
 
 F = TypeVar("F", bound=Callable[..., object])
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .errors import Diagnostic
     from .cache import RenderCache
+    from .errors import Diagnostic
     from .records import BuildConfig, Content, DeckPlan
 
 class _Folder(click.Path):
@@ -80,7 +83,7 @@ KIND_LABELS = {
 _QUOTED = re.compile(r"'[^']*'|`[^`]*`")
 
 
-def _summary_kind(diagnostic: "Diagnostic") -> str:
+def _summary_kind(diagnostic: Diagnostic) -> str:
     """What repeats: the warning's own kind, or its message with every quoted part left out (so that
     `unknown language 'a'` and `unknown language 'b'` are one kind)."""
     return diagnostic.kind or _QUOTED.sub("'…'", diagnostic.message)
@@ -125,7 +128,7 @@ def _verbosity() -> str:
     return ctx.meta.get("build_deck.verbosity", "normal") if ctx else "normal"
 
 
-def _print_diagnostics(diagnostics: "Iterable[Diagnostic]") -> None:
+def _print_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
     """Errors always; warnings unless --quiet, each kind summarised beyond a few unless --verbose,
     then one hint per kind saying how to fix them all."""
     verbosity = _verbosity()
@@ -142,7 +145,8 @@ def _print_diagnostics(diagnostics: "Iterable[Diagnostic]") -> None:
     for kind, count in shown.items():
         if count > SUMMARY_AFTER and verbosity != "verbose":
             label = _summary_label(kind)
-            click.echo(f"... and {count - SUMMARY_AFTER} more {label} ({count} in all; --verbose shows every one)", err=True)
+            more = count - SUMMARY_AFTER
+            click.echo(f"... and {more} more {label} ({count} in all; --verbose shows every one)", err=True)
         hint = _hint(kind)
         if hint:
             click.echo(f"hint: {hint}", err=True)
@@ -174,7 +178,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
-def _failure_line(diagnostics: "list[Diagnostic]", writes: bool) -> str:
+def _failure_line(diagnostics: list[Diagnostic], writes: bool) -> str:
     """The last line of a failed run. Under --strict with no error, it names the warnings that became
     errors (by kind, or by place for a warning of no kind), never "0 error(s)"."""
     errors = sum(1 for d in diagnostics if d.severity.value == "error")
@@ -299,11 +303,10 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
     """
     def action() -> int:
         from .build import build as run_build
-        from .workers import available_cores
         from .config import load_config
         from .errors import display_path
-
         from .load import find_markdown_files
+        from .workers import available_cores
 
         config = load_config(content, media, out, lock_path=lock)
         cache = _cache(cache_dir, enabled=not no_cache)
@@ -313,7 +316,7 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
         with _progress(len(find_markdown_files(config.content_dir)) if config.content_dir.is_dir() else 0) as step:
             report = run_build(config, strict=strict, cache=cache, jobs=jobs, progress=step, frozen=frozen)
         _print_diagnostics(report.diagnostics)
-        if report.toolchain_change:
+        if report.toolchain_change and config.lock_path is not None:  # a change is told from the lock
             click.echo(f"{display_path(config.lock_path)}: note: {report.toolchain_change}", err=True)
         for deck in report.decks:
             note = "" if deck.written else " (unchanged)"
@@ -346,14 +349,15 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
     """
     def action() -> int:
         from .build import read_content
-        from .plan import deck_cards
         from .config import load_config
+        from .plan import deck_cards
 
         config = load_config(content, media)
         result = read_content(config, strict=strict, cache=_cache(writable=False))
         _print_diagnostics(result.diagnostics)
         notes = len(result.cards)
-        cards = sum(len(card.cloze_numbers) or 1 for card in result.cards)  # a cloze note makes one card per number
+        # a cloze note makes one card per number
+        cards = sum(len(card.meta.cloze_numbers) or 1 for card in result.cards)
         click.echo(f"ok: {notes} notes ({cards} cards) in {len(result.files)} file(s)", err=True)
         if not run_lint:
             return 0
@@ -381,9 +385,9 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
     that can be read) gets its id, and the problems are listed after.
     """
     def action() -> int:
+        from .addids import ChangedMeanwhile, add_ids, distinct_ids
         from .config import load_config
-        from .errors import Diagnostics
-        from .ids import ChangedMeanwhile, add_ids, distinct_ids
+        from .errors import Diagnostics, shown_path
         from .load import load_sources
         from .parse import parse_source
         from .render import markdown
@@ -395,20 +399,20 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
         parsed = distinct_ids([parse_source(source, diagnostics, md, keep_broken=True) for source in sources])
         added, skipped = 0, 0  # skipped: files that changed meanwhile
         for file in parsed:
-            if file.source.path.is_symlink() and any(card.id_is_derived for card in file.cards):
+            if file.source.path.is_symlink() and any(card.meta.id_is_derived for card in file.cards):
                 # writing would replace the link by a copy: the ids go into the file it points to
-                click.echo(f"{file.source.display}: warning: a symbolic link: not changed (add ids in the file "
-                           "it points to)", err=True)
+                click.echo(f"{shown_path(file.source.path)}: warning: a symbolic link: not changed (add ids in "
+                           "the file it points to)", err=True)
                 continue
             try:
                 count = add_ids(file.source.path, list(file.cards), file.source.text)
             except ChangedMeanwhile:
-                click.echo(f"{file.source.display}: error: the file changed while add-ids ran; nothing was "
+                click.echo(f"{shown_path(file.source.path)}: error: the file changed while add-ids ran; nothing was "
                            "written to it: run add-ids again", err=True)
                 skipped += 1
                 continue
             if count:
-                click.echo(f"{file.source.display}: added {count} id(s)")
+                click.echo(f"{shown_path(file.source.path)}: added {count} id(s)")
             added += count
         _print_diagnostics(diagnostics.items)
         errors = sum(1 for d in diagnostics.items if d.severity.value == "error")
@@ -437,8 +441,8 @@ def preview(ctx: click.Context, content: Path | None, media: Path | None, out: P
         from .errors import display_path
 
         config, content_read, plans = _plan_everything(content, media)
-        from .plan import deck_cards
         from .lint import lint_cards
+        from .plan import deck_cards
         from .preview import write_preview
 
         target = out or config.out_dir / "preview"
@@ -495,25 +499,28 @@ def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Pat
         from watchfiles import watch as watch_changes
 
         from .config import load_config
+        from .watch import stop_on_terminate
 
         config = load_config(content, media, out)
         _rebuild(config, preview, push_to)
         folders = [str(p) for p in (config.content_dir, config.media_dir) if p.is_dir()]
         announced = False
         # yield_on_timeout: the first (empty) batch comes once the watcher is really listening, so
-        # "watching" is never printed before a change can be seen.
-        for changes in watch_changes(*folders, raise_interrupt=False, yield_on_timeout=True, rust_timeout=500):
-            if not announced:
-                click.echo(f"watching {', '.join(folders)} (Ctrl-C to stop)", err=True)
-                announced = True
-            if changes:
-                _rebuild(config, preview, push_to)
+        # "watching" is never printed before a change can be seen. Ctrl-C or SIGTERM ends the loop.
+        with stop_on_terminate() as stop:
+            for changes in watch_changes(*folders, stop_event=stop, raise_interrupt=False,
+                                         yield_on_timeout=True, rust_timeout=500):
+                if not announced:
+                    click.echo(f"watching {', '.join(folders)} (Ctrl-C to stop)", err=True)
+                    announced = True
+                if changes:
+                    _rebuild(config, preview, push_to)
         return 0
 
     _run(ctx, action)
 
 
-def _cache(folder: Path | None = None, enabled: bool = True, writable: bool = True) -> "RenderCache":
+def _cache(folder: Path | None = None, enabled: bool = True, writable: bool = True) -> RenderCache:
     """The render cache every command uses: `folder`, else $BUILD_DECK_CACHE_DIR or the user's cache
     folder; a disabled one renders everything afresh (--no-cache)."""
     from .cache import RenderCache, default_cache_dir
@@ -533,7 +540,7 @@ def _plan_everything(
     return config, content_read, plans
 
 
-def _rebuild(config: "BuildConfig", preview: bool, push_to: str | None = None) -> None:
+def _rebuild(config: BuildConfig, preview: bool, push_to: str | None = None) -> None:
     """One build for `watch`: content errors are printed, and watching goes on."""
     from .watch import rebuild
 

@@ -93,7 +93,9 @@ def find_clozes(text: str, code: bool) -> tuple[list[Cloze], list[ClozeProblem]]
         elif number == 0:
             problems.append(ClozeProblem(match.start(), "cloze numbers start at c1"))
         elif number > MAX_CLOZE_NUMBER:
-            problems.append(ClozeProblem(match.start(), f"cloze number c{shown} is over the limit of c{MAX_CLOZE_NUMBER}"))
+            problems.append(
+                ClozeProblem(match.start(), f"cloze number c{shown} is over the limit of c{MAX_CLOZE_NUMBER}")
+            )
         if not body.strip():
             label = number if number <= MAX_CLOZE_NUMBER else shown
             problems.append(ClozeProblem(match.start(), f"cloze c{label} is empty: it would hide nothing"))
@@ -162,15 +164,20 @@ def strip_clozes(code: str) -> str:
 def render_code_clozes(code: str) -> str:
     """Inline code holding clozes, as HTML with the cloze markers kept whole."""
     plain, ranges = split_clozes(code)
-    return emit_clozes([("", plain)], ranges)
+    return "".join(f"{opener}{text}</span>" if opener else text for opener, text in emit_clozes([("", plain)], ranges))
 
 
-def emit_clozes(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]], line_break: str = "\n") -> str:
+def emit_clozes(
+    tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]], line_break: str = "\n"
+) -> list[tuple[str, str]]:
+    """The code's runs, (the tag that opens a run's span or "", its HTML), with the cloze markers
+    around exactly the hidden characters. `tokens` are (CSS class, text); the ends of lines outside
+    every cloze are written as `line_break`, those inside stay newlines (a cloze reaches Anki whole)."""
     boundaries: dict[int, list[str]] = {}
     for number, start, end in ranges:
         boundaries.setdefault(start, []).append(f"{{{{c{number}::")
         boundaries.setdefault(end, []).insert(0, "}}")
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     inside = 0
     position = 0
     for css, value in tokens:
@@ -178,12 +185,11 @@ def emit_clozes(tokens: list[tuple[str, str]], ranges: list[tuple[int, int, int]
         edges = [position, *cuts, position + len(value)]
         for left, right in zip(edges, edges[1:], strict=False):
             for marker in boundaries.get(left, []) if left == position or left in cuts else []:
-                out.append(marker)
+                out.append(("", marker))
                 inside += 1 if marker.startswith("{{") else -1
             piece = value[left - position:right - position]
             text = _separate(piece) if inside else html.escape(piece, quote=False).replace("\n", line_break)
-            out.append(f'<span class="{css}">{text}</span>' if css else text)
+            out.append((f'<span class="{css}">' if css else "", text))
         position += len(value)
-    for marker in boundaries.get(position, []):
-        out.append(marker)
-    return "".join(out)
+    out += [("", marker) for marker in boundaries.get(position, [])]
+    return out

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+
 from markdown_it.common.html_re import HTML_TAG_RE
 from markdown_it.token import Token
 
 from .cloze import CLOZE_OPEN, find_clozes, has_cloze, numbering_problem
-from .errors import Diagnostics, SourceLocation
 from .dialect import line_offset, walk
+from .errors import Diagnostics, SourceLocation
 from .records import SourceFile
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
@@ -37,13 +38,13 @@ def check_clozes(
     heading_line = (heading.map[0] if heading.map else 0) + 1
     if has_cloze(_without_comments(inline.content)):
         diagnostics.error(
-            SourceLocation(source.display, heading_line),
+            SourceLocation(source.path, heading_line),
             "clozes belong in the card's text, not in its heading (the heading is shown as context)",
         )
     for token in after_break:
         if token.map is not None and not _is_comment_block(token) and has_cloze(_without_comments(token.content)):
             diagnostics.error(
-                SourceLocation(source.display, token.map[0] + 1),
+                SourceLocation(source.path, token.map[0] + 1),
                 "a cloze after the --- break would never be hidden: move it before the break",
             )
     numbers: set[int] = set()
@@ -71,10 +72,10 @@ def check_clozes(
             for problem in problems:  # in the order of their offsets
                 line += text.count("\n", counted, problem.offset)
                 counted = problem.offset
-                diagnostics.error(SourceLocation(source.display, line), problem.message)
+                diagnostics.error(SourceLocation(source.path, line), problem.message)
     gap = numbering_problem(numbers)
     if gap:
-        diagnostics.error(SourceLocation(source.display, heading_line), gap)
+        diagnostics.error(SourceLocation(source.path, heading_line), gap)
     if numbers:
         _check_cloze_text_math(text_tokens, source, diagnostics)
     return numbers
@@ -112,7 +113,7 @@ def _check_cloze_text_math(text_tokens: list[Token], source: SourceFile, diagnos
                 if any(has_cloze(text) or "}}" in text or "::" in text for text in shown):
                     what = "an image's alt text or title" if child.type == "image" else "a link's title or address"
                     diagnostics.error(
-                        SourceLocation(source.display, line),
+                        SourceLocation(source.path, line),
                         f"a cloze marker in {what} would break the tag Markdown writes for it: "
                         "put the cloze around the image or link, or in the text",
                     )
@@ -123,7 +124,7 @@ def _report_cloze_syntax(tex: str, line: int, source: SourceFile, diagnostics: D
     if match is None:
         return
     diagnostics.error(
-        SourceLocation(source.display, line + tex.count("\n", 0, match.start())),
+        SourceLocation(source.path, line + tex.count("\n", 0, match.start())),
         f"'{match.group(0)}' inside a formula of a cloze card: Anki's cloze filter would rewrite the formula "
         "on each card; put the cloze around the whole formula ({{c1::$x$}}), and write '}}' as '} }' and "
         "'::' as ': :'",
@@ -138,7 +139,8 @@ def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile
                 for m in HTML_TAG_RE.finditer(token.content) if not m.group(0).startswith("<!--")]
     else:
         tags = [(child.content, first_line + line_offset(token, child))
-                for child in walk(token.children or []) if child.type == "html_inline" and not child.content.startswith("<!--")]
+                for child in walk(token.children or [])
+                if child.type == "html_inline" and not child.content.startswith("<!--")]
     clozed = has_cloze(_without_comments(token.content))
     for tag, line in tags:
         if has_cloze(tag) or (clozed and ("}}" in tag or "::" in tag)):
@@ -146,6 +148,6 @@ def _check_clozes_outside_tags(token: Token, first_line: int, source: SourceFile
                 offset for offset in (tag.find("}}"), tag.find("::")) if offset != -1
             )
             diagnostics.error(
-                SourceLocation(source.display, line + tag.count("\n", 0, marker)),
+                SourceLocation(source.path, line + tag.count("\n", 0, marker)),
                 "a cloze marker inside an HTML tag would break the tag: put the cloze in the text, outside the tag",
             )

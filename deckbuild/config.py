@@ -68,7 +68,7 @@ def _config_error(pyproject: Path, message: str, table: str = "", key: str = "")
             if text.strip().split("=")[0].strip().strip('"') == key:
                 line = number
                 break
-    return DeckError([Diagnostic(SourceLocation(display_path(pyproject), line), Severity.ERROR, message)])
+    return DeckError([Diagnostic(SourceLocation(pyproject, line), Severity.ERROR, message)])
 
 
 def _deck_key_error(pyproject: Path, deck: str, key: str, message: str) -> DeckError:
@@ -92,7 +92,7 @@ def _deck_key_error(pyproject: Path, deck: str, key: str, message: str) -> DeckE
         if found.get("name", deck) != deck:
             entry = None  # another deck's entry
         elif key in found:
-            return DeckError([Diagnostic(SourceLocation(display_path(pyproject), number), Severity.ERROR, message)])
+            return DeckError([Diagnostic(SourceLocation(pyproject, number), Severity.ERROR, message)])
     return _config_error(pyproject, message)
 
 
@@ -156,7 +156,7 @@ def _source_url(value: Any, deck: str, pyproject: Path) -> str:
             f"source_url of deck '{deck}' must be an http:// or https:// address holding {{path}}, for example "
             '"https://github.com/owner/repo/blob/main/{path}"',
         )
-    return value
+    return str(value)
 
 
 def _read_lint(raw: Any, pyproject: Path) -> LintSettings:
@@ -214,13 +214,14 @@ def load_config(
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise DeckError(
-                [Diagnostic(SourceLocation(display_path(pyproject), 0), Severity.ERROR, f"invalid TOML: {exc}")]
+                [Diagnostic(SourceLocation(pyproject, 0), Severity.ERROR, f"invalid TOML: {exc}")]
             ) from None
         table = data.get("tool", {}).get("build_deck", {})
         version = str(data.get("project", {}).get("version", version))
     unknown = sorted(set(table) - set(TABLE_KEYS))
     if unknown:
-        raise _config_error(pyproject, f"unknown key '{unknown[0]}' in [tool.build_deck] (known: {', '.join(TABLE_KEYS)})")
+        known = ", ".join(TABLE_KEYS)
+        raise _config_error(pyproject, f"unknown key '{unknown[0]}' in [tool.build_deck] (known: {known})")
     if "version" in table:  # the decks' own version (a deck repository has no [project]); shown in each description
         version = table["version"]
         if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,63}", version):

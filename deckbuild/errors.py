@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import enum
+import functools
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,14 +15,24 @@ class Severity(enum.Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True, slots=True)
 class SourceLocation:
-    path: str
+    """Where a problem is: a path as the build was given it, and a line (1-based; 0 stands for the file
+    or folder as a whole). Kept as a path through every stage; written as `path:line` only when shown,
+    relative to the working directory then. A setting that is not a file (`--name`, an environment
+    variable) is given as a relative path of its name, which shows as written."""
+
+    path: Path
     line: int
 
     def __str__(self) -> str:
-        # line 0 stands for the file or folder as a whole
-        return f"{self.path}:{self.line}" if self.line else self.path
+        shown = shown_path(self.path)
+        return f"{shown}:{self.line}" if self.line else shown
+
+    def __lt__(self, other: SourceLocation) -> bool:
+        # in the order the user reads them: by the path as shown, then by line
+        return (shown_path(self.path), self.line) < (shown_path(other.path), other.line)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -55,7 +66,7 @@ class Diagnostics:
     def warning(self, location: SourceLocation, message: str, kind: str = "") -> None:
         self._items.append(Diagnostic(location, Severity.WARNING, message, kind))
 
-    def extend(self, items: "Diagnostics | tuple[Diagnostic, ...] | list[Diagnostic]") -> None:
+    def extend(self, items: Diagnostics | tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
         self._items.extend(items._items if isinstance(items, Diagnostics) else items)
 
     def __len__(self) -> int:
@@ -80,6 +91,17 @@ def display_path(path: Path, root: Path | None = None) -> str:
         return path.absolute().relative_to(base.absolute()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def shown_path(path: Path) -> str:
+    """A path as messages show it (display_path), with any byte of its name that is not UTF-8 written
+    as \\xNN. Remembered per working directory: sorting many diagnostics asks for the same few files."""
+    return _shown_path(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=8192)
+def _shown_path(path: Path, cwd: str) -> str:
+    return os.fsencode(display_path(path, Path(cwd))).decode("utf-8", "backslashreplace")
 
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
-import re
 import signal
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from pygments import format as pygments_format
 from pygments.formatters import HtmlFormatter
@@ -23,14 +23,16 @@ from pygments.util import ClassNotFound
 from .cloze import LINE_BREAK, emit_clozes, has_cloze, split_clozes
 from .fastlex import accelerate
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
 LIGHT_STYLE = "default"
 DARK_STYLE = "monokai"
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
 CODE_SELECTOR = ".highlight"
 
-# One formatter for every block; lexers are cached per language name and run by fastlex, which
-# gives Pygments' tokens with fewer regex attempts.
-_FORMATTER = HtmlFormatter(nowrap=True)
+# Lexers are cached per language name and run by fastlex, which gives Pygments' tokens with fewer
+# regex attempts; one formatter (LineFormatter, below) writes every block.
 
 # The budget of one code block's lexing. A lexer gives at most one token per character and a few
 # tokens that consume nothing; one that loops (Pygments' `mcschema` on `<!--` yields empty tokens
@@ -103,7 +105,7 @@ LANGUAGE_ALIASES = {
 PLAIN_LANGUAGES = ("", "text", "plain", "txt", "plaintext", "none", "nohighlight", "csv", "tsv")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def find_lexer(language: str) -> Lexer | None:
     """The lexer for a fence's language, or None when Pygments knows no such language."""
     if not language:
@@ -136,70 +138,102 @@ def language_of(info: str) -> str:
 MAX_INDENT_CLASS = 40  # indentation classes i1..i40: the hanging indent of deeper lines stops there
 MAX_HELD_INDENT = 32  # an indentation this deep at most never wraps (a phone's row holds 40 columns)
 TAB_WIDTH = 4
-_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+# A piece of a line of code: the tag that opens its span ("" for bare text) and its HTML-escaped text.
+Run = tuple[str, str]
 
 
-def _indent(line_html: str) -> int:
-    text = html.unescape(_TAG_OR_TEXT.sub("", line_html))
-    stripped = text.lstrip(" \t")
-    return len(text[: len(text) - len(stripped)].expandtabs(TAB_WIDTH))
+def _line_element(runs: list[Run]) -> str:
+    """One line of a code block as a block of its own, so that a line too long for the screen wraps
+    with a hanging indent below its own indentation (card.css draws the continuation mark).
+
+    Its indentation goes into `<span class="indent">` elements (one per run it spans), which card.css
+    does not let wrap: a phone then wraps the line at a space between its words, never right after
+    its indentation, which would leave a blank row above the line's text."""
+    text = "".join(piece for _, piece in runs)
+    indent = min(len(text[: len(text) - len(text.lstrip(" \t"))].expandtabs(TAB_WIDTH)), MAX_INDENT_CLASS)
+    held = indent and indent <= MAX_HELD_INDENT
+    parts = []
+    for opener, piece in runs:
+        if held and piece:
+            rest = piece.lstrip(" \t")
+            if len(rest) < len(piece):
+                piece = f'<span class="indent">{piece[: len(piece) - len(rest)]}</span>{rest}'
+            held = not rest
+        parts.append(f"{opener}{piece}</span>" if opener else piece)
+    classes = f"line i{indent}" if indent else "line"
+    return f'<span class="{classes}">{"".join(parts)}\n</span>'
 
 
-def split_lines(inner: str, newline: str = "\n") -> list[str]:
-    """Highlighted HTML cut into lines, each with its open spans closed at its end and reopened on
-    the next line, so that every line is a whole element."""
-    lines: list[str] = []
-    current: list[str] = []
-    open_tags: list[str] = []
-    for part in _TAG_OR_TEXT.split(inner):
-        if part.startswith("<"):
-            if part.startswith("</"):
-                open_tags.pop()
-            elif part.startswith("<span"):
-                open_tags.append(part)
-            current.append(part)
-            continue
-        for number, piece in enumerate(part.split(newline)):
+def wrap_lines(lines: list[list[Run]]) -> str:
+    """Every line of a code block as an element of its own (see _line_element); the empty line after
+    the block's last newline is none."""
+    if len(lines) > 1 and not any(piece for _, piece in lines[-1]):
+        lines = lines[:-1]
+    return "".join(_line_element(line) for line in lines)
+
+
+def _plain_lines(code: str) -> list[list[Run]]:
+    return [[("", line)] for line in html.escape(code).split("\n")]
+
+
+def _cut_lines(runs: list[Run], line_break: str) -> list[list[Run]]:
+    """Runs cut into lines at `line_break`: a run that holds one ends on its line and goes on, in a
+    span of the same class, on the next."""
+    lines: list[list[Run]] = [[]]
+    for opener, text in runs:
+        for number, piece in enumerate(text.split(line_break)):
             if number:
-                lines.append("".join(current) + "</span>" * len(open_tags))
-                current = list(open_tags)
-            current.append(piece)
-    lines.append("".join(current))
+                lines.append([])
+            lines[-1].append((opener, piece))
     return lines
 
 
-def _hold_indent(line_html: str) -> str:
-    """The line with its indentation in `<span class="indent">` elements (one per piece of text it
-    spans), which card.css does not let wrap: a phone then wraps the line at a space between its
-    words, never right after its indentation, which would leave a blank row above the line's text."""
-    parts = _TAG_OR_TEXT.split(line_html)
-    for number, part in enumerate(parts):
-        if part.startswith("<") or not part:
-            continue
-        text = part.lstrip(" \t")
-        cut = len(part) - len(text)
-        if cut:
-            parts[number] = f'<span class="indent">{part[:cut]}</span>{text}'
-        if text:
-            break
-    return "".join(parts)
+if TYPE_CHECKING:
+    _HtmlFormatter = HtmlFormatter[str]
+else:
+    _HtmlFormatter = HtmlFormatter
 
 
-def wrap_lines(inner: str, newline: str = "\n") -> str:
-    """Every line of a code block as a block of its own, so that a line too long for the screen
-    wraps with a hanging indent below its own indentation (card.css draws the continuation mark)."""
-    lines = split_lines(inner, newline)
-    if len(lines) > 1 and not _TAG_OR_TEXT.sub("", lines[-1]):
-        lines.pop()  # the newline that ends the block
-    wrapped = []
-    for line in lines:
-        indent = min(_indent(line), MAX_INDENT_CLASS)
-        if indent:
-            held = _hold_indent(line) if indent <= MAX_HELD_INDENT else line
-            wrapped.append(f'<span class="line i{indent}">{held}\n</span>')
-        else:
-            wrapped.append(f'<span class="line">{line}\n</span>')
-    return "".join(wrapped)
+class LineFormatter(_HtmlFormatter):
+    """Pygments' HTML formatter writing each line of code as an element of its own (see
+    _line_element), from the tokens themselves: Pygments' class names and its spans, one per run of
+    tokens of one class, closed at the end of each line as Pygments closes them."""
+
+    def __init__(self) -> None:
+        super().__init__(nowrap=True)
+        self._openers: dict[_TokenType, str] = {}
+
+    def _opener(self, token_type: _TokenType) -> str:
+        opener = self._openers.get(token_type)
+        if opener is None:
+            # Pygments' own class names (as its style sheets use them); the stubs leave this method out
+            css = self._get_css_classes(token_type)  # type: ignore[attr-defined]
+            opener = self._openers[token_type] = f'<span class="{css}">' if css else ""
+        return opener
+
+    def lines(self, tokensource: Iterable[tuple[_TokenType, str]]) -> list[list[Run]]:
+        """The tokens as lines of runs: empty tokens left out, neighbours of one class joined."""
+        lines: list[list[Run]] = [[]]
+        for token_type, value in tokensource:
+            opener = self._opener(token_type)
+            for number, piece in enumerate(html.escape(value, quote=False).split("\n")):
+                if number:
+                    lines.append([])
+                if not piece:
+                    continue
+                line = lines[-1]
+                if line and line[-1][0] == opener:
+                    line[-1] = (opener, line[-1][1] + piece)
+                else:
+                    line.append((opener, piece))
+        return lines
+
+    def format_unencoded(self, tokensource: Iterable[tuple[_TokenType, str]], outfile: SupportsWrite[str]) -> None:
+        outfile.write(wrap_lines(self.lines(tokensource)))
+
+
+_FORMATTER = LineFormatter()
 
 
 def _css_class(token_type: _TokenType) -> str:
@@ -210,9 +244,9 @@ def _css_class(token_type: _TokenType) -> str:
     return STANDARD_TYPES[current] if current is not None else ""
 
 
-def highlight_code_clozes(code: str, lexer: Lexer | None, line_break: str = "\n") -> str:
-    """A code block's highlighted inner HTML with its clozes around exactly the hidden characters;
-    the ends of lines outside every cloze are written as `line_break`."""
+def highlight_code_clozes(code: str, lexer: Lexer | None, line_break: str = "\n") -> list[Run]:
+    """A code block's highlighted runs with its clozes around exactly the hidden characters; the
+    ends of lines outside every cloze are written as `line_break`."""
     plain, ranges = split_clozes(code)
     tokens = [("", plain)] if lexer is None else [(_css_class(t), v) for t, v in lex(plain, lexer)]
     return emit_clozes(tokens, ranges, line_break)
@@ -228,22 +262,21 @@ def highlight_code(code: str, language: str, warn: Callable[[str], None] | None 
 
     def with_clozes(cloze_lexer: Lexer | None) -> str:
         # lines are cut only outside clozes: a cloze must reach Anki in one piece
-        inner = highlight_code_clozes(code, cloze_lexer, line_break=LINE_BREAK)
-        return wrap_lines(inner, LINE_BREAK).replace(LINE_BREAK, "\n")
+        return wrap_lines(_cut_lines(highlight_code_clozes(code, cloze_lexer, line_break=LINE_BREAK), LINE_BREAK))
 
     try:
         if lexer is None and not clozed:
-            inner = wrap_lines(html.escape(code))
+            inner = wrap_lines(_plain_lines(code))
         else:
             with _interrupt_after(lex_budget(code)[1]):
-                if clozed:
+                if clozed or lexer is None:
                     inner = with_clozes(lexer)
                 else:
-                    inner = wrap_lines(pygments_format(lex(code, lexer), _FORMATTER))
+                    inner = pygments_format(lex(code, lexer), _FORMATTER)
     except LexBudgetExceeded as exc:
         if warn is not None:
             warn(f"the '{language}' highlighter {exc}: the code block is shown without highlighting")
-        inner = with_clozes(None) if clozed else wrap_lines(html.escape(code))
+        inner = with_clozes(None) if clozed else wrap_lines(_plain_lines(code))
     lang_class = f" language-{css_language}" if language else ""
     return f'<pre class="highlight{lang_class}"><code>{inner}</code></pre>\n'
 
@@ -281,7 +314,7 @@ def readable(color: str, background: str) -> str:
     target = (0, 0, 0) if _luminance(background) > 0.18 else (255, 255, 255)
     start = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
     for step in range(65):
-        mixed = "#" + "".join(f"{round(c + (t - c) * step / 64):02x}" for c, t in zip(start, target))
+        mixed = "#" + "".join(f"{round(c + (t - c) * step / 64):02x}" for c, t in zip(start, target, strict=True))
         if contrast(mixed, background) >= MIN_CONTRAST:
             return mixed
     return mixed
@@ -304,9 +337,10 @@ def readable_style(name: str) -> type[Style]:
 
 def style_sheet() -> str:
     """Light theme for code, and the dark theme under Anki's night-mode classes; every token readable."""
-    light = HtmlFormatter(style=readable_style(LIGHT_STYLE)).get_style_defs(CODE_SELECTOR)
+    # the stubs leave get_style_defs unannotated
+    light = HtmlFormatter(style=readable_style(LIGHT_STYLE)).get_style_defs(CODE_SELECTOR)  # type: ignore[no-untyped-call]
     dark_prefixes = [f"{night} {CODE_SELECTOR}" for night in NIGHT_SELECTORS]
-    dark = HtmlFormatter(style=readable_style(DARK_STYLE)).get_style_defs(dark_prefixes)
+    dark = HtmlFormatter(style=readable_style(DARK_STYLE)).get_style_defs(dark_prefixes)  # type: ignore[no-untyped-call]
     return (
         f"/* code: light ({LIGHT_STYLE}) */\n{light}\n/* code: night mode ({DARK_STYLE}) */\n{dark}\n"
         f"/* code: hanging indents */\n{line_css()}"

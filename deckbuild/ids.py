@@ -1,54 +1,22 @@
-"""`add-ids`: write the derived ids of cards that have none into their sources, and nothing else."""
+"""Card ids as the build derives them: a slug of the question, made distinct across the content.
+Pure functions on text, below every stage: parse derives ids with them, the cross-card checks and
+`add-ids` (addids.py) make repeated ones distinct the same way."""
 
 from __future__ import annotations
 
-import os
+import hashlib
 import re
-import tempfile
-from pathlib import Path
-
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
-
-from .options import _load_yaml
-from .parse import slugify
-from .records import CardSource, ParsedFile
-
-_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
-def _split_lines(text: str) -> list[str]:
-    """Lines with their own line endings, split exactly as the parser counts them."""
-    parts = _LINE_BREAK.split(text)
-    lines = [parts[i] + (parts[i + 1] if i + 1 < len(parts) else "") for i in range(0, len(parts), 2)]
-    return lines if lines[-1] else lines[:-1]
-
-
-def written_id(card_id: str) -> str:
-    """An id as add-ids writes it: plain, unless YAML would read the plain word as something else
-    (`yes`, `on` and `null` are a boolean and nothing, `0x1f` the number 31): then quoted."""
-    try:
-        plain = _load_yaml("{id: " + card_id + "}") == {"id": card_id}
-    except Exception:  # noqa: BLE001 - any doubt: quote it
-        plain = False
-    return card_id if plain else f'"{card_id}"'
-
-
-def insert_ids(original: str, cards: list[CardSource]) -> str:
-    """The file's text with an id added to each card that lacks one; every other byte unchanged."""
-    lines = _split_lines(original)
-    ending = next((m.group(0) for m in _LINE_BREAK.finditer(original)), "\n")
-    for card in sorted(cards, key=lambda c: c.heading_end, reverse=True):
-        shown = written_id(card.id)
-        if card.options_comment_line is not None:
-            index = card.options_comment_line - 1
-            lines[index] = lines[index].replace("<!--", f"<!-- id: {shown},", 1)
-        else:
-            if card.heading_end > 0 and not _LINE_BREAK.search(lines[card.heading_end - 1]):
-                lines[card.heading_end - 1] += ending  # the heading was the file's last line
-            lines.insert(card.heading_end, f"<!-- id: {shown} -->{ending}")
-    return "".join(lines)
+def slugify(text: str, max_length: int = 60) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0]
+    if not slug:
+        slug = "card-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return slug
 
 
 def distinct_derived_ids(cards: Sequence[tuple[str, bool, str]]) -> list[str]:
@@ -59,7 +27,7 @@ def distinct_derived_ids(cards: Sequence[tuple[str, bool, str]]) -> list[str]:
     already gives every card the id that `add-ids` will write."""
     taken = {card_id for card_id, derived, _ in cards if not derived}
     derived_count = Counter(card_id for card_id, derived, _ in cards if derived)
-    result = []
+    result: list[str] = []
     for card_id, derived, topic in cards:
         if derived:
             candidate = card_id
@@ -72,43 +40,3 @@ def distinct_derived_ids(cards: Sequence[tuple[str, bool, str]]) -> list[str]:
             card_id = candidate
         result.append(card_id)
     return result
-
-
-def distinct_ids(files: list[ParsedFile]) -> list[ParsedFile]:
-    """Every file with the cards that have no id given distinct ones (distinct_derived_ids)."""
-    ids = iter(distinct_derived_ids([(c.id, c.id_is_derived, c.topic) for file in files for c in file.cards]))
-    return [replace(file, cards=tuple(replace(card, id=next(ids)) for card in file.cards)) for file in files]
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(name, path.stat().st_mode & 0o7777)
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
-class ChangedMeanwhile(Exception):
-    """The file is not the text its cards were parsed from (it was saved in the meantime)."""
-
-
-def add_ids(path: Path, cards: list[CardSource], parsed_text: str | None = None) -> int:
-    """Rewrite one file with ids for `cards` (those without an id). Returns how many were added.
-
-    `parsed_text` is the text the cards' line numbers come from: when the file no longer holds it
-    (saved in the meantime), nothing is written and ChangedMeanwhile is raised."""
-    missing = [card for card in cards if card.id_is_derived]
-    if not missing:
-        return 0
-    raw = path.read_bytes()
-    bom = raw.startswith(b"\xef\xbb\xbf")
-    text = raw.decode("utf-8-sig")
-    if parsed_text is not None and text.replace("\r\n", "\n").replace("\r", "\n") != parsed_text:
-        raise ChangedMeanwhile(str(path))
-    updated = insert_ids(text, missing)
-    write_atomically(path, (b"\xef\xbb\xbf" if bom else b"") + updated.encode("utf-8"))
-    return len(missing)

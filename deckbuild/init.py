@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import TAG_LIKE, name_from_folder, slug
-from .errors import DeckError, Diagnostic, Severity, SourceLocation, display_path
+from .errors import DeckError, Diagnostic, Severity, SourceLocation
 
 # target path inside the new folder -> template in deckbuild/resources
 TEMPLATES = {
@@ -49,7 +49,7 @@ def init_deck(folder: Path, name: str | None = None) -> list[Path]:
     name = name or name_from_folder(folder, default="My deck")
     problem = _name_problem(name)
     if problem:
-        raise DeckError([Diagnostic(SourceLocation("--name", 0), Severity.ERROR, problem)])
+        raise DeckError([Diagnostic(SourceLocation(Path("--name"), 0), Severity.ERROR, problem)])
     # tool_version: the workflow installs this deckbuild until the deck's lock records the one that built it
     values = {"name": name, "file": f"{slug(name)}.apkg", "namespace": new_namespace(name), "tool_version": __version__}
     targets = {folder / target: template for target, template in TEMPLATES.items()}
@@ -63,7 +63,7 @@ def init_deck(folder: Path, name: str | None = None) -> list[Path]:
             in_the_way.add(path)
     if in_the_way:
         raise DeckError([
-            Diagnostic(SourceLocation(display_path(path), 0), Severity.ERROR,
+            Diagnostic(SourceLocation(path, 0), Severity.ERROR,
                        "is a symbolic link; init writes only real files and folders (nothing was written)"
                        if path.is_symlink() else
                        "already exists; init writes only into a folder without these files (nothing was written)")

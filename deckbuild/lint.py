@@ -16,15 +16,14 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Callable, Iterable
 
 from .errors import Diagnostics, SourceLocation
 from .lintrules import CHECK_RULES, RULES, rule_on, rule_threshold
 from .lintrules import format_number as _number
-from .records import Card, LintSettings
-
+from .records import Card, CodeBlock, LintSettings
 
 MIN_CHOICE_CARDS = 8  # fewer multiple-choice cards than this say nothing about a bias
 MIN_CHOICE_EXCESS = 3  # and a bias must be at least this many cards above chance
@@ -161,7 +160,7 @@ def display_width(line: str) -> int:
 
 
 def _at(card: Card, line: int | None = None) -> SourceLocation:
-    return SourceLocation(card.location.path, line or card.location.line)
+    return SourceLocation(card.meta.location.path, line or card.meta.location.line)
 
 
 def _kind(card: Card) -> str:
@@ -187,7 +186,7 @@ def long_answer(card: Card, limit: float) -> Iterable[Finding]:
             _at(card), "long-answer",
             f"the answer has {words} words of prose (code not counted; at most {_number(limit)}): "
             "keep the one fact asked, move the rest to cards of their own",
-            (card.id,),
+            (card.meta.id,),
         )
 
 
@@ -202,7 +201,7 @@ def list_recall(card: Card, limit: float) -> Iterable[Finding]:
                 _at(card), "list-recall",
                 f"the answer is mainly a list of {items} items to recall (at most {_number(limit - 1)}): "
                 "make a cloze per item, or one card per item",
-                (card.id,),
+                (card.meta.id,),
             )
             return
     # A checklist split into several short lists (under sub-headings) is one list to recall.
@@ -212,7 +211,7 @@ def list_recall(card: Card, limit: float) -> Iterable[Finding]:
             _at(card), "list-recall",
             f"the answer is mainly {items} items to recall in {len(prose.lists)} lists (at most "
             f"{_number(limit - 1)} in all, sub-headings or not): make a cloze per item, or one card per item",
-            (card.id,),
+            (card.meta.id,),
         )
 
 
@@ -246,7 +245,7 @@ def two_questions(card: Card) -> Iterable[Finding]:
         yield Finding(
             _at(card), "two-questions",
             f"the question asks two things ({reason}): ask each on a card of its own",
-            (card.id,),
+            (card.meta.id,),
         )
 
 
@@ -272,11 +271,11 @@ def yes_no(card: Card) -> Iterable[Finding]:
         _at(card), "yes-no",
         "the question can be answered by yes or no, so half of the guesses are right: ask what happens, "
         "which one, or why instead",
-        (card.id,),
+        (card.meta.id,),
     )
 
 
-def _front_code(card: Card) -> bool:
+def _front_code(card: Card) -> Callable[[CodeBlock], bool]:
     """Whether a block's code stands on the card's front: shown with the question, an option, or a
     cloze's text (the whole card when it has no --- break)."""
     return lambda block: block.part in ("context", "option") or (card.is_cloze and not card.context_html)
@@ -302,7 +301,7 @@ def _wide_lines(card: Card, limit: float, rule: str) -> Iterable[Finding]:
                     _at(card, block.line + offset), rule,
                     f"code line on the {side} side is {width} columns wide (at most {_number(limit)}): "
                     f"{consequence}; break it or shorten names",
-                    (card.id,),
+                    (card.meta.id,),
                 )
 
 
@@ -340,7 +339,7 @@ def long_code(card: Card, limit: float) -> Iterable[Finding]:
                 _at(card, block.line), "long-code",
                 f"the answer's code has {lines} lines to write from memory (at most {_number(limit)}): "
                 "cloze its key lines, or split it into cards",
-                (card.id,),
+                (card.meta.id,),
             )
 
 
@@ -383,7 +382,8 @@ def _shares_stem(hidden: str, visible: str) -> str | None:
     if not word.isalpha() or len(word) < _STEM_MIN:
         return None
     need = max(_STEM_MIN, len(word) - 3)
-    for other in dict.fromkeys(re.findall(r"[^\W\d_]+", visible)):
+    words: list[str] = re.findall(r"[^\W\d_]+", visible)
+    for other in dict.fromkeys(words):
         common = len(os.path.commonprefix([word, other]))
         if common >= need and other != word:
             return other
@@ -394,7 +394,7 @@ def _cloze_leaks(card: Card, question: str) -> list[tuple[str, str]]:
     """(hidden term, where it shows) for each gap whose text, or its stem, the same card's front shows."""
     text = card.context_html or card.answer_html
     leaks: list[tuple[str, str]] = []
-    for number in card.cloze_numbers:
+    for number in card.meta.cloze_numbers:
         visible = _cloze_visible(text, number)
         pattern = re.compile(rf"\{{\{{c{number}::(.*?)(?:::[^}}]*)?\}}\}}", re.S)
         for match in pattern.finditer(text):
@@ -443,7 +443,7 @@ def answer_in_question(card: Card) -> Iterable[Finding]:
             _at(card), "answer-in-question",
             f"the question's code catches {name} by name and the answer names {name}: the except clause "
             "announces what happens; catch a common base (Exception) and print the type, or show a traceback",
-            (card.id,),
+            (card.meta.id,),
         )
     if card.is_cloze:
         for term, where in _cloze_leaks(card, question):
@@ -453,7 +453,7 @@ def answer_in_question(card: Card) -> Iterable[Finding]:
                 if where == "the question" else
                 f"the hidden text '{term}' shows in {where}, which gives it away: "
                 "reword the visible text, or hide it there too",
-                (card.id,),
+                (card.meta.id,),
             )
         return
     if card.is_multiple_choice:
@@ -475,7 +475,7 @@ def answer_in_question(card: Card) -> Iterable[Finding]:
         yield Finding(
             _at(card), "answer-in-question",
             f"{what} '{term}' is in the question, which gives it away: name it in the answer only",
-            (card.id,),
+            (card.meta.id,),
         )
 
 
@@ -532,9 +532,9 @@ def similarities(cards: list[Card], limit: float = 0.0) -> dict[tuple[int, int],
     # each pair's products are added in one fixed order of the words (their first use in the deck)
     rank = {word: place for place, word in enumerate(postings)}
     found: dict[tuple[int, int], float] = {}
-    for b, vector in enumerate(vectors):
+    for b, weights in enumerate(vectors):
         scores: dict[int, float] = {}
-        for word, weight_b in sorted(vector, key=lambda item: rank[item[0]]):
+        for word, weight_b in sorted(weights, key=lambda item: rank[item[0]]):
             for a, weight_a in postings[word]:
                 if a >= b:
                     break  # postings are in card order: only the cards before this one
@@ -547,12 +547,12 @@ def near_duplicates(cards: list[Card], limit: float) -> Iterable[Finding]:
     """Pairs of cards whose words (question, answer and code) are nearly the same: see `similarities`."""
     close = sorted(similarities(cards, limit).items())
     for (a, b), score in close:
-        first, second = sorted((cards[a], cards[b]), key=lambda card: card.location)
+        first, second = sorted((cards[a], cards[b]), key=lambda card: card.meta.location)
         yield Finding(
             _at(second), "near-duplicate",
-            f"nearly the same as the card at {first.location} (similarity {score:.2f}, at most "
+            f"nearly the same as the card at {first.meta.location} (similarity {score:.2f}, at most "
             f"{_number(limit)}): keep one, or make them ask different things",
-            (second.id, first.id),
+            (second.meta.id, first.meta.id),
         )
 
 
@@ -567,7 +567,7 @@ def _choice_items(cards: list[Card]) -> list[tuple[Card, int, int]]:
 
 
 def _deck_location(cards: list[Card]) -> SourceLocation:
-    return min(card.location for card in cards)
+    return min(card.meta.location for card in cards)
 
 
 def choice_position(cards: list[Card], ratio: float, deck: str) -> Iterable[Finding]:
@@ -579,7 +579,7 @@ def choice_position(cards: list[Card], ratio: float, deck: str) -> Iterable[Find
         expected = sum(1 / count for _, _, count in items if count >= position)
         seen = observed[position]
         if seen >= ratio * expected and seen - expected >= MIN_CHOICE_EXCESS:
-            concerned = tuple(card.id for card, at, _ in items if at == position)
+            concerned = tuple(card.meta.id for card, at, _ in items if at == position)
             yield Finding(
                 _deck_location([card for card, _, _ in items]), "choice-position",
                 f"{deck}: the correct option is option {position} in {seen} of {len(items)} multiple-choice "
@@ -610,7 +610,7 @@ def choice_length(cards: list[Card], ratio: float, deck: str) -> Iterable[Findin
             f"{deck}: the correct option is the longest in {len(longest)} of {len(items)} multiple-choice cards, "
             f"where chance gives {expected:.1f} (at most {_number(ratio)} times chance): learners will pick "
             "the longest; trim the right answers or give the wrong ones the same detail",
-            tuple(card.id for card in longest),
+            tuple(card.meta.id for card in longest),
         )
 
 
@@ -624,7 +624,7 @@ def no_reference(card: Card) -> Iterable[Finding]:
         _at(card), "no-reference",
         "the card cites nothing: end it with `Reference: [label](https://...)`, a link to the place "
         "that backs the answer (documentation section, PEP, RFC), so a learner can check it",
-        (card.id,),
+        (card.meta.id,),
     )
 
 
@@ -658,7 +658,7 @@ def lint_cards(
     """Every finding of the chosen rules; `decks` are the (name, cards) the deck-level rules judge."""
     settings = settings or LintSettings()
     chosen = tuple(rule for rule in rules if rule_on(settings, rule))
-    live = [card for card in cards if not card.retired]
+    live = [card for card in cards if not card.meta.retired]
     findings: list[Finding] = []
     for card in live:
         findings.extend(_card_findings(card, settings, chosen))
@@ -667,12 +667,12 @@ def lint_cards(
     deck_rules = [rule for rule in ("choice-position", "choice-length") if rule in chosen]
     if deck_rules:
         for name, deck_cards in decks if decks is not None else [("the deck", live)]:
-            quiz = [card for card in deck_cards if card.is_multiple_choice and not card.retired]
+            quiz = [card for card in deck_cards if card.is_multiple_choice and not card.meta.retired]
             for rule in deck_rules:
-                counted = [card for card in quiz if rule not in card.lint_ignore]
+                counted = [card for card in quiz if rule not in card.meta.lint_ignore]
                 check = choice_position if rule == "choice-position" else choice_length
                 findings.extend(check(counted, rule_threshold(settings, rule), name))
-    ignored = {card.id: set(card.lint_ignore) for card in live}
+    ignored = {card.meta.id: set(card.meta.lint_ignore) for card in live}
     kept, silenced = [], []
     for finding in findings:
         if finding.rule not in ("choice-position", "choice-length") and any(
@@ -684,8 +684,8 @@ def lint_cards(
     if deck_rules:  # a quiz card that silences a deck rule is left out of its count: count it here
         for card in live:
             silenced.extend(
-                Finding(_at(card), rule, "left out of the deck's count", (card.id,))
-                for rule in deck_rules if rule in card.lint_ignore and card.is_multiple_choice
+                Finding(_at(card), rule, "left out of the deck's count", (card.meta.id,))
+                for rule in deck_rules if rule in card.meta.lint_ignore and card.is_multiple_choice
             )
     kept.extend(_unused_silences(live, chosen, silenced))
     return LintReport(tuple(sorted(kept)), tuple(sorted(silenced)))
@@ -699,12 +699,12 @@ def _unused_silences(cards: list[Card], chosen: tuple[str, ...], silenced: list[
     that nobody has looked at, so it is a finding of its own."""
     used = {(card_id, finding.rule) for finding in silenced for card_id in finding.cards}
     for card in cards:
-        for rule in card.lint_ignore:
-            if rule in chosen and (card.id, rule) not in used:
+        for rule in card.meta.lint_ignore:
+            if rule in chosen and (card.meta.id, rule) not in used:
                 yield Finding(
                     _at(card), UNUSED_SILENCE,
                     f"the card silences {rule}, which finds nothing here: remove `{rule}` from its lint ignore",
-                    (card.id,),
+                    (card.meta.id,),
                 )
 
 

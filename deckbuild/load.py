@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import Diagnostics, SourceLocation, display_path
+from .errors import Diagnostics, SourceLocation
 from .records import SourceFile
 
 MAX_FILE_BYTES = 1024 * 1024  # a card file larger than this is almost surely a mistake
@@ -51,11 +51,6 @@ def find_markdown_files(content_dir: Path) -> list[Path]:
     return walk(content_dir)[0]
 
 
-def _shown_name(path: Path) -> str:
-    """A path for messages, with undecodable bytes of its name written as \\xNN."""
-    return os.fsencode(display_path(path)).decode("utf-8", "backslashreplace")
-
-
 def _refuse(path: Path, content_dir: Path) -> str | None:
     """Why a found file may not be read as a card file, or None."""
     try:
@@ -75,21 +70,20 @@ def _too_large(size: int) -> str:
 
 
 def decode_source(path: Path, data: bytes, diagnostics: Diagnostics) -> SourceFile | None:
-    shown = display_path(path)
     if len(data) > MAX_FILE_BYTES:
-        diagnostics.error(SourceLocation(shown, 1), _too_large(len(data)))
+        diagnostics.error(SourceLocation(path, 1), _too_large(len(data)))
         return None
     nul = data.find(b"\x00")
     if nul != -1:
         line = data.count(b"\n", 0, nul) + 1
-        diagnostics.error(SourceLocation(shown, line), "binary file (NUL byte): not a Markdown text file")
+        diagnostics.error(SourceLocation(path, line), "binary file (NUL byte): not a Markdown text file")
         return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         diagnostics.error(
-            SourceLocation(shown, line),
+            SourceLocation(path, line),
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
         )
         return None
@@ -98,33 +92,34 @@ def decode_source(path: Path, data: bytes, diagnostics: Diagnostics) -> SourceFi
     if control:
         line = text.count("\n", 0, control.start()) + 1
         diagnostics.error(
-            SourceLocation(shown, line),
+            SourceLocation(path, line),
             f"control character U+{ord(control.group()):04X} is not allowed in a card file; remove it",
         )
         return None
     if not text.strip():
-        diagnostics.warning(SourceLocation(shown, 1), "empty file: no cards")
-    return SourceFile(path=path, display=shown, text=text)
+        diagnostics.warning(SourceLocation(path, 1), "empty file: no cards")
+    return SourceFile(path=path, text=text)
 
 
 def load_sources(content_dir: Path, diagnostics: Diagnostics) -> list[SourceFile]:
-    shown = _shown_name(content_dir)
     if not content_dir.is_dir():
-        diagnostics.error(SourceLocation(shown, 0), "content folder not found")
+        diagnostics.error(SourceLocation(content_dir, 0), "content folder not found")
         return []
     if content_dir.resolve().parent == content_dir.resolve():
-        diagnostics.error(SourceLocation(shown, 0), "the content folder is the root of the file system; give a folder of cards")
+        diagnostics.error(
+            SourceLocation(content_dir, 0), "the content folder is the root of the file system; give a folder of cards"
+        )
         return []
     lookalikes: list[Path] = []
     paths, too_many = walk(content_dir, lookalikes)
     for path in sorted(lookalikes):
         diagnostics.warning(
-            SourceLocation(_shown_name(path), 0),
+            SourceLocation(path, 0),
             "not read: card files end in .md (lowercase); rename it if it holds cards",
         )
     if too_many:
         diagnostics.error(
-            SourceLocation(shown, 0),
+            SourceLocation(content_dir, 0),
             f"the content folder holds more than {MAX_FOLDER_ENTRIES:,} files and folders; is it the right folder?",
         )
         return []
@@ -132,17 +127,17 @@ def load_sources(content_dir: Path, diagnostics: Diagnostics) -> list[SourceFile
     for path in paths:
         refused = _refuse(path, content_dir)
         if refused:
-            diagnostics.error(SourceLocation(_shown_name(path), 0), refused)
+            diagnostics.error(SourceLocation(path, 0), refused)
             continue
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:  # checked before reading: a huge file costs nothing
-                diagnostics.error(SourceLocation(display_path(path), 1), _too_large(size))
+                diagnostics.error(SourceLocation(path, 1), _too_large(size))
                 continue
             with path.open("rb") as stream:
                 data = stream.read(MAX_FILE_BYTES + 1)  # a file that grew since is still caught
         except OSError as exc:
-            diagnostics.error(SourceLocation(display_path(path), 0), f"cannot read: {exc.strerror}")
+            diagnostics.error(SourceLocation(path, 0), f"cannot read: {exc.strerror}")
             continue
         source = decode_source(path, data, diagnostics)
         if source is not None:

@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 
 from . import __version__
 from .command import command_name
-from .errors import DeckError, Diagnostic, Severity, SourceLocation, display_path
+from .errors import DeckError, Diagnostic, Severity, SourceLocation
 
 LOCK_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1 had no toolchain and no source digests
@@ -54,8 +54,7 @@ class LockError(DeckError):
     """The lock file (or the build's clock) cannot be trusted; the message says what to do."""
 
     def __init__(self, path: Path | str, message: str):
-        where = display_path(path) if isinstance(path, Path) else path
-        super().__init__([Diagnostic(SourceLocation(where, 0), Severity.ERROR, message)])
+        super().__init__([Diagnostic(SourceLocation(Path(path), 0), Severity.ERROR, message)])
 
 
 def current_time() -> int:

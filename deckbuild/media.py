@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -29,7 +30,7 @@ def _is_iso_media(head: bytes, brands: tuple[bytes, ...]) -> bool:
     return head[4:8] == b"ftyp" and (not brands or head[8:12] in brands)
 
 
-_SIGNATURES = {  # suffix -> test of the first 16 bytes
+_SIGNATURES: dict[str, Callable[[bytes], bool]] = {  # suffix -> test of the first 16 bytes
     ".png": lambda h: h.startswith(b"\x89PNG\r\n\x1a\n"),
     ".jpg": lambda h: h.startswith(b"\xff\xd8\xff"),
     ".jpeg": lambda h: h.startswith(b"\xff\xd8\xff"),
@@ -80,7 +81,9 @@ class MediaResolver:
     def _roots(self) -> list[Path]:
         return [self.media_dir] + ([self.content_dir] if self.content_dir is not None else [])
 
-    def resolve(self, src: str, markdown_file: Path, location: SourceLocation, diagnostics: Diagnostics) -> MediaFile | None:
+    def resolve(
+        self, src: str, markdown_file: Path, location: SourceLocation, diagnostics: Diagnostics
+    ) -> MediaFile | None:
         shown_media = display_path(self.media_dir)
         reference = unquote(src.strip())
         what = "sound" if is_audio(reference) else "image"
@@ -95,7 +98,9 @@ class MediaResolver:
             )
             return None
         if reference.startswith("/") or Path(reference).is_absolute():
-            diagnostics.error(location, f"{what} path '{reference}' is absolute: write it relative to the Markdown file")
+            diagnostics.error(
+                location, f"{what} path '{reference}' is absolute: write it relative to the Markdown file"
+            )
             return None
         if ":" in reference:
             diagnostics.error(location, f"{what} '{reference}' has a ':' in its name: rename the file without it")
@@ -185,7 +190,7 @@ def report_unused_media(media_dir: Path, used: set[Path], diagnostics: Diagnosti
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
             real = path.resolve()
             if real not in used and real.is_relative_to(root):
-                diagnostics.warning(SourceLocation(display_path(path), 0), "media file is not used by any card")
+                diagnostics.warning(SourceLocation(path, 0), "media file is not used by any card")
 
 
 def _normalise(parts: tuple[str, ...]) -> list[str]:

@@ -10,9 +10,9 @@ place (tests/test_learner.py imports a sort-field change into an old collection)
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Mapping
 
 from .highlight import style_sheet
 
@@ -51,7 +51,10 @@ _NOTICE = '{{#Notice}}<div class="notice">{{Notice}}</div>{{/Notice}}'
 _TOPIC = '<div class="topic-line">{{Source}}</div>'
 _SOURCE = '<div class="source">{{Id}} &middot; {{Source}}</div>'
 # Where the card's fact can be checked: the links of its `Reference:` line, small, on the back.
-_REFERENCE = '{{#Reference}}<div class="reference"><span class="reference-label">Reference</span> {{Reference}}</div>{{/Reference}}\n'
+_REFERENCE = (
+    '{{#Reference}}<div class="reference"><span class="reference-label">Reference</span> '
+    "{{Reference}}</div>{{/Reference}}\n"
+)
 
 BASIC = NoteTypeContract(
     key="basic",

@@ -13,8 +13,7 @@ from markdown_it.token import Token
 from .config import TAG_LIKE
 from .errors import Diagnostics, SourceLocation
 from .lintrules import RULES
-from .records import DIFFICULTIES, SourceFile
-
+from .records import DIFFICULTIES, SourceFile, first_line
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same results, faster
 MAX_YAML_DEPTH = 10  # front matter and card options need two levels (a list of tags)
@@ -28,7 +27,7 @@ class _StrictYamlLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise yaml.composer.ComposerError(
                 None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
@@ -183,7 +182,10 @@ def check_value(value: Any, location: SourceLocation, diagnostics: Diagnostics) 
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value not in VALUES:
-        shown = f"'{value}'" if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, str):
+            shown = f"'{value}'"
+        else:
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
         diagnostics.error(
             location,
             f"value {shown} is not a whole number from 1 to 5 "
@@ -224,7 +226,7 @@ def read_front_matter(
     token: Token, source: SourceFile, diagnostics: Diagnostics
 ) -> tuple[dict[str, Any], dict[str, SourceLocation]]:
     """The front matter's values, and the location of each key (for messages about its value)."""
-    first_content_line = token.map[0] + 2  # the line after the opening ---
+    first_content_line = first_line(token) + 1  # the line after the opening ---
     try:
         data = _load_yaml(token.content) if token.content.strip() else {}
     except yaml.YAMLError as exc:
@@ -232,21 +234,22 @@ def read_front_matter(
         problem = getattr(exc, "problem", None) or "cannot be read"
         if isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)):
             # not YAML at all (inka2's `---` sections): the block is ignored, the file still builds
-            first, last = token.map[0] + 1, token.map[1]
+            first = first_line(token)
+            last = token.map[1] if token.map else first
             diagnostics.warning(
-                SourceLocation(source.display, first),
+                SourceLocation(source.path, first),
                 f"lines {first}-{last} are on no card: the block between --- lines at the top of the file is read "
                 f"as front matter, but it is not YAML ({problem} at line {line}), so it is ignored",
                 kind="front-matter-ignored",
             )
         else:  # anchors, aliases, nesting too deep: refused
-            diagnostics.error(SourceLocation(source.display, line), f"invalid YAML in front matter: {problem}")
+            diagnostics.error(SourceLocation(source.path, line), f"invalid YAML in front matter: {problem}")
         return {}, {}
     if data is None:
         return {}, {}
     if not isinstance(data, dict):
         diagnostics.error(
-            SourceLocation(source.display, first_content_line),
+            SourceLocation(source.path, first_content_line),
             "front matter must be a mapping of keys to values (topic: ..., difficulty: ...)",
         )
         return {}, {}
@@ -255,7 +258,7 @@ def read_front_matter(
     ignored = []
     for key in data:
         line = next((i for i, text in enumerate(lines) if text.startswith(f"{key}:")), 0)
-        key_locations[key] = SourceLocation(source.display, first_content_line + line)
+        key_locations[key] = SourceLocation(source.path, first_content_line + line)
         if key in FRONT_MATTER_KEYS:
             continue
         if difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1, cutoff=TYPO_CUTOFF):
@@ -274,7 +277,7 @@ def read_front_matter(
 
 
 def read_card_options(token: Token, source: SourceFile, diagnostics: Diagnostics) -> dict[str, Any]:
-    location = SourceLocation(source.display, token.map[0] + 1)
+    location = SourceLocation(source.path, first_line(token))
     body = token.content.strip()
     body = body[len("<!--"):]
     body = body[: body.rfind("-->")] if "-->" in body else body
@@ -290,7 +293,7 @@ def read_card_options(token: Token, source: SourceFile, diagnostics: Diagnostics
     for key in data:
         if key not in CARD_OPTION_KEYS:
             diagnostics.error(location, f"unknown card option '{key}'" + _closest(str(key), CARD_OPTION_KEYS))
-    return data
+    return dict(data)
 
 
 LINT_OPTION_EXAMPLE = 'lint: {ignore: [list-recall], why: "the order is the point"}'

@@ -42,24 +42,24 @@ _DIFFICULTY_RANK = {name: rank for rank, name in enumerate(DIFFICULTIES)}
 
 def difficulty_rank(card: Card) -> int:
     """Beginner 0 ... expert 3; a card without a difficulty after all of them."""
-    return _DIFFICULTY_RANK.get(card.difficulty or "", len(DIFFICULTIES))
+    return _DIFFICULTY_RANK.get(card.meta.difficulty or "", len(DIFFICULTIES))
 
 
 def effective_value(card: Card) -> int:
-    return RETIRED_VALUE if card.retired else card.value
+    return RETIRED_VALUE if card.meta.retired else card.meta.value
 
 
 def topic_order(cards: Sequence[Card], topic_rank: dict[str, int]) -> list[Card]:
     """Topic after topic (in `topic_rank` order), from beginner to expert within a topic, source order
     otherwise (the sort is stable)."""
-    return sorted(cards, key=lambda card: (topic_rank[card.topic], difficulty_rank(card)))
+    return sorted(cards, key=lambda card: (topic_rank[card.meta.topic], difficulty_rank(card)))
 
 
 def value_order(cards: Sequence[Card], topic_rank: dict[str, int], max_run: int = MAX_RUN) -> list[Card]:
     """Highest interview value first, topics interleaved within a value, beginner first within a topic."""
     queues: dict[str, list[Card]] = defaultdict(list)
     for card in cards:
-        queues[card.topic].append(card)
+        queues[card.meta.topic].append(card)
     band_size: dict[tuple[str, int], int] = defaultdict(int)
     for topic, queue in queues.items():
         # stable: source order within a value and difficulty

@@ -20,12 +20,19 @@ import secrets
 import shutil
 import sqlite3
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import genanki
 
-from .cache import read_private_file, read_signed_record, sign_record, tool_fingerprint, trusted_folder, write_private_file
+from .cache import (
+    read_private_file,
+    read_signed_record,
+    sign_record,
+    tool_fingerprint,
+    trusted_folder,
+    write_private_file,
+)
 from .notetypes import NOTETYPES, NoteTypeContract, card_css
 from .records import DeckPlan, NoteRecord
 
@@ -35,7 +42,7 @@ ZIP_LEVEL = 6
 
 def note_guid(namespace: str, card_id: str) -> str:
     """A note's identity: the deck's namespace and the card's id, never its text."""
-    return genanki.guid_for(namespace, card_id)
+    return str(genanki.guid_for(namespace, card_id))
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -81,11 +88,13 @@ def _build_database(plan: DeckPlan, database: Path) -> None:
 
     stamp = max([record.modified for record in plan.notes] + list(plan.notetype_modified.values()) + [0])
     first_id = stamp * 1000 + 1  # never 0, which Anki's collection cannot hold (SOURCE_DATE_EPOCH=0)
-    notes, cards = [], []
+    notes: list[tuple[object, ...]] = []  # rows of Anki's `notes` and `cards` tables
+    cards: list[tuple[object, ...]] = []
     for position, record in enumerate(plan.notes):
         note_id = first_id + position
         notes.append((
-            note_id, record.guid or note_guid(plan.spec.namespace, record.card_id), NOTETYPES[record.notetype].id, record.modified, -1,
+            note_id, record.guid or note_guid(plan.spec.namespace, record.card_id),
+            NOTETYPES[record.notetype].id, record.modified, -1,
             f" {' '.join(record.tags)} ", "\x1f".join(record.fields), sort_text(record), 0, 0, "",
         ))
         # a new card's `due` is its position: Anki hands out new cards from the lowest up
@@ -131,7 +140,8 @@ def write_package(plan: DeckPlan, target: Path) -> None:
         except sqlite3.OperationalError as exc:  # a full disk, seen through SQLite
             raise OSError(errno.EIO, f"the deck's database could not be written ({exc})") from exc
         media = sorted(plan.media, key=lambda m: m.name)
-        stream = os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600), "wb")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        stream = os.fdopen(os.open(target, flags, 0o600), "wb")
         with stream, zipfile.ZipFile(stream, "w") as archive:
             _zip_entry(archive, "collection.anki2", database.read_bytes())
             index = {str(number): item.name for number, item in enumerate(media)}
@@ -204,11 +214,14 @@ def public_mode() -> int:
 
 # `.<final name>.build_deck-<pid>-<random>-<check>.tmp`: the check is a digest of the rest, so a
 # file someone named like ours by hand (`.notes.build_deck-4000000-draft.tmp`) is never taken for one.
-_TEMPORARY = re.compile(r"\.(?P<final>.+)\.build_deck-(?P<pid>[0-9]+)-(?P<token>[0-9a-f]{16})-(?P<check>[0-9a-f]{16})\.tmp")
+_TEMPORARY = re.compile(
+    r"\.(?P<final>.+)\.build_deck-(?P<pid>[0-9]+)-(?P<token>[0-9a-f]{16})-(?P<check>[0-9a-f]{16})\.tmp"
+)
 
 
 def _temporary_check(final_name: str, pid: str, token: str) -> str:
-    return hashlib.sha256(f"build_deck temporary\x00{final_name}\x00{pid}\x00{token}".encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    text = f"build_deck temporary\x00{final_name}\x00{pid}\x00{token}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def make_temporary(folder: Path, final: Path, directory: bool = False) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -12,27 +11,19 @@ from markdown_it.token import Token
 
 from .choices import forbid_ticked_boxes, split_multiple_choice, trailing_task_list
 from .cloze_checks import check_clozes
-from .dialect import DIGIT_DOLLARS, MAX_NESTING, TOO_DEEP, child_index, line_offset, make_markdown, walk
+from .dialect import MAX_NESTING, child_index, deck_env, line_offset, make_markdown, token_notes, walk
 from .errors import Diagnostics, SourceLocation
 from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
+from .ids import slugify
 from .media import MediaResolver, is_audio
 from .options import (
     ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, is_foreign_note_id,
     normalise_tags, normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
-from .records import DEFAULT_VALUE, CardSource, MediaFile, OptionSource, ParsedFile, SourceFile
+from .records import DEFAULT_VALUE, CardMeta, CardSource, MediaFile, OptionSource, ParsedFile, SourceFile
 from .references import split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
-
-
-def slugify(text: str, max_length: int = 60) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(slug) > max_length:
-        slug = slug[:max_length].rsplit("-", 1)[0]
-    if not slug:
-        slug = "card-" + hashlib.sha256(text.encode()).hexdigest()[:8]
-    return slug
 
 
 def default_topic(source: SourceFile) -> str:
@@ -57,7 +48,7 @@ def _check_fences(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
         if token.type != "fence" or token.map is None:
             continue
         start, end = token.map
-        location = SourceLocation(source.display, start + 1)
+        location = SourceLocation(source.path, start + 1)
         closing = re.sub(r"^[\s>]*", "", lines[end - 1]) if end - 1 > start else ""
         marker = token.markup
         if not (closing.startswith(marker) and set(closing.rstrip()) == {marker[0]}):
@@ -127,7 +118,7 @@ def _warn_outside(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
     for run in runs:
         first, last = _lines(run)
         diagnostics.warning(
-            SourceLocation(source.display, first),
+            SourceLocation(source.path, first),
             f"{_shown_lines(first, last)} on no card: a level-1 heading ends the card before it, only the "
             "file's first one is its title, and a card starts with a level-2 heading (## Question)",
             kind="not-on-a-card",
@@ -149,7 +140,7 @@ def _warn_introduction(runs: list[list[Token]], source: SourceFile, diagnostics:
         one = first >= last
         shown = f"line {first} comes" if one else f"lines {first}-{last} come"
         diagnostics.warning(
-            SourceLocation(source.display, first),
+            SourceLocation(source.path, first),
             f"{shown} before the first card and {'is' if one else 'are'} on no card (the file's introduction): "
             f"make {'it' if one else 'them'} a card, or an HTML comment if they are notes for authors",
             kind="introduction",
@@ -169,7 +160,7 @@ def _warn_html_heading(token: Token, card: CardBuilder | None, source: SourceFil
         else "it is in the file's introduction, which is on no card"
     )
     diagnostics.warning(
-        SourceLocation(source.display, token.map[0] + 1),
+        SourceLocation(source.path, token.map[0] + 1),
         f"a heading written in HTML is not a question: {where}; write the question as ## Question",
         kind="html-heading",
     )
@@ -179,7 +170,7 @@ def _cards_of(builder: CardBuilder, source: SourceFile, diagnostics: Diagnostics
     """The cards one `##` heading gives. A heading not written for build_deck (no options comment)
     with nothing under it is no card; one with only deeper headings under it (md2anki's
     `## Subdeck: X`) is a section, whose `###` headings are the cards."""
-    location = SourceLocation(source.display, builder.heading.map[0] + 1)
+    location = SourceLocation(source.path, builder.heading.map[0] + 1)
     question = _inline_text(builder.inline.children or [])
     if not builder.has_options and not _has_content(builder.body):
         diagnostics.warning(
@@ -251,7 +242,7 @@ class _Outline:
         self.current = None
         if self.title is None:
             self.title = _inline_text(inline.children or []) or None
-            location = SourceLocation(self.source.display, _first_line(token))
+            location = SourceLocation(self.source.path, _first_line(token))
             if self.title and not check_title(self.title, location, self.diagnostics):
                 self.title = None
             self.introduction.append([])
@@ -263,7 +254,7 @@ class _Outline:
     def _card_heading(self, token: Token, inline: Token) -> None:
         if token.markup == "-":
             self.diagnostics.warning(
-                SourceLocation(self.source.display, _first_line(token)),
+                SourceLocation(self.source.path, _first_line(token)),
                 "a line of text directly above --- makes a heading and so a new card; "
                 "if you meant a break, leave a blank line before ---",
                 kind="setext-heading",
@@ -302,7 +293,7 @@ class _FileSettings:
 def _file_settings(
     front: dict[str, Any], front_lines: dict[str, SourceLocation], source: SourceFile, diagnostics: Diagnostics
 ) -> _FileSettings:
-    file_location = SourceLocation(source.display, 1)
+    file_location = SourceLocation(source.path, 1)
     topic = default_topic(source)
     if front.get("topic") not in (None, ""):
         topic = normalise_topic(front["topic"], front_lines.get("topic", file_location), diagnostics) or topic
@@ -331,9 +322,10 @@ def parse_source(
     md = md or make_markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(source.text, env)
-    if TOO_DEEP in env:
+    too_deep = deck_env(env).too_deep_line
+    if too_deep is not None:
         diagnostics.error(
-            SourceLocation(source.display, env.pop(TOO_DEEP) + 1),
+            SourceLocation(source.path, too_deep + 1),
             f"nested too deeply (the limit is {MAX_NESTING} levels; a list level counts 2, a > quote 1): "
             "the rest of the file would be lost; flatten the lists or quotes",
         )
@@ -367,7 +359,7 @@ def _card_options(
         return options, _first_line(body[0]), body[1:]
     if builder.foreign_note_id is not None:
         diagnostics.warning(
-            SourceLocation(source.display, _first_line(body[0])),
+            SourceLocation(source.path, _first_line(body[0])),
             f"{body[0].content.strip()} is another tool's Anki note id (Obsidian_to_Anki's), which this build "
             "does not use: it is ignored (`convert --from obsidian` reports it as not carried over)",
             kind="foreign-note-id",
@@ -383,7 +375,7 @@ def _drop_closing_break(body: list[Token], source: SourceFile, diagnostics: Diag
     if last_break is None or _has_content(body[last_break + 1:]):
         return body
     diagnostics.warning(
-        SourceLocation(source.display, _first_line(body[last_break])),
+        SourceLocation(source.path, _first_line(body[last_break])),
         "nothing follows this --- in its card, so it is read as a divider and the card's answer is what "
         "stands above it; write the answer after it, or remove it",
         kind="empty-break",
@@ -496,7 +488,7 @@ def _finish_card(
 ) -> CardSource | None:
     assert builder.heading.map is not None
     heading_line = builder.heading.map[0] + 1
-    location = SourceLocation(source.display, heading_line)
+    location = SourceLocation(source.path, heading_line)
     question_text = _inline_text(builder.inline.children or [])
     ok = True
     if not question_text:
@@ -508,9 +500,9 @@ def _finish_card(
         return None
     options, options_line, body = read
     body = _drop_closing_break(body, source, diagnostics)
-    body, references = split_references(body, source.display, diagnostics)
+    body, references = split_references(body, source.path, diagnostics)
 
-    options_location = SourceLocation(source.display, options_line or heading_line)
+    options_location = SourceLocation(source.path, options_line or heading_line)
     card_id, id_is_derived, id_ok = _card_id(options, question_text, options_location, diagnostics)
     settings = _card_settings(options, file, options_location, diagnostics)
     ok = ok and id_ok and settings.ok
@@ -529,29 +521,32 @@ def _finish_card(
     )
     if not (ok or keep_broken and question_text):
         return None
-    return CardSource(
+    meta = CardMeta(
         location=location,
         id=card_id,
         id_is_derived=id_is_derived,
         topic=settings.topic,
         difficulty=settings.difficulty,
         tags=settings.tags,
-        retired=settings.retired,
         question_text=question_text,
+        retired=settings.retired,
+        cloze_numbers=tuple(sorted(cloze_numbers)),
+        media=images,
+        shuffle_options=settings.shuffle,
+        lint_ignore=settings.lint_ignore,
+        value=settings.value,
+        guid=settings.guid,
+    )
+    return CardSource(
+        meta=meta,
         question_tokens=tuple(builder.inline.children or ()),
         context_tokens=tuple(context),
         answer_tokens=tuple(answer),
         options=choices,
-        cloze_numbers=tuple(sorted(cloze_numbers)),
-        media=images,
         options_comment_line=options_line,
         heading_end=builder.heading.map[1],
         env=env,
-        shuffle=settings.shuffle,
-        lint_ignore=settings.lint_ignore,
         references=references,
-        value=settings.value,
-        guid=settings.guid,
     )
 
 
@@ -565,9 +560,9 @@ def _resolve_images(
     """Check every image, Markdown or raw HTML, and point it at its packaged name.
 
     A Markdown image gets the name in its token; a raw `<img src>` is mapped to it in
-    `env["deckbuild_images"]`, which the sanitizer applies (it removes every unmapped source)."""
+    the file's `DeckEnv.images`, which the sanitizer applies (it removes every unmapped source)."""
     found: list[MediaFile] = []
-    images: dict[str, str] = env.setdefault("deckbuild_images", {})
+    images = deck_env(env).images
     line = 1
     for token in tokens:
         if token.map is not None:
@@ -579,7 +574,7 @@ def _resolve_images(
                 raw.append((child.content, where))
             if child.type == "anki_sound":
                 sound = _resolve_image(child.content, where, source, diagnostics, media)
-                child.meta["packaged"] = sound.name if sound else ""
+                token_notes(child).sound = sound.name if sound else ""
                 found += [sound] if sound else []
                 continue
             href = str(child.attrGet("href") or "") if child.type == "link_open" else ""
@@ -608,7 +603,7 @@ def _resolve_images(
 
 def _mark_link_as_sound(inline: Token, link_open: Token, name: str) -> None:
     """Mark a link and its closing token: the renderer writes the text, then `[sound:name]`."""
-    link_open.meta["sound"] = name
+    token_notes(link_open).sound = name
     siblings = inline.children or []
     index = child_index(inline, link_open)
     if index is None:  # inside an image's description: find it among the tokens that hold it
@@ -621,7 +616,7 @@ def _mark_link_as_sound(inline: Token, link_open: Token, name: str) -> None:
             depth += 1
         elif later.type == "link_close":
             if depth == 0:
-                later.meta["sound"] = name
+                token_notes(later).sound = name
                 return
             depth -= 1
 
@@ -631,7 +626,7 @@ def _resolve_image(
 ) -> MediaFile | None:
     if media is None:
         return None
-    return media.resolve(src, source.path, SourceLocation(source.display, line), diagnostics)
+    return media.resolve(src, source.path, SourceLocation(source.path, line), diagnostics)
 
 
 def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostics) -> None:
@@ -648,7 +643,7 @@ def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostic
             if problem is not None:
                 offset, message = problem
                 where = first_line + item.content.count("\n", 0, offset)
-                diagnostics.error(SourceLocation(source.display, where), message)
+                diagnostics.error(SourceLocation(source.path, where), message)
 
 
 
@@ -656,7 +651,7 @@ def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostic
 def _warn_digit_dollars(tokens: list[Token], env: dict[str, Any], source: SourceFile, diagnostics: Diagnostics) -> None:
     """`$2x$` stays text with its dollars (a `$` before a digit is money): where it reads as a formula,
     a warning at its line says so."""
-    found = env.pop(DIGIT_DOLLARS, {})
+    found = deck_env(env).digit_dollars
     if not found:
         return
     line = 1
@@ -668,7 +663,7 @@ def _warn_digit_dollars(tokens: list[Token], env: dict[str, Any], source: Source
         for start in sorted(offset for (key, offset), text in found.items() if text is token.content):
             written = re.match(r"\$[^$]*\$", token.content[start:]).group()  # type: ignore[union-attr]
             diagnostics.warning(
-                SourceLocation(source.display, line + token.content.count("\n", 0, start)),
+                SourceLocation(source.path, line + token.content.count("\n", 0, start)),
                 f"{written} is shown as text, dollars and all: a $ followed by a digit is money, not math; "
                 f"write \\({written[1:-1]}\\) for a formula",
                 kind="digit-dollar",

@@ -44,20 +44,21 @@ def deck_cards(config: BuildConfig, cards: list[Card] | tuple[Card, ...]) -> lis
 
 def shown_options(spec: DeckSpec, card: Card) -> Card:
     """The card with its options in the deck's order (shuffled by card id unless turned off)."""
-    if not (card.is_multiple_choice and spec.shuffle_options and card.shuffle_options):
+    if not (card.is_multiple_choice and spec.shuffle_options and card.meta.shuffle_options):
         return card
-    return dataclasses.replace(card, options=tuple(card.options[i] for i in option_order(card.id, len(card.options))))
+    shuffled = option_order(card.meta.id, len(card.options))
+    return dataclasses.replace(card, options=tuple(card.options[i] for i in shuffled))
 
 
 def _tags(spec: DeckSpec, card: Card) -> tuple[str, ...]:
-    tags = [f"{spec.namespace}::topic::{card.topic}"]
-    if card.difficulty:
-        tags.append(f"{spec.namespace}::difficulty::{card.difficulty}")
-    if card.value == CORE_VALUE and not card.retired:
+    tags = [f"{spec.namespace}::topic::{card.meta.topic}"]
+    if card.meta.difficulty:
+        tags.append(f"{spec.namespace}::difficulty::{card.meta.difficulty}")
+    if card.meta.value == CORE_VALUE and not card.meta.retired:
         tags.append(f"{spec.namespace}::{CORE_TAG}")
-    if card.retired:
+    if card.meta.retired:
         tags.append(f"{spec.namespace}::status::retired")
-    tags.extend(card.tags)
+    tags.extend(card.meta.tags)
     return tuple(dict.fromkeys(tags))
 
 
@@ -80,8 +81,8 @@ def source_html(topic_title: str, path: str, url_template: str) -> str:
 def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> tuple[NoteTypeContract, dict[str, str]]:
     """The card's note type and its fields by name (the contract orders them)."""
     common = {
-        "Id": card.id,
-        "Notice": html.escape(RETIRED_NOTICE) if card.retired else "",
+        "Id": card.meta.id,
+        "Notice": html.escape(RETIRED_NOTICE) if card.meta.retired else "",
         "Source": source_html(topic_title, source_path(card, content_dir), spec.source_url),
         "Reference": card.reference_html,
     }
@@ -110,12 +111,12 @@ def _fields(card: Card, content_dir: Path, spec: DeckSpec, topic_title: str) -> 
 
 def source_path(card: Card, content_dir: Path) -> str:
     """The card's file relative to the content folder's parent: the same wherever the build runs."""
-    return _relative_source(card.location.path, str(content_dir))
+    return _relative_source(card.meta.location.path, str(content_dir))
 
 
 @functools.lru_cache(maxsize=4096)
-def _relative_source(shown: str, content_dir: str) -> str:
-    path = Path(shown).resolve()
+def _relative_source(source: Path, content_dir: str) -> str:
+    path = source.resolve()
     root = Path(content_dir).resolve()
     try:
         return (Path(root.name) / path.relative_to(root)).as_posix()
@@ -140,11 +141,11 @@ def learning_order(content: Content) -> tuple[dict[str, int], dict[str, str]]:
             continue
         order[result.topic] = len(order)
         title = content.topic_titles.get(result.topic, result.topic)
-        number = _NUMBER.match(Path(result.display).name)
+        number = _NUMBER.match(result.path.name)
         names[result.topic] = f"{number.group(1)} {title}" if number else title
     for card in content.cards:  # a topic named only in a card's options comes after the files' topics
-        order.setdefault(card.topic, len(order))
-        names.setdefault(card.topic, content.topic_titles.get(card.topic, card.topic))
+        order.setdefault(card.meta.topic, len(order))
+        names.setdefault(card.meta.topic, content.topic_titles.get(card.meta.topic, card.meta.topic))
     return order, names
 
 
@@ -188,9 +189,10 @@ def _plan_deck(spec: DeckSpec, content: Content, config: BuildConfig, stamps: _S
     cards = note_order([card for card in content.cards if spec.includes(card)], topic_rank, spec.order)
     records = []
     for card in cards:
-        contract, by_name = _fields(card, config.content_dir, spec, content.topic_titles.get(card.topic, card.topic))
+        topic_title = content.topic_titles.get(card.meta.topic, card.meta.topic)
+        contract, by_name = _fields(card, config.content_dir, spec, topic_title)
         notetype = contract.key
-        sounds = frozenset(media.name for media in card.media if is_audio(media.name))
+        sounds = frozenset(media.name for media in card.meta.media if is_audio(media.name))
         cloze_fields = _cloze_filtered(notetype)
         fields = contract.ordered_fields({  # the last step for every field
             name: finish_field(field, sounds, cloze=name in cloze_fields) for name, field in by_name.items()
@@ -198,12 +200,12 @@ def _plan_deck(spec: DeckSpec, content: Content, config: BuildConfig, stamps: _S
         tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
         deck_name = spec.name
         if spec.subdecks:
-            deck_name = f"{spec.name}::{subdeck_names[card.topic]}"
+            deck_name = f"{spec.name}::{subdeck_names[card.meta.topic]}"
         deck_name = strip_control_characters(deck_name)
-        key = f"{spec.namespace}/{card.id}"
+        key = f"{spec.namespace}/{card.meta.id}"
         modified = stamps.modified(key, content_hash(notetype, fields, tags), card.source_digest)
-        ords = tuple(number - 1 for number in card.cloze_numbers) or (0,)
-        records.append(NoteRecord(card.guid, card.id, notetype, fields, tags, deck_name, modified, ords))
+        ords = tuple(number - 1 for number in card.meta.cloze_numbers) or (0,)
+        records.append(NoteRecord(card.meta.guid, card.meta.id, notetype, fields, tags, deck_name, modified, ords))
     positions = card_positions([(record.deck_name, record.card_count) for record in records])
     notes = [dataclasses.replace(record, positions=place) for record, place in zip(records, positions, strict=True)]
     notetype_modified = {
@@ -214,7 +216,7 @@ def _plan_deck(spec: DeckSpec, content: Content, config: BuildConfig, stamps: _S
         f"{html.escape(spec.description)}<br><br>Version {html.escape(config.version)} &middot; "
         f"{sum(note.card_count for note in notes)} cards &middot; built from Markdown with deckbuild {__version__}."
     ).strip()
-    media_by_name = {m.name: m for card in content.cards if spec.includes(card) for m in reversed(card.media)}
+    media_by_name = {m.name: m for card in content.cards if spec.includes(card) for m in reversed(card.meta.media)}
     media = tuple(sorted(media_by_name.values(), key=lambda m: m.name))
     return DeckPlan(
         spec=spec, notes=tuple(notes), description=description, notetype_modified=notetype_modified, media=media

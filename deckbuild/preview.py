@@ -11,15 +11,14 @@ import html
 import json
 import re
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from .notetypes import NOTETYPES, card_css
 from .records import DeckPlan
 from .templates import render_template
-
 
 _TAG = re.compile(r"<[^>]+>")
 _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
@@ -102,7 +101,7 @@ def _asset(name: str) -> str:
     return resources.files("deckbuild").joinpath("resources", name).read_text(encoding="utf-8")
 
 
-def _options(values: list[str], everything: str) -> str:
+def _options(values: Sequence[str], everything: str) -> str:
     items = [f'<option value="">{everything}</option>']
     items += [f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in values]
     return "".join(items)
@@ -110,7 +109,9 @@ def _options(values: list[str], everything: str) -> str:
 
 def deck_page(plan: DeckPlan, cards: list[PreviewCard]) -> str:
     topics = sorted({c.topic for c in cards})
-    levels = [d for d in ("beginner", "intermediate", "advanced", "expert", "none") if any(c.difficulty == d for c in cards)]
+    present = {c.difficulty for c in cards}
+    levels = [d for d in ("beginner", "intermediate", "advanced", "expert", "none") if d in present]
+    linted = sum(1 for c in cards if c.lint)
     articles = []
     for card in cards:
         articles.append(
@@ -143,7 +144,7 @@ def deck_page(plan: DeckPlan, cards: list[PreviewCard]) -> str:
   <select id="difficulty" aria-label="Difficulty">{_options(levels, "All difficulties")}</select>
   <label><input type="checkbox" id="dark"> Night mode</label>
   <label><input type="checkbox" id="phone"> Phone width</label>
-  <label><input type="checkbox" id="lint-only"> Only cards with lint findings ({sum(1 for c in cards if c.lint)})</label>
+  <label><input type="checkbox" id="lint-only"> Only cards with lint findings ({linted})</label>
   <span id="shown">{len(cards)} cards</span>
 </header>
 <main id="cards">

@@ -32,7 +32,8 @@ def shown(value: object) -> str:
 def _read_answer(response: object, url: str) -> bytes:
     """The body, at most MAX_ANSWER_BYTES, within TIMEOUT_SECONDS in all (not per read)."""
     deadline = time.monotonic() + TIMEOUT_SECONDS
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         if time.monotonic() > deadline:
             raise PushError(f"{url} did not finish answering in {TIMEOUT_SECONDS} s: is it AnkiConnect?")
@@ -69,7 +70,9 @@ def _call(url: str, action: str, **params: object) -> object:
     except (ValueError, RecursionError):
         raise PushError(f"{url} did not answer in AnkiConnect's format: is it AnkiConnect?") from None
     if not isinstance(answer, dict) or "result" not in answer or "error" not in answer:
-        raise PushError(f"{url} did not answer in AnkiConnect's format (version {PROTOCOL_VERSION}): update AnkiConnect")
+        raise PushError(
+            f"{url} did not answer in AnkiConnect's format (version {PROTOCOL_VERSION}): update AnkiConnect"
+        )
     if answer["error"] is not None:
         raise PushError(f"AnkiConnect refused `{action}`: {shown(answer['error'])}")
     return answer["result"]
@@ -80,7 +83,8 @@ def push_package(package: Path, url: str) -> None:
     version = _call(url, "version")
     if not isinstance(version, int) or version < PROTOCOL_VERSION:
         raise PushError(
-            f"AnkiConnect at {url} speaks protocol {shown(version)}, and push needs {PROTOCOL_VERSION}: update the add-on"
+            f"AnkiConnect at {url} speaks protocol {shown(version)}, "
+            f"and push needs {PROTOCOL_VERSION}: update the add-on"
         )
     # An absolute path: AnkiConnect reads it on this machine (relative paths would be taken from
     # Anki's media folder).

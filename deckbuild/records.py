@@ -19,8 +19,7 @@ DEFAULT_VALUE = 3  # interview value, 1 (trivia) to 5 (core), of a card that sta
 class SourceFile:
     """A decoded Markdown file: LF line endings, no byte-order mark."""
 
-    path: Path
-    display: str  # the path as messages show it
+    path: Path  # as the build was given it; messages show it relative to the working directory
     text: str
 
 
@@ -45,8 +44,9 @@ class ReferenceSource:
 
 
 @dataclass(frozen=True, slots=True)
-class CardSource:
-    """One card's parts as markdown-it tokens, with everything the build needs to know about it."""
+class CardMeta:
+    """What a card is at every stage: where it was written, its identity, and what its options and its
+    file's front matter say about it. The parsed card (CardSource) and the rendered one (Card) share it."""
 
     location: SourceLocation
     id: str
@@ -54,22 +54,29 @@ class CardSource:
     topic: str
     difficulty: str | None
     tags: tuple[str, ...]
-    retired: bool
     question_text: str
+    retired: bool = False
+    cloze_numbers: tuple[int, ...] = ()  # non-empty for a cloze card
+    media: tuple[MediaFile, ...] = ()
+    shuffle_options: bool = True  # False: the options keep their source order (`shuffle: false`)
+    lint_ignore: tuple[str, ...] = ()  # lint rules the card's options silence (with a reason)
+    value: int = DEFAULT_VALUE  # interview value, 1 (trivia) to 5 (core): the order of new cards
+    guid: str = ""  # a note identity kept from another tool (`guid:`); empty: derived from the id
+
+
+@dataclass(frozen=True, slots=True)
+class CardSource:
+    """One card's parts as markdown-it tokens, with everything the build needs to know about it."""
+
+    meta: CardMeta
     question_tokens: tuple[Token, ...]  # the heading's inline children
     context_tokens: tuple[Token, ...]
     answer_tokens: tuple[Token, ...]
     options: tuple[OptionSource, ...]
-    cloze_numbers: tuple[int, ...]  # non-empty for a cloze card
-    media: tuple[MediaFile, ...]
     options_comment_line: int | None  # where the id belongs, for `add-ids`
     heading_end: int  # 0-based index of the first line after the heading
     env: dict[str, Any] = field(compare=False, hash=False)
-    shuffle: bool = True  # False: the options keep their source order (`shuffle: false`)
-    lint_ignore: tuple[str, ...] = ()
     references: tuple[ReferenceSource, ...] = ()  # the card's closing `Reference:` line
-    value: int = DEFAULT_VALUE  # interview value, 1 (trivia) to 5 (core): the order of new cards
-    guid: str = ""  # a note identity kept from another tool (`guid:`); empty: derived from the id
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,28 +109,15 @@ class CodeBlock:
 class Card:
     """One card as parsed from its source, with its HTML parts already rendered."""
 
-    location: SourceLocation
-    id: str
-    id_is_derived: bool
-    topic: str
-    difficulty: str | None
-    tags: tuple[str, ...]
+    meta: CardMeta
     question_html: str
-    question_text: str
     context_html: str
     answer_html: str
     options: tuple[Option, ...] = ()  # non-empty for a multiple-choice card
-    cloze_numbers: tuple[int, ...] = ()  # non-empty for a cloze card
-    media: tuple[MediaFile, ...] = ()
-    retired: bool = False
     source_digest: str = ""  # what the author wrote for this card; the lock tells toolchain changes by it
-    shuffle_options: bool = True  # False when the card asks its options to keep their order
     code_blocks: tuple[CodeBlock, ...] = ()
-    lint_ignore: tuple[str, ...] = ()  # lint rules the card's options silence (with a reason)
     reference_html: str = ""  # the links of the card's `Reference:` line, shown on the back
     references: tuple[str, ...] = ()  # their addresses, for the checks that read them
-    value: int = DEFAULT_VALUE  # interview value, 1 (trivia) to 5 (core): decides the order of new cards
-    guid: str = ""  # the note's identity kept from another tool (`guid:` option); empty: from the id
 
     @property
     def is_multiple_choice(self) -> bool:
@@ -131,20 +125,20 @@ class Card:
 
     @property
     def is_cloze(self) -> bool:
-        return bool(self.cloze_numbers)
+        return bool(self.meta.cloze_numbers)
 
     @property
     def duplicate_key(self) -> tuple[str, str]:
         """What a learner is asked: the question and what is shown with it (a cloze's text)."""
         shown = self.context_html + (self.answer_html if self.is_cloze else "")
-        return self.question_text.casefold(), shown
+        return self.meta.question_text.casefold(), shown
 
 
 @dataclass(frozen=True, slots=True)
 class FileResult:
     """Everything one source file gives: its cards (rendered) and the problems found in it."""
 
-    display: str
+    path: Path
     topic: str
     title: str | None
     cards: tuple[Card, ...]
@@ -168,9 +162,9 @@ class DeckSpec:
     source_url: str = ""  # a link template for each card's file, with {path}; empty: no link
 
     def includes(self, card: Card) -> bool:
-        if self.topics and card.topic not in self.topics:
+        if self.topics and card.meta.topic not in self.topics:
             return False
-        if self.difficulties and card.difficulty not in self.difficulties:
+        if self.difficulties and card.meta.difficulty not in self.difficulties:
             return False
         return True
 
@@ -267,3 +261,9 @@ class BuildReport:
     plans: tuple[DeckPlan, ...] = ()  # what was packaged, for the preview
     toolchain_change: str | None = None  # said once when the lock was rendered by other versions
     cards: tuple[Card, ...] = ()  # every card read, for the preview's lint findings (watch)
+
+
+def first_line(token: Token) -> int:
+    """The 1-based source line where a block token starts (markdown-it's `map`); 1 for a token that
+    carries no position (inline children never do)."""
+    return token.map[0] + 1 if token.map else 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from pathlib import Path
 
 from markdown_it.token import Token
 
@@ -37,7 +38,7 @@ def is_reference_paragraph(tokens: list[Token], start: int) -> bool:
 
 
 def split_references(
-    body: list[Token], path: str, diagnostics: Diagnostics
+    body: list[Token], path: Path, diagnostics: Diagnostics
 ) -> tuple[list[Token], tuple[ReferenceSource, ...]]:
     """The body without its closing reference paragraph, and that paragraph's links.
 
@@ -89,7 +90,9 @@ def _links(inline: Token, location: SourceLocation, diagnostics: Diagnostics) ->
         if problem:
             diagnostics.error(location, f"reference '{url}': {problem}")
         elif any(has_cloze(t.content or "") for t in label):
-            diagnostics.error(location, "a cloze marker in a reference's label would show as text: put clozes in the answer")
+            diagnostics.error(
+                location, "a cloze marker in a reference's label would show as text: put clozes in the answer"
+            )
         elif not any((t.content or "").strip() for t in label):
             diagnostics.error(location, f"reference '{url}' has no label: write [what the page is](address)")
         else:
@@ -104,7 +107,9 @@ def _links(inline: Token, location: SourceLocation, diagnostics: Diagnostics) ->
     if not items and not stray:
         diagnostics.error(location, "a Reference: line needs at least one link: [label](https://...)")
     if len(items) > MAX_REFERENCES:
-        diagnostics.error(location, f"more than {MAX_REFERENCES} references on one card: keep the ones that back the answer")
+        diagnostics.error(
+            location, f"more than {MAX_REFERENCES} references on one card: keep the ones that back the answer"
+        )
     return tuple(items)
 
 
@@ -120,5 +125,5 @@ def reference_problem(url: str) -> str | None:
     return None
 
 
-def _location(path: str, token: Token) -> SourceLocation:
+def _location(path: Path, token: Token) -> SourceLocation:
     return SourceLocation(path, (token.map[0] + 1) if token.map else 1)

@@ -24,7 +24,7 @@ class DeckChanges:
 def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> list[DeckChanges]:
     lock = ModificationLock.read(previous_lock, now=0)
     before = lock.original
-    questions = {card.id: card for card in content.cards}
+    questions = {card.meta.id: card for card in content.cards}
     changes = []
     planned = plan_decks(content, config, before, lock.now)
     for spec, plan in zip(config.decks, planned.plans, strict=True):
@@ -34,11 +34,11 @@ def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> 
         for note in plan.notes:
             card_id = note.card_id
             key = f"{spec.namespace}/{card_id}"
-            line = f"`{card_id}`: {inert_markdown(questions[card_id].question_text)}"
+            line = f"`{card_id}`: {inert_markdown(questions[card_id].meta.question_text)}"
             if key not in before:
-                (retired if questions[card_id].retired else added).append(line)
+                (retired if questions[card_id].meta.retired else added).append(line)
             elif before[key][0] != planned.lock_entries[key][0]:
-                (retired if questions[card_id].retired else changed).append(line)
+                (retired if questions[card_id].meta.retired else changed).append(line)
         changes.append(DeckChanges(spec.name, tuple(added), tuple(changed), tuple(retired)))
     return changes
 

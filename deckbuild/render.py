@@ -2,92 +2,86 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
-
-import html
+from markdown_it.utils import EnvType, OptionsDict
 
 from .cloze import find_clozes, has_cloze, render_code_clozes
-from .highlight import highlight_code, language_of
+from .dialect import ENV_KEY, deck_env, make_markdown, sound_of
 from .errors import Diagnostics, SourceLocation
+from .highlight import highlight_code, language_of
 from .lock import content_hash
 from .media import MediaResolver, is_audio
-from .parse import make_markdown, parse_source
+from .parse import parse_source
 from .records import DEFAULT_VALUE, Card, CardSource, CodeBlock, FileResult, Option, SourceFile
 from .sanitize import sanitize_html
 
 
-WARN_KEY = "deckbuild.warn"  # in the renderer's env: report(line, message), for warnings found while rendering
+class DeckRenderer(RendererHTML):
+    """markdown-it's HTML renderer with the deck's rules: highlighted code, MathJax delimiters and
+    Anki's `[sound:]` tags.
 
+    Its output is HTML for Anki, named apart from plain `"html"` so that plugins do not install their
+    own HTML rules over these (markdown-it adds a plugin's render rule only to a renderer of the
+    format the rule is written for): every token the dialect makes is rendered by a method here or
+    by markdown-it's own.
+    """
 
-def _render_fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    token = tokens[idx]
-    report = env.get(WARN_KEY)
-    line = token.map[0] + 1 if token.map else 0
-    warn = (lambda message: report(line, message)) if report is not None else None
-    return highlight_code(token.content, language_of(token.info), warn)
+    __output__ = "anki-html"
 
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        report = deck_env(env).warn
+        line = token.map[0] + 1 if token.map else 0
+        warn = (lambda message: report(line, message)) if report is not None else None
+        return highlight_code(token.content, language_of(token.info), warn)
 
-def _render_code_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    return highlight_code(tokens[idx].content, "")
+    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return highlight_code(tokens[idx].content, "")
 
+    def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        content = tokens[idx].content
+        inner = render_code_clozes(content) if has_cloze(content) else html.escape(content, quote=False)
+        return f"<code>{inner}</code>"
 
-def _render_code_inline(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    content = tokens[idx].content
-    inner = render_code_clozes(content) if has_cloze(content) else html.escape(content, quote=False)
-    return f"<code>{inner}</code>"
+    def math_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # Anki's MathJax reads \(...\) and \[...\]; backslashes pass through untouched.
+        return f"\\({html.escape(tokens[idx].content, quote=False)}\\)"
 
+    def math_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f'<div class="math">\\[{html.escape(tokens[idx].content.strip(), quote=False)}\\]</div>\n'
 
-def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    # Anki's MathJax reads \(...\) and \[...\]; backslashes pass through untouched.
-    return f"\\({html.escape(tokens[idx].content, quote=False)}\\)"
+    def math_inline_double(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return self.math_block(tokens, idx, options, env)
 
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        src = str(tokens[idx].attrGet("src") or "")
+        if src and is_audio(src):  # a sound file written as an image: Anki plays it
+            return f"[sound:{html.escape(src)}]"
+        return super().image(tokens, idx, options, env)
 
-def _render_math_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    return f'<div class="math">\\[{html.escape(tokens[idx].content.strip(), quote=False)}\\]</div>\n'
+    def anki_sound(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        name = sound_of(tokens[idx])
+        # a resolved file becomes Anki's own tag; an unresolved one was an error at its line
+        return f"[sound:{html.escape(name)}]" if name else ""
 
+    def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if sound_of(tokens[idx]) is not None:  # a link to a sound file: its text, then Anki's play button
+            return ""
+        return self.renderToken(tokens, idx, options, env)
 
-def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    src = str(tokens[idx].attrGet("src") or "")
-    if src and is_audio(src):  # a sound file written as an image: Anki plays it
-        return f"[sound:{html.escape(src)}]"
-    return self.image(tokens, idx, options, env)
-
-
-def _render_anki_sound(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    name = tokens[idx].meta.get("packaged")
-    # a resolved file becomes Anki's own tag; an unresolved one was an error at its line
-    return f"[sound:{html.escape(name)}]" if name else ""
-
-
-def _render_link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    if "sound" in tokens[idx].meta:  # a link to a sound file: its text, then Anki's play button
-        return ""
-    return self.renderToken(tokens, idx, options, env)
-
-
-def _render_link_close(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    if "sound" in tokens[idx].meta:
-        name = tokens[idx].meta["sound"]
-        return f" [sound:{html.escape(name)}]" if name else ""
-    return self.renderToken(tokens, idx, options, env)
-
-
-def install_render_rules(md: MarkdownIt) -> MarkdownIt:
-    md.add_render_rule("image", _render_image)
-    md.add_render_rule("link_open", _render_link_open)
-    md.add_render_rule("link_close", _render_link_close)
-    md.add_render_rule("anki_sound", _render_anki_sound)
-    md.add_render_rule("fence", _render_fence)
-    md.add_render_rule("code_block", _render_code_block)
-    md.add_render_rule("code_inline", _render_code_inline)
-    md.add_render_rule("math_inline", _render_math_inline)
-    md.add_render_rule("math_inline_double", _render_math_block)
-    md.add_render_rule("math_block", _render_math_block)
-    return md
+    def link_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        name = sound_of(tokens[idx])
+        if name is not None:
+            return f" [sound:{html.escape(name)}]" if name else ""
+        return self.renderToken(tokens, idx, options, env)
 
 
 def _has_raw_html(tokens: Sequence[Token]) -> bool:
@@ -101,7 +95,14 @@ def _safe(html_text: str, tokens: Sequence[Token], env: dict[str, Any]) -> str:
     # Our own rendering escapes all text, only lets safe links through (dialect._validate_link) and
     # gives images their packaged names (parse._resolve_images): the allow-list sanitizer is needed
     # only where the author wrote raw HTML. It keeps only the image sources the parse stage resolved.
-    return sanitize_html(html_text, env.get("deckbuild_images")) if _has_raw_html(tokens) else html_text
+    return sanitize_html(html_text, deck_env(env).images) if _has_raw_html(tokens) else html_text
+
+
+def _render_inline(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any]) -> str:
+    renderer = md.renderer
+    if not isinstance(renderer, RendererHTML):
+        raise TypeError(f"the parser's renderer is a {type(renderer).__name__}, not markdown-it's HTML renderer")
+    return renderer.renderInline(list(tokens), md.options, env)
 
 
 def _render_blocks(md: MarkdownIt, tokens: Sequence[Token], env: dict[str, Any]) -> str:
@@ -115,38 +116,25 @@ def render_card(
 ) -> Card:
     env = source.env
     if diagnostics is not None:
-        path = source.location.path
-        env = {**env, WARN_KEY: lambda line, message: diagnostics.warning(SourceLocation(path, line), message)}
-    question = _safe(
-        md.renderer.renderInline(list(source.question_tokens), md.options, env), source.question_tokens, env
-    )
+        path = source.meta.location.path
+        env = {**env, ENV_KEY: replace(
+            deck_env(env), warn=lambda line, message: diagnostics.warning(SourceLocation(path, line), message)
+        )}
+    question = _safe(_render_inline(md, source.question_tokens, env), source.question_tokens, env)
     options = tuple(
         Option(html=_render_blocks(md, option.tokens, env), correct=option.correct)
         for option in source.options
     )
     return Card(
-        location=source.location,
-        id=source.id,
-        id_is_derived=source.id_is_derived,
-        topic=source.topic,
-        difficulty=source.difficulty,
-        tags=source.tags,
+        meta=source.meta,
         question_html=question.strip(),
-        question_text=source.question_text,
         context_html=_render_blocks(md, source.context_tokens, env),
         answer_html=_render_blocks(md, source.answer_tokens, env),
         options=options,
-        cloze_numbers=source.cloze_numbers,
-        media=source.media,
-        retired=source.retired,
         source_digest=source_digest,
-        shuffle_options=source.shuffle,
         code_blocks=_code_blocks(source),
-        lint_ignore=source.lint_ignore,
         reference_html=_render_references(md, source, env),
         references=tuple(reference.url for reference in source.references),
-        value=source.value,
-        guid=source.guid,
     )
 
 
@@ -154,7 +142,7 @@ def _render_references(md: MarkdownIt, source: CardSource, env: dict[str, Any]) 
     """The reference links as the back shows them: labelled links, separated by a middle dot."""
     links = []
     for reference in source.references:
-        label = _safe(md.renderer.renderInline(list(reference.label_tokens), md.options, env), reference.label_tokens, env)
+        label = _safe(_render_inline(md, reference.label_tokens, env), reference.label_tokens, env)
         links.append(f'<a href="{html.escape(reference.url)}">{label.strip()}</a>')
     return " &middot; ".join(links)
 
@@ -163,15 +151,16 @@ def source_digests(source: SourceFile, cards: Sequence[CardSource]) -> list[str]
     """Per card, a digest of its own lines (heading to the next card's heading, surrounding blank
     lines left out) and of what the file gives it: not of the HTML, which the toolchain makes."""
     lines = source.text.split("\n")
-    starts = [card.location.line - 1 for card in cards] + [len(lines)]
+    starts = [card.meta.location.line - 1 for card in cards] + [len(lines)]
     return [
         content_hash(
-            "\n".join(lines[start:end]).strip(), card.topic, card.difficulty, card.tags, card.retired,
-            tuple(media.name for media in card.media),
+            "\n".join(lines[start:end]).strip(),
+            card.meta.topic, card.meta.difficulty, card.meta.tags, card.meta.retired,
+            tuple(media.name for media in card.meta.media),
             # the value only when set: a card written before values existed keeps its digest
-            *((card.value,) if card.value != DEFAULT_VALUE else ()),
+            *((card.meta.value,) if card.meta.value != DEFAULT_VALUE else ()),
         )
-        for card, start, end in zip(cards, starts, starts[1:])
+        for card, start, end in zip(cards, starts[:-1], starts[1:], strict=True)
     ]
 
 
@@ -202,7 +191,7 @@ def markdown() -> MarkdownIt:
     """One configured parser per process."""
     global _MARKDOWN
     if _MARKDOWN is None:
-        _MARKDOWN = install_render_rules(make_markdown())
+        _MARKDOWN = make_markdown(DeckRenderer)
     return _MARKDOWN
 
 
@@ -213,9 +202,12 @@ def render_file(source: SourceFile, media_dir: Path, content_dir: Path | None = 
     parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir, content_dir))
     if not parsed.cards and source.text.strip():
         diagnostics.warning(
-            SourceLocation(source.display, 1), "no cards in this file: a card starts with a level-2 heading (## Question)",
+            SourceLocation(source.path, 1),
+            "no cards in this file: a card starts with a level-2 heading (## Question)",
             kind="no-cards",
         )
     digests = source_digests(source, parsed.cards)
-    cards = tuple(render_card(md, card, digest, diagnostics) for card, digest in zip(parsed.cards, digests, strict=True))
-    return FileResult(source.display, parsed.topic, parsed.title, cards, tuple(diagnostics.items))
+    cards = tuple(
+        render_card(md, card, digest, diagnostics) for card, digest in zip(parsed.cards, digests, strict=True)
+    )
+    return FileResult(source.path, parsed.topic, parsed.title, cards, tuple(diagnostics.items))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import nh3
 

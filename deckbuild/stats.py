@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from .records import DIFFICULTIES, Card
 
 COLUMNS = (*DIFFICULTIES, "none")
 
 
-def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict:
+def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict[str, Any]:
     """{"topics": {topic: {difficulty: n, ..., "total": n}}, "difficulties": {...}, "total": n}.
 
     Counts Anki cards: a cloze note with three clozes is three cards.
     """
     table: dict[str, Counter[str]] = {}
     for card in cards:
-        table.setdefault(card.topic, Counter())[card.difficulty or "none"] += len(card.cloze_numbers) or 1
+        row = table.setdefault(card.meta.topic, Counter())
+        row[card.meta.difficulty or "none"] += len(card.meta.cloze_numbers) or 1
     topics = {
         topic: {**{level: counts[level] for level in COLUMNS}, "total": sum(counts.values())}
         for topic, counts in sorted(table.items())
@@ -25,7 +27,7 @@ def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict:
     return {"topics": topics, "difficulties": by_level, "total": sum(by_level.values())}
 
 
-def format_table(stats: dict) -> str:
+def format_table(stats: dict[str, Any]) -> str:
     width = max([len("topic"), len("total"), *(len(t) for t in stats["topics"])])
     header = f"{'topic':<{width}}" + "".join(f" {c:>12}" for c in (*COLUMNS, "total"))
     lines = [header, "-" * len(header)]

@@ -33,7 +33,9 @@ def render_clozes(text: str, active: int, back: bool) -> str:
     return _CLOZE.sub(replace, text)
 
 
-def render_template(template: str, fields: dict[str, str], front_side: str = "", cloze: int = 0, back: bool = False) -> str:
+def render_template(
+    template: str, fields: dict[str, str], front_side: str = "", cloze: int = 0, back: bool = False
+) -> str:
     def section(match: re.Match[str]) -> str:
         kind, name, body = match.group(1), match.group(2).strip(), match.group(3)
         filled = bool(fields.get(name, "").strip())

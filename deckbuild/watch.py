@@ -3,8 +3,11 @@ watching goes on."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from .build import build
 from .cache import RenderCache
@@ -34,6 +37,23 @@ def rebuild(
         say(f"[{started}] build failed; waiting for the next change")
         return False
     return True
+
+
+@contextlib.contextmanager
+def stop_on_terminate() -> Iterator[threading.Event]:
+    """An event that SIGTERM sets, for the duration of the block: `watch` stops cleanly on it as on
+    Ctrl-C. A shell starts a background job with SIGINT ignored, so Ctrl-C may never arrive; SIGTERM
+    (`kill`, a service manager, a test) always does."""
+    stop = threading.Event()
+
+    def on_terminate(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_terminate)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _build_and_show(

@@ -18,13 +18,13 @@ Tests import `study` to check the order of new cards on small decks.
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import random
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +71,11 @@ def study(
 
     `new_per_day` changes the default options' new-card limit (a learner's setting; None keeps
     Anki's default); `only_tag` suspends every card without that tag first (studying a subset)."""
-    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest  # first: anki's own import order
+    # anki.collection first: importing anki.cards first fails on anki's own import cycle
+    # isort: off
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
     from anki.cards import Card
+    # isort: on
     from anki.scheduler.v3 import CardAnswer, QueuedCards
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -166,7 +169,8 @@ def plan_table(
         f"{per_day or DEFAULT_NEW} new cards a day"
         + (" (Anki's default)." if per_day is None else " (Deck options > Daily limits > New cards/day).")
         + f" You meet {len(met)} of the {total} cards, {met_core} of the {core} core cards"
-        + (f", and every topic by day {every_topic}." if every_topic else f", and {len(topic_first_day)} of the {topics} topics.")
+        + (f", and every topic by day {every_topic}." if every_topic
+           else f", and {len(topic_first_day)} of the {topics} topics.")
         + f" The busiest day has {max(day.reviews for day in history)} reviews"
         + (", and no two cards of one note come on the same day." if not together
            else f"; {together} note(s) have two cards on one day."),

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from click.testing import CliRunner, Result
 
@@ -59,23 +59,40 @@ class Watcher:
         raise AssertionError(f"watch never printed {text!r}; it printed:\n{''.join(seen)}")
 
 
+def _sigint_as_a_terminal_sends_it() -> None:
+    """In the child before it runs: SIGINT back to its default. A test run started as a background job
+    ignores SIGINT, and an ignored signal stays ignored in every child; the Ctrl-C sent to `watch`
+    would then never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
-def watching(*args: str | Path, cwd: Path) -> Iterator[Watcher]:
-    """Run `watch` with these arguments; Ctrl-C it at the end, as a user would."""
+def watching(*args: str | Path, cwd: Path, stop: signal.Signals = signal.SIGINT) -> Iterator[Watcher]:
+    """Run `watch` with these arguments; at the end send it `stop` (Ctrl-C, as a user would, or
+    SIGTERM) and check that it ended cleanly. One that does not end is killed, and the test fails."""
     root = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
         [sys.executable, str(root / "build_deck.py"), "watch", *map(str, args)],
         cwd=cwd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, 
+        preexec_fn=_sigint_as_a_terminal_sends_it if stop == signal.SIGINT else None,
     )
     watcher = Watcher(process)
     try:
         yield watcher
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-        watcher.reader.join(timeout=10)
-        process.stderr.close()
+        process.send_signal(stop)
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"watch did not stop within 30 s of {stop.name}") from None
+        finally:
+            watcher.reader.join(timeout=10)
+            process.stderr.close()
+    # Ctrl-C in the middle of a rebuild is "interrupted" (130); between rebuilds, and on SIGTERM, 0.
+    assert code in ((0, 130) if stop == signal.SIGINT else (0,)), f"watch ended with {code} after {stop.name}"
 
 
 class TimeLimitExceeded(BaseException):

@@ -273,5 +273,5 @@ def test_a_cached_result_comes_back_with_every_field(tmp_path: Path) -> None:
     for result in results:
         assert result_from_data(json.loads(json.dumps(result_data(result)))) == result
     mine = results[-1]
-    assert mine.cards[0].lint_ignore == ("yes-no",) and mine.cards[0].shuffle_options is False
+    assert mine.cards[0].meta.lint_ignore == ("yes-no",) and mine.cards[0].meta.shuffle_options is False
     assert mine.cards[1].code_blocks and all(card.source_digest for card in mine.cards)

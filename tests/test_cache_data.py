@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deckbuild.cache import _Invalid, result_data, result_from_data
-from deckbuild.records import Card, FileResult
+from deckbuild.records import Card, CardMeta, FileResult
 
-_FIELD_STRATEGIES = {(Card, "value"): st.integers(1, 5)}  # the one field with a narrower range than its type
+# the one field with a narrower range than its type
+_FIELD_STRATEGIES: dict[tuple[Any, str], Any] = {(CardMeta, "value"): st.integers(1, 5)}
 
 
 def _strategy(hint: Any) -> st.SearchStrategy[Any]:
@@ -55,18 +56,18 @@ def test_every_field_survives_the_round_trip(result: FileResult) -> None:
 @settings(max_examples=25)
 @given(card=_strategy(Card))
 def test_an_entry_unlike_the_records_is_refused(change: str, card: Card) -> None:
-    data = result_data(FileResult("a.md", "topic", None, (card,), ()))
-    assert result_from_data(data) == FileResult("a.md", "topic", None, (card,), ())
+    data = result_data(FileResult(Path("a.md"), "topic", None, (card,), ()))
+    assert result_from_data(data) == FileResult(Path("a.md"), "topic", None, (card,), ())
     entry = data["cards"][0]
     if change == "missing":
-        del entry["guid"]  # never given its default
+        del entry["meta"]["guid"]  # never given its default
     elif change == "extra":
         entry["colour"] = "red"
     elif change == "mistyped":
-        entry["location"]["line"] = "12"
+        entry["meta"]["location"]["line"] = "12"
     elif change == "bool for int":
-        entry["location"]["line"] = True
+        entry["meta"]["location"]["line"] = True
     else:
-        entry["value"] = 6
+        entry["meta"]["value"] = 6
     with pytest.raises(_Invalid):
         result_from_data(data)

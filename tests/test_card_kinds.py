@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, AnkiCollection
 from helpers import build_folder
 
@@ -92,7 +91,8 @@ def test_changed_image_gets_a_new_name(tmp_path: Path) -> None:
     content = tmp_path / "kinds" / "content" / "kinds.md"
     content.write_text(content.read_text().replace("../media/copy-of-stack.png", "../media/diagrams/stack.png"))
     build_folder(tmp_path / "kinds" / "content", tmp_path / "v2", "--media", media)
-    import zipfile, json
+    import json
+    import zipfile
 
     def names(path: Path) -> list[str]:
         return list(json.loads(zipfile.ZipFile(path).read("media")).values())

@@ -6,8 +6,8 @@ import csv
 from functools import lru_cache
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from deckbuild.build import read_content
 from deckbuild.config import load_config
 from deckbuild.records import Card
@@ -27,7 +27,7 @@ CATALOGUE = _catalogue()
 @lru_cache(maxsize=1)
 def repository_cards() -> dict[str, Card]:
     content = read_content(load_config(ROOT / "content", pyproject=ROOT / "pyproject.toml"), strict=True)
-    return {card.id: card for card in content.cards}
+    return {card.meta.id: card for card in content.cards}
 
 
 def test_catalogue_has_132_entries() -> None:
@@ -39,16 +39,17 @@ def test_entry_has_a_card_with_its_id_topic_and_difficulty(entry_id: str, topic:
     cards = repository_cards()
     assert entry_id in cards, f"no card has the id '{entry_id}'"
     card = cards[entry_id]
-    assert (card.topic, card.difficulty) == (topic, difficulty)
+    assert (card.meta.topic, card.meta.difficulty) == (topic, difficulty)
 
 
 def test_split_cards_keep_their_entry_topic() -> None:
     topics = {entry_id: topic for entry_id, topic, _ in CATALOGUE}
     cards = repository_cards()
     for card in cards.values():
-        entry = max((e for e in topics if card.id == e or card.id.startswith(e + "-")), key=len, default=None)
+        entry = max((e for e in topics if card.meta.id == e or card.meta.id.startswith(e + "-")), key=len, default=None)
         if entry is not None:
-            assert card.topic == topics[entry], f"{card.location}: '{card.id}' belongs to topic {topics[entry]}"
+            meta = card.meta
+            assert meta.topic == topics[entry], f"{meta.location}: '{meta.id}' belongs to topic {topics[entry]}"
 
 
 def test_at_least_twenty_multiple_choice_cards() -> None:

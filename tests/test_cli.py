@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT
-from deckbuild import __version__
 from helpers import build_folder, run_cli, tree_snapshot
+
+from deckbuild import __version__
 
 
 def test_version() -> None:

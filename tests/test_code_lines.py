@@ -3,7 +3,6 @@ text is exactly the code, every line is balanced HTML, and a cloze is never cut 
 
 from __future__ import annotations
 
-import html
 import re
 from html.parser import HTMLParser
 
@@ -11,8 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deckbuild.highlight import (
-    DARK_STYLE, LIGHT_STYLE, MAX_HELD_INDENT, MAX_INDENT_CLASS, MIN_CONTRAST, _full_hex, contrast, highlight_code,
-    readable, readable_style,
+    DARK_STYLE,
+    LIGHT_STYLE,
+    MAX_HELD_INDENT,
+    MAX_INDENT_CLASS,
+    MIN_CONTRAST,
+    _full_hex,
+    contrast,
+    highlight_code,
+    readable,
+    readable_style,
 )
 
 PIECES = list(" \t\nabc_=+-()[]{}:'\"#\\<>&") + ["def ", "    ", '"""', "\x0c"]  # sources are LF-only

@@ -8,7 +8,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import genanki  # type: ignore[import-untyped]  # genanki ships no type information
+import genanki
 import pytest
 from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.consts import CARD_TYPE_REV, QUEUE_TYPE_REV

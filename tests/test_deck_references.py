@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from deckbuild.build import read_content
 from deckbuild.config import load_config
 from deckbuild.records import Card
@@ -43,7 +43,7 @@ FORMS = {
 @lru_cache(maxsize=1)
 def deck_cards() -> tuple[Card, ...]:
     content = read_content(load_config(ROOT / "content", pyproject=ROOT / "pyproject.toml"), strict=False)
-    return tuple(card for card in content.cards if not card.retired)
+    return tuple(card for card in content.cards if not card.meta.retired)
 
 
 def _references() -> list[tuple[Card, str]]:
@@ -54,7 +54,7 @@ def test_at_least_95_percent_of_notes_cite_a_reference_and_the_rest_say_why() ->
     cards = deck_cards()
     cited = [card for card in cards if card.references]
     assert len(cited) >= 0.95 * len(cards), f"{len(cited)} of {len(cards)} cards cite a reference"
-    uncited = [card.id for card in cards if not card.references and "no-reference" not in card.lint_ignore]
+    uncited = [card.meta.id for card in cards if not card.references and "no-reference" not in card.meta.lint_ignore]
     assert uncited == [], "cards without a reference must silence no-reference with a reason"
 
 
@@ -65,12 +65,13 @@ def test_every_reference_is_a_well_formed_https_link() -> None:
         host = re.match(r"https://([^/]+)", url)
         form = FORMS.get(host.group(1)) if host else None
         if problem or (form and not form.match(url)):
-            problems.append(f"{card.location}: {url}: {problem or 'not the usual form of a link to ' + host.group(1)}")
+            why = problem or "not the usual form of a link to " + host.group(1)
+            problems.append(f"{card.meta.location}: {url}: {why}")
     assert problems == []
 
 
 def test_a_card_cites_each_link_once() -> None:
-    repeated = [card.id for card in deck_cards() if len(set(card.references)) != len(card.references)]
+    repeated = [card.meta.id for card in deck_cards() if len(set(card.references)) != len(card.references)]
     assert repeated == []
 
 
@@ -87,11 +88,11 @@ def test_every_python_docs_anchor_exists() -> None:
             continue
         path = OFFLINE_DOCS / page
         if not path.is_file():
-            missing.append(f"{card.location}: {url}: no such page")
+            missing.append(f"{card.meta.location}: {url}: no such page")
             continue
         text = pages.setdefault(path, path.read_text(encoding="utf-8", errors="replace"))
         if anchor and f'id="{anchor}"' not in text:
-            missing.append(f"{card.location}: {url}: no such anchor")
+            missing.append(f"{card.meta.location}: {url}: no such anchor")
     assert missing == []
 
 
@@ -108,7 +109,7 @@ def test_the_hand_checked_sample_names_real_cards_and_their_links() -> None:
     sample = (Path(__file__).parent / "reference_sample.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (\d+) \| `([a-z0-9-]+)` \| (https://\S+) \| (\w+) \|", sample, re.M)
     assert len(rows) == 50
-    by_id = {card.id: card for card in deck_cards()}
+    by_id = {card.meta.id: card for card in deck_cards()}
     for _, card_id, url, verdict in rows:
         if verdict == "deleted":  # checked, then deleted as a twin: it must really be gone
             assert card_id not in by_id, card_id

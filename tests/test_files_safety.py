@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from deckbuild.lock import exclusive, guard_path
 from helpers import build_folder, run_cli, tree_snapshot
+
+from deckbuild.lock import exclusive, guard_path
 
 EPOCH = "1700000000"
 
@@ -409,26 +409,26 @@ def test_add_ids_writes_ids_that_yaml_reads_back_as_themselves(tmp_path: Path) -
     diagnostics = Diagnostics()
     (parsed,) = [parse_source(source, diagnostics) for source in load_sources(content, diagnostics)]
     assert not diagnostics.has_errors()
-    assert [(c.id, c.id_is_derived) for c in parsed.cards] == [
+    assert [(c.meta.id, c.meta.id_is_derived) for c in parsed.cards] == [
         ("yes", False), ("on", False), ("null", False), ("0x1f", False), ("1e3", False), ("plain-question", False)]
 
 
 def test_add_ids_writes_nothing_into_a_file_saved_meanwhile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Repro add-ids-race: line numbers from the old text put an id inside a code block of the new."""
-    import deckbuild.ids
+    import deckbuild.addids
 
     content = tmp_path / "content"
     content.mkdir()
     card = content / "a.md"
     card.write_text("## First q\n\nOne.\n\n## Second q\n\nTwo.\n", encoding="utf-8")
     saved = "## First q\n\n```python\nx = 1\ny = 2\n```\n\n## Second q\n\nTwo.\n"
-    real = deckbuild.ids.add_ids
+    real = deckbuild.addids.add_ids
 
     def author_saves_first(path: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
         path.write_text(saved, encoding="utf-8")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(deckbuild.ids, "add_ids", author_saves_first)
+    monkeypatch.setattr(deckbuild.addids, "add_ids", author_saves_first)
     result = run_cli("add-ids", "--content", content)
     assert result.exit_code == 1
     assert "the file changed while add-ids ran; nothing was written to it" in result.stderr

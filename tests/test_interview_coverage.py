@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from deckbuild.build import read_content
 from deckbuild.config import load_config
 
@@ -72,7 +72,7 @@ ROWS = _rows()
 @lru_cache(maxsize=1)
 def live_card_ids() -> frozenset[str]:
     content = read_content(load_config(ROOT / "content", pyproject=ROOT / "pyproject.toml"), strict=False)
-    return frozenset(card.id for card in content.cards if not card.retired)
+    return frozenset(card.meta.id for card in content.cards if not card.meta.retired)
 
 
 def test_header_names_at_least_five_collections_with_where_to_find_them() -> None:

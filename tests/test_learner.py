@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, AnkiCollection
-from deckbuild.notetypes import NOTETYPES
 from helpers import build_folder, run_cli
+
+from deckbuild.notetypes import NOTETYPES
 
 
 def test_the_question_is_every_note_types_sort_field(sample: Path, tmp_path: Path, anki: AnkiCollection) -> None:

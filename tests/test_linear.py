@@ -12,8 +12,9 @@ import gc
 import json
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from deckbuild.errors import Diagnostics, SourceLocation
 from deckbuild.lint import lint_cards
 from deckbuild.lock import ModificationLock
 from deckbuild.parse import parse_source
-from deckbuild.records import Card, SourceFile
+from deckbuild.records import Card, CardMeta, SourceFile
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +49,7 @@ def _cost(stage: Callable[[Any], object], data: Any) -> tuple[float, int]:
 
 def assert_linear(stage: Callable[[Any], object], make: Callable[[int], Any], n: int) -> None:
     small, large = make(n), make(4 * n)
-    for attempt in range(2):  # a busy machine can slow one run: measure once more before failing
+    for _attempt in range(2):  # a busy machine can slow one run: measure once more before failing
         (t1, m1), (t4, m4) = _cost(stage, small), _cost(stage, large)
         if t4 / t1 < GROWTH_LIMIT and m4 / max(m1, 1) < GROWTH_LIMIT:
             return
@@ -63,7 +64,7 @@ def assert_linear(stage: Callable[[Any], object], make: Callable[[int], Any], n:
 
 def _parse(text: str) -> None:
     diagnostics = Diagnostics()
-    parse_source(SourceFile(Path("a.md"), "a.md", text), diagnostics)
+    parse_source(SourceFile(Path("a.md"), text), diagnostics)
 
 
 def _card_file(paragraph: str) -> str:
@@ -92,9 +93,9 @@ def test_parsing_a_long_paragraph_is_linear(make: Callable[[int], str]) -> None:
 
 def _cards(words: list[list[str]]) -> list[Card]:
     return [
-        Card(location=SourceLocation("a.md", number + 1), id=f"c{number}", id_is_derived=False, topic="t",
-             difficulty=None, tags=(), question_html=f"<p>{' '.join(chosen)}</p>", question_text=" ".join(chosen),
-             context_html="", answer_html="<p>yes</p>")
+        Card(CardMeta(location=SourceLocation(Path("a.md"), number + 1), id=f"c{number}", id_is_derived=False, topic="t",
+                      difficulty=None, tags=(), question_text=" ".join(chosen)),
+             question_html=f"<p>{' '.join(chosen)}</p>", context_html="", answer_html="<p>yes</p>")
         for number, chosen in enumerate(words)
     ]
 

@@ -15,12 +15,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_properties import markdown_files
 
 from deckbuild.lint import RULES, LintSettings, display_width, lint_cards
-from helpers import run_cli
-from test_properties import markdown_files
 
 ROOT = Path(__file__).parent.parent
 LINT = Path(__file__).parent / "fixtures" / "lint"
@@ -266,8 +266,8 @@ def test_retired_cards_are_not_linted(tmp_path: Path, monkeypatch) -> None:
 def test_every_rule_runs_over_the_whole_deck() -> None:
     """Every rule runs over the real deck (its cost is measured in benchmarks/bench.py, `check --lint`)."""
     from deckbuild.build import read_content
-    from deckbuild.plan import deck_cards
     from deckbuild.config import load_config
+    from deckbuild.plan import deck_cards
 
     config = load_config(ROOT / "content", pyproject=ROOT / "pyproject.toml")
     content = read_content(config)

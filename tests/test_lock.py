@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, AnkiCollection
-from deckbuild.lock import TOOLCHAIN_LIBRARIES, exclusive, toolchain
 from helpers import build_folder, run_cli, tree_snapshot
+
+from deckbuild.lock import TOOLCHAIN_LIBRARIES, exclusive, toolchain
 
 EPOCH = "1700000000"
 

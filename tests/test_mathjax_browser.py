@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from browser import open_browser
 from cardcheck import every_side
 from conftest import ROOT, AnkiCollection

@@ -12,13 +12,14 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
-
 from conftest import FIXTURES, ROOT
-from deckbuild.order import MAX_RUN, SIBLING_GAP, card_positions, difficulty_rank, value_order
-from deckbuild.records import DIFFICULTIES, Card
-from deckbuild.errors import SourceLocation
 from helpers import build_folder, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deckbuild.errors import SourceLocation
+from deckbuild.order import MAX_RUN, SIBLING_GAP, card_positions, difficulty_rank, value_order
+from deckbuild.records import DIFFICULTIES, Card, CardMeta
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from simulate_study import study  # noqa: E402
@@ -31,7 +32,7 @@ def _cards(content: Path) -> dict[str, Card]:
     from deckbuild.config import load_config
 
     config = load_config(content_dir=content, pyproject=content / "no-pyproject.toml")
-    return {card.id: card for card in read_content(config).cards}
+    return {card.meta.id: card for card in read_content(config).cards}
 
 
 def _topic(tags: tuple[str, ...]) -> str:
@@ -60,7 +61,7 @@ def test_every_topic_comes_on_day_one_and_the_whole_deck_in_four_days(studied) -
     met = [card for day in studied for card in day.new]
     assert [len(day.new) for day in studied] == [20, 20, 20, 11, 0]  # Anki's default 20 a day
     assert Counter((card.note, card.ord) for card in met) == Counter(
-        (card.id, number - 1) for card in cards.values() for number in (card.cloze_numbers or (1,))
+        (card.meta.id, number - 1) for card in cards.values() for number in (card.meta.cloze_numbers or (1,))
     )
     assert {_topic(card.tags) for card in studied[0].new} == {"basics", "functions", "classes", "tools"}
     # the first four cards are one of each topic, in the order of the files
@@ -74,14 +75,14 @@ def test_highest_value_first_and_beginner_first_within_a_topic(studied) -> None:
     # Anki gathered them by position, 20 a day
     assert [card.day for card in sorted(met, key=lambda card: card.position)] == sorted(card.day for card in met)
     notes = [card for card in sorted(met, key=lambda card: card.position) if card.ord == 0]
-    values = [cards[card.note].value for card in notes]
+    values = [cards[card.note].meta.value for card in notes]
     assert values == sorted(values, reverse=True) and values[0] == 5 and values[-1] == 1
     seen: dict[tuple[str, int], int] = {}
     for card in notes:
         source = cards[card.note]
         rank = difficulty_rank(source)
-        assert rank >= seen.get((source.topic, source.value), 0), f"{card.note} comes after a harder card"
-        seen[source.topic, source.value] = rank
+        assert rank >= seen.get((source.meta.topic, source.meta.value), 0), f"{card.note} comes after a harder card"
+        seen[source.meta.topic, source.meta.value] = rank
     # the learner never sees one topic for more than a day's cards in a row
     assert _longest_run([_topic(card.tags) for card in met]) <= 20
 
@@ -99,7 +100,7 @@ def test_no_two_cards_of_one_note_are_introduced_on_the_same_day(studied) -> Non
 def test_value_five_cards_carry_the_core_tag(studied) -> None:
     cards = _cards(ORDER)
     core = {card.note for day in studied for card in day.new if "order::core" in card.tags}
-    assert core == {card.id for card in cards.values() if card.value == 5}
+    assert core == {card.meta.id for card in cards.values() if card.meta.value == 5}
     assert len(core) == 17
 
 
@@ -138,7 +139,7 @@ def test_with_subdecks_siblings_are_apart_within_their_subdeck(tmp_path: Path, m
     rows = _package_cards(project / "dist" / "fixture.apkg")
     assert {deck for deck, *_ in rows} == {"Fixture::01 Basics", "Fixture::02 Functions", "Fixture::03 Classes", "Fixture::04 Tools"}
     by_deck = defaultdict(list)
-    for deck, note, ordinal, due in sorted(rows, key=lambda row: row[3]):
+    for deck, note, ordinal, _due in sorted(rows, key=lambda row: row[3]):
         by_deck[deck].append((note, ordinal))
     classes = by_deck["Fixture::03 Classes"]  # 12 cards: the gap cannot hold, so the siblings go last
     places = [index for index, (note, _) in enumerate(classes) if note == "classes-4"]
@@ -155,7 +156,7 @@ def test_the_topic_order_goes_topic_by_topic(tmp_path: Path, monkeypatch: pytest
     rows = sorted(_package_cards(project / "dist" / "fixture.apkg"), key=lambda row: row[3])
     assert len({deck for deck, *_ in rows}) == 4  # subdecks by default with the topic order
     cards = _cards(ORDER)
-    topics = [cards[note].topic for _, note, ordinal, _ in rows if ordinal == 0]
+    topics = [cards[note].meta.topic for _, note, ordinal, _ in rows if ordinal == 0]
     assert topics == sorted(topics, key=["basics", "functions", "classes", "tools"].index)
 
 
@@ -194,17 +195,17 @@ def test_adding_a_card_changes_no_other_note(tmp_path: Path) -> None:
 
 
 def _card(topic: str, number: int, value: int = 3, difficulty: str | None = "beginner", retired: bool = False) -> Card:
-    return Card(
-        location=SourceLocation(f"{topic}.md", number + 1), id=f"{topic}-{number}", id_is_derived=False, topic=topic,
-        difficulty=difficulty, tags=(), question_html="", question_text="", context_html="", answer_html="",
-        retired=retired, value=value,
+    meta = CardMeta(
+        location=SourceLocation(Path(f"{topic}.md"), number + 1), id=f"{topic}-{number}", id_is_derived=False, topic=topic,
+        difficulty=difficulty, tags=(), question_text="", retired=retired, value=value,
     )
+    return Card(meta, question_html="", context_html="", answer_html="")
 
 
 def test_a_topic_alone_at_the_top_gives_way_after_a_days_cards() -> None:
     cards = [_card("big", n, value=5) for n in range(50)] + [_card("small", n, value=2) for n in range(2)]
     order = value_order(cards, {"big": 0, "small": 1})
-    topics = [card.topic for card in order]
+    topics = [card.meta.topic for card in order]
     assert MAX_RUN == 20
     # the last ten have nothing else left to break them
     assert topics == ["big"] * 20 + ["small"] + ["big"] * 20 + ["small"] + ["big"] * 10
@@ -213,7 +214,7 @@ def test_a_topic_alone_at_the_top_gives_way_after_a_days_cards() -> None:
 def test_retired_cards_come_last_and_a_card_without_difficulty_last_in_its_band() -> None:
     cards = [_card("a", 0, value=5, retired=True), _card("a", 1, value=1), _card("a", 2, value=3, difficulty=None),
              _card("a", 3, value=3, difficulty="expert")]
-    assert [card.id for card in value_order(cards, {"a": 0})] == ["a-3", "a-2", "a-1", "a-0"]
+    assert [card.meta.id for card in value_order(cards, {"a": 0})] == ["a-3", "a-2", "a-1", "a-0"]
 
 
 topics = st.sampled_from(["t0", "t1", "t2", "t3"])
@@ -227,20 +228,20 @@ def test_value_order_properties(drawn: list[tuple[str, int, str | None]]) -> Non
     cards = [_card(topic, n, value, difficulty) for n, (topic, value, difficulty) in enumerate(drawn)]
     rank = {"t0": 0, "t1": 1, "t2": 2, "t3": 3}
     order = value_order(cards, rank)
-    assert sorted(card.id for card in order) == sorted(card.id for card in cards)
+    assert sorted(card.meta.id for card in order) == sorted(card.meta.id for card in cards)
     assert value_order(list(cards), rank) == order  # deterministic
     for topic in rank:  # each topic in its own order: value, then beginner to expert, then source order
-        mine = [card for card in order if card.topic == topic]
-        assert mine == sorted(mine, key=lambda card: (-card.value, difficulty_rank(card), card.location.line))
+        mine = [card for card in order if card.meta.topic == topic]
+        assert mine == sorted(mine, key=lambda card: (-card.meta.value, difficulty_rank(card), card.meta.location.line))
     run = 0
     for index, card in enumerate(order):
-        run = run + 1 if index and order[index - 1].topic == card.topic else 1
+        run = run + 1 if index and order[index - 1].meta.topic == card.meta.topic else 1
         # a card of higher value comes later only when a run of one topic had to be broken
-        if any(other.value > card.value for other in order[index + 1:]):
-            window = {c.topic for c in order[index - MAX_RUN:index]} if index >= MAX_RUN else set()
-            assert len(window) == 1 and card.topic not in window
+        if any(other.meta.value > card.meta.value for other in order[index + 1:]):
+            window = {c.meta.topic for c in order[index - MAX_RUN:index]} if index >= MAX_RUN else set()
+            assert len(window) == 1 and card.meta.topic not in window
         if run > MAX_RUN:  # a longer run only when no other topic was left
-            assert len({c.topic for c in order[index - run + 1 + MAX_RUN:]}) == 1
+            assert len({c.meta.topic for c in order[index - run + 1 + MAX_RUN:]}) == 1
 
 
 @given(st.lists(st.tuples(st.sampled_from("ab"), st.integers(1, 4)), min_size=1, max_size=150))
@@ -250,14 +251,14 @@ def test_card_positions_keep_siblings_a_gap_apart(notes: list[tuple[str, int]]) 
     assert flat == list(range(sum(count for _, count in notes)))
     assert [len(p) for p in positions] == [count for _, count in notes]
     for deck in "ab":
-        in_deck = sorted(p for (d, _), note in zip(notes, positions) for p in note if d == deck)
+        in_deck = sorted(p for (d, _), note in zip(notes, positions, strict=True) for p in note if d == deck)
         place = {position: index for index, position in enumerate(in_deck)}
-        firsts = [place[note[0]] for (d, _), note in zip(notes, positions) if d == deck]
-        for (d, _), note in zip(notes, positions):
+        firsts = [place[note[0]] for (d, _), note in zip(notes, positions, strict=True) if d == deck]
+        for (d, _), note in zip(notes, positions, strict=True):
             if d != deck:
                 continue
             places = [place[p] for p in note]
             assert places == sorted(places)
-            for earlier, later in zip(places, places[1:]):
+            for earlier, later in zip(places, places[1:], strict=False):
                 # a day's cards or more apart, unless every other note of the deck had come already
                 assert later - earlier >= SIBLING_GAP or later > max(firsts)

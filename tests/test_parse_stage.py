@@ -53,7 +53,6 @@ def plain(value: Any) -> Any:
 def dump(folder: Path) -> str:
     diagnostics = Diagnostics()
     (source,) = load_sources(folder, diagnostics)
-    source = dataclasses.replace(source, display=source.path.name)  # messages name the case, not this machine's path
     parsed = parse_source(source, diagnostics)
     record = {f.name: plain(getattr(parsed, f.name)) for f in dataclasses.fields(parsed) if f.name != "source"}
     record["messages"] = [

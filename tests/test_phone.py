@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from browser import open_browser
 from conftest import FIXTURES, ROOT, SAMPLE, AnkiCollection
 from helpers import run_cli

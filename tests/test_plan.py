@@ -57,16 +57,16 @@ def test_a_changed_note_gets_a_later_time_and_the_others_keep_theirs() -> None:
 @pytest.mark.parametrize("folder", ["sample", "kinds/content"])
 def test_fields_are_filled_by_name(folder: str) -> None:
     config, content = _content(FIXTURES / folder, FIXTURES / "kinds" / "media")
-    cards = {card.id: card for card in content.cards}
+    cards = {card.meta.id: card for card in content.cards}
     for plan in plan_decks(content, config, {}, NOW).plans:
         for note in plan.notes:
             fields = dict(zip(NOTETYPES[note.notetype].field_names, note.fields, strict=True))
             card = cards[note.card_id]
-            assert fields["Id"] == card.id and fields["Reference"] == finish_field(card.reference_html)
+            assert fields["Id"] == card.meta.id and fields["Reference"] == finish_field(card.reference_html)
             question = "Heading" if note.notetype == CLOZE.key else "Question"
             assert fields[question] == finish_field(card.question_html)
             answer = {BASIC.key: "Answer", MULTIPLE_CHOICE.key: "Explanation"}.get(note.notetype)
-            if answer and not card.media:
+            if answer and not card.meta.media:
                 assert fields[answer] == finish_field(card.answer_html)
             SEEN.add(note.notetype)
 

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from browser import open_browser
 from conftest import FIXTURES, SAMPLE
 from helpers import run_cli

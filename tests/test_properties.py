@@ -10,13 +10,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from conftest import FIXTURES, AnkiCollection
+from helpers import run_cli, time_limit
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from pygments.lexers import get_all_lexers
 
-from conftest import FIXTURES, AnkiCollection
-from deckbuild.parse import slugify
-from helpers import run_cli, time_limit
+from deckbuild.ids import slugify
 
 # a diagnostic, or one of the two lines that follow repeated ones: a summary and a hint
 DIAGNOSTIC = re.compile(r"^(?:.+?(?::\d+)?: (?:error|warning): .+|\.\.\. and \d+ more .+|hint: .+)$")

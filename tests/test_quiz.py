@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
-
 from test_content_code import CONTENT, TIMEOUT_SECONDS, _split_info, runs_on_this_python
 
 pytestmark = pytest.mark.deck  # about the deck's content, not the tool

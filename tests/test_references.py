@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, AnkiCollection
 from helpers import build_folder, run_cli, tree_snapshot
 
@@ -80,7 +79,7 @@ def test_a_bad_reference_line_is_an_error_at_its_line(tmp_path: Path, line: str,
     before = tree_snapshot(tmp_path / "dist")
     result = run_cli("build", "--content", content, "--out", tmp_path / "dist")
     assert result.exit_code == 1, result.output
-    assert f"a.md:9: " in result.output and message in result.output
+    assert "a.md:9: " in result.output and message in result.output
     assert "Traceback" not in result.output
     assert tree_snapshot(tmp_path / "dist") == before
 
@@ -119,7 +118,7 @@ def _fixture_cards() -> list:
     from deckbuild.render import render_file
 
     path = REFERENCES / "content" / "refs.md"
-    result = render_file(SourceFile(path, "refs.md", path.read_text(encoding="utf-8")), REFERENCES / "media")
+    result = render_file(SourceFile(path, path.read_text(encoding="utf-8")), REFERENCES / "media")
     return list(result.cards)
 
 

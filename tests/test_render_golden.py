@@ -21,7 +21,8 @@ def dump(folder: Path) -> str:
         return "".join(f"{d}\n" for d in exc.diagnostics)
     lines = [f"{d.severity.value}: line {d.location.line}: {d.message}" for d in content.diagnostics]
     for card in content.cards:
-        lines.append(f"== {card.id} topic={card.topic} difficulty={card.difficulty} tags={list(card.tags)}")
+        meta = card.meta
+        lines.append(f"== {meta.id} topic={meta.topic} difficulty={meta.difficulty} tags={list(meta.tags)}")
         lines.append(f"question: {card.question_html}")
         lines.append(f"context: {card.context_html}")
         for option in card.options:

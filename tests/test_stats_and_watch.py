@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
+import contextlib
 import json
+import re
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
-from helpers import run_cli, watching
+import pytest
+from helpers import run_cli, time_limit, watching
 
 
 def test_stats_json_counts_cards_per_topic_and_difficulty(sample: Path) -> None:
@@ -39,9 +42,9 @@ def test_preview_command_reports_the_site(sample: Path, tmp_path: Path) -> None:
     assert re.search(r"""(?:src|href)\s*=\s*["']?https?:|url\(\s*["']?https?:""", page) is None
 
 
-def test_watch_rebuilds_after_a_change_and_keeps_going_after_an_error(sample: Path, tmp_path: Path) -> None:
+def _watch_a_change_and_an_error(sample: Path, tmp_path: Path, stop: signal.Signals) -> None:
     out = tmp_path / "dist"
-    with watching("--content", sample, "--out", out, cwd=tmp_path) as watch:
+    with watching("--content", sample, "--out", out, cwd=tmp_path, stop=stop) as watch:
         watch.wait_for("watching")
         assert (out / "sample.apkg").is_file() and (out / "preview" / "index.html").is_file()
         source = sample / "01-strings.md"
@@ -51,6 +54,30 @@ def test_watch_rebuilds_after_a_change_and_keeps_going_after_an_error(sample: Pa
         source.write_text(good + "\n## What is `'a' in 'abc'`?\n<!-- id: in-str -->\n\n`True`\n", encoding="utf-8")
         assert "6 cards" in watch.wait_for("built 1 deck(s), 6 cards")
         assert watch.process.poll() is None  # still watching
+
+
+def test_watch_rebuilds_after_a_change_and_keeps_going_after_an_error(sample: Path, tmp_path: Path) -> None:
+    _watch_a_change_and_an_error(sample, tmp_path, signal.SIGINT)
+
+
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process and so in every child it starts, as in a shell's background job."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_watch_stops_cleanly_when_the_test_run_ignores_sigint(
+    sample: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
+    # Ctrl-C: the helper gives `watch` SIGINT back. SIGTERM: `watch` itself still ignores SIGINT and
+    # stops on SIGTERM with exit code 0 (checked by `watching`); a hang is a failure, not a stuck run.
+    with time_limit(150), sigint_ignored():
+        _watch_a_change_and_an_error(sample, tmp_path, stop)
 
 
 def test_watch_shows_lint_findings_in_the_preview(sample: Path, tmp_path: Path) -> None:

@@ -12,10 +12,9 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SAMPLE
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
-
-from conftest import ROOT, SAMPLE
 
 REQUIREMENTS = ROOT / "requirements"
 

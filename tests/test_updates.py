@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 
 from conftest import AnkiCollection
-from deckbuild.notetypes import NOTETYPES
 from helpers import build_folder
+
+from deckbuild.notetypes import NOTETYPES
 
 
 def _reword(path: Path, old: str, new: str) -> None:
@@ -111,8 +112,8 @@ def test_a_user_edit_survives_an_update_of_an_unchanged_note(sample: Path, tmp_p
 
 
 def test_style_change_updates_the_note_type_in_place(sample: Path, tmp_path: Path, anki: AnkiCollection, monkeypatch) -> None:
-    import deckbuild.plan
     import deckbuild.package
+    import deckbuild.plan
     from deckbuild.notetypes import card_css
 
     lock = tmp_path / "build_deck.lock"

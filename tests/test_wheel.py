@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, AnkiCollection
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,93 @@
+"""`add-ids`: write the derived ids of cards that have none into their sources, and nothing else.
+A command above the pipeline: it reads what parse made and rewrites source files."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from .ids import distinct_derived_ids
+from .options import _load_yaml
+from .records import CardSource, ParsedFile
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines with their own line endings, split exactly as the parser counts them."""
+    parts = _LINE_BREAK.split(text)
+    lines = [parts[i] + (parts[i + 1] if i + 1 < len(parts) else "") for i in range(0, len(parts), 2)]
+    return lines if lines[-1] else lines[:-1]
+
+
+def written_id(card_id: str) -> str:
+    """An id as add-ids writes it: plain, unless YAML would read the plain word as something else
+    (`yes`, `on` and `null` are a boolean and nothing, `0x1f` the number 31): then quoted."""
+    try:
+        plain = _load_yaml("{id: " + card_id + "}") == {"id": card_id}
+    except Exception:  # noqa: BLE001 - any doubt: quote it
+        plain = False
+    return card_id if plain else f'"{card_id}"'
+
+
+def insert_ids(original: str, cards: list[CardSource]) -> str:
+    """The file's text with an id added to each card that lacks one; every other byte unchanged."""
+    lines = _split_lines(original)
+    ending = next((m.group(0) for m in _LINE_BREAK.finditer(original)), "\n")
+    for card in sorted(cards, key=lambda c: c.heading_end, reverse=True):
+        shown = written_id(card.meta.id)
+        if card.options_comment_line is not None:
+            index = card.options_comment_line - 1
+            lines[index] = lines[index].replace("<!--", f"<!-- id: {shown},", 1)
+        else:
+            if card.heading_end > 0 and not _LINE_BREAK.search(lines[card.heading_end - 1]):
+                lines[card.heading_end - 1] += ending  # the heading was the file's last line
+            lines.insert(card.heading_end, f"<!-- id: {shown} -->{ending}")
+    return "".join(lines)
+
+
+def distinct_ids(files: list[ParsedFile]) -> list[ParsedFile]:
+    """Every file with the cards that have no id given distinct ones (distinct_derived_ids)."""
+    metas = [card.meta for file in files for card in file.cards]
+    ids = iter(distinct_derived_ids([(meta.id, meta.id_is_derived, meta.topic) for meta in metas]))
+    return [
+        replace(file, cards=tuple(replace(card, meta=replace(card.meta, id=next(ids))) for card in file.cards))
+        for file in files
+    ]
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(name, path.stat().st_mode & 0o7777)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+class ChangedMeanwhile(Exception):
+    """The file is not the text its cards were parsed from (it was saved in the meantime)."""
+
+
+def add_ids(path: Path, cards: list[CardSource], parsed_text: str | None = None) -> int:
+    """Rewrite one file with ids for `cards` (those without an id). Returns how many were added.
+
+    `parsed_text` is the text the cards' line numbers come from: when the file no longer holds it
+    (saved in the meantime), nothing is written and ChangedMeanwhile is raised."""
+    missing = [card for card in cards if card.meta.id_is_derived]
+    if not missing:
+        return 0
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    if parsed_text is not None and text.replace("\r\n", "\n").replace("\r", "\n") != parsed_text:
+        raise ChangedMeanwhile(str(path))
+    updated = insert_ids(text, missing)
+    write_atomically(path, (b"\xef\xbb\xbf" if bom else b"") + updated.encode("utf-8"))
+    return len(missing)
