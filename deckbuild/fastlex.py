@@ -15,23 +15,45 @@ consumed character (a back reference, a conditional, a construct newer than this
 parse the pattern at all, the rule stays a candidate for every character. The tests compare our
 tokens with Pygments' on the deck's code, on every Pygments regex lexer and on generated text
 (tests/test_fastlex.py).
+
+The analysis reads the parse trees of Python's private regex parser (`re._parser`), whose shape
+may change in any release. It runs only on the Python versions it was checked against
+(CHECKED_PYTHONS, pinned by tests/test_fastlex_switch.py); on any other version, or with the
+environment variable BUILD_DECK_FASTLEX=0, lexers are left as Pygments made them, which gives the
+same HTML more slowly. BUILD_DECK_FASTLEX=1 turns it on for an unchecked version, to run the tests
+there before adding it.
 """
 
 from __future__ import annotations
 
 import array
 import functools
+import importlib
+import os
 import re
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from pygments.lexer import DelegatingLexer, Lexer, RegexLexer
 from pygments.token import Error, Whitespace, _TokenType
 
-try:  # the regex parser is private to the standard library; without it nothing is accelerated
-    from re import _constants as sre_constants, _parser as sre_parser
-except ImportError:  # pragma: no cover - older or other Pythons
-    sre_constants = sre_parser = None
+
+def _private_module(name: str) -> Any:
+    """A module private to the standard library (typeshed describes none of them), or None."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:  # pragma: no cover - older or other Pythons
+        return None
+
+
+# the regex parser is private to the standard library; without it nothing is accelerated
+sre_constants = _private_module("re._constants")
+sre_parser = _private_module("re._parser")
+
+SWITCH = "BUILD_DECK_FASTLEX"  # "0": off; "1": on even on an unchecked Python; unset: on where checked
+# The Python versions whose `re._parser` trees this analysis was written for and checked against.
+CHECKED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 
 Rule = tuple[Callable[..., Any], Any, Any]  # (compiled pattern's match, action, new state)
 CharTest = Callable[[str], bool]
@@ -106,7 +128,7 @@ def _may_match_wide(op: Any, arg: Any, flags: int) -> bool:
     for item_op, item_arg in arg:
         if item_op is c.LITERAL and not (item_arg >= 128 or _ascii_item_is_wide(item_arg, item_arg, flags)):
             continue
-        if item_op is c.RANGE and not (item_arg[1] >= 128 or _ascii_item_is_wide(*item_arg, flags)):
+        if item_op is c.RANGE and not (item_arg[1] >= 128 or _ascii_item_is_wide(item_arg[0], item_arg[1], flags)):
             continue
         if item_op is c.CATEGORY and flags & re.ASCII and str(item_arg) in _ASCII_CATEGORIES:
             continue
@@ -194,15 +216,30 @@ class _State:
         found = self.by_char.get(char)
         if found is None:
             if self.tests is None:
-                self.tests = [start_info(rule[0].__self__) for rule in self.rules]
+                self.tests = [start_info(_pattern(rule)) for rule in self.rules]
             if char > "\x7f":
                 if self.wide is None:
-                    self.wide = [rule for rule, (_test, nullable, wide) in zip(self.rules, self.tests) if nullable or wide]
+                    self.wide = [rule for rule, (_test, nullable, wide) in zip(self.rules, self.tests, strict=True)
+                                 if nullable or wide]
                 return self.wide
-            found = [rule for rule, (test, nullable, _wide) in zip(self.rules, self.tests)
+            found = [rule for rule, (test, nullable, _wide) in zip(self.rules, self.tests, strict=True)
                      if nullable or (char != "" and test(char))]
             self.by_char[char] = found
         return found
+
+
+def _pattern(rule: Rule) -> re.Pattern[str]:
+    """The compiled pattern whose bound `match` method a rule holds."""
+    pattern = getattr(rule[0], "__self__", None)
+    assert isinstance(pattern, re.Pattern)  # _supported checked it
+    return pattern
+
+
+def _rules(lexer: Lexer) -> dict[str, list[Rule]]:
+    """A RegexLexer's processed rules by state: Pygments sets `_tokens` on the class when its first
+    lexer is made, a name its type stubs do not declare."""
+    rules: dict[str, list[Rule]] = lexer._tokens  # type: ignore[attr-defined]
+    return rules
 
 
 def _supported(lexer: Lexer) -> bool:
@@ -211,68 +248,92 @@ def _supported(lexer: Lexer) -> bool:
         sre_parser is not None
         and isinstance(lexer, RegexLexer)
         and cls.get_tokens_unprocessed is RegexLexer.get_tokens_unprocessed
-        and all(hasattr(rule[0], "__self__") for rules in lexer._tokens.values() for rule in rules)
+        and all(isinstance(getattr(rule[0], "__self__", None), re.Pattern) for rules in _rules(lexer).values()
+                for rule in rules)
     )
+
+
+def enabled() -> bool:
+    """Whether `accelerate` changes lexers: BUILD_DECK_FASTLEX=0 turns it off, =1 on; unset (or any
+    other value) it is on for the Python versions in CHECKED_PYTHONS."""
+    setting = os.environ.get(SWITCH, "").strip()
+    if sre_parser is None or setting == "0":
+        return False
+    return setting == "1" or sys.version_info[:2] in CHECKED_PYTHONS
 
 
 def accelerate(lexer: Lexer) -> Lexer:
     """Give a plain RegexLexer the faster tokenizer (a delegating one, such as `pycon`, gets it for
-    both lexers it delegates to); any other lexer is returned untouched."""
+    both lexers it delegates to); any other lexer, or any lexer while fastlex is off (`enabled`),
+    is returned untouched."""
+    if not enabled():
+        return lexer
     if isinstance(lexer, DelegatingLexer):
         accelerate(lexer.root_lexer)
         accelerate(lexer.language_lexer)
         return lexer
     if not _supported(lexer):
         return lexer
-    states = {name: _State(rules) for name, rules in lexer._tokens.items()}
+    states = {name: _State(rules) for name, rules in _rules(lexer).items()}
 
     def get_tokens_unprocessed(text: str, stack: tuple[str, ...] = ("root",)) -> Iterator[tuple[int, Any, str]]:
-        # Pygments' RegexLexer loop, trying only the rules that could match at this character.
-        pos = 0
-        end = len(text)
-        statestack = list(stack)
-        state = states[statestack[-1]]
-        while True:
-            for rexmatch, action, new_state in state.candidates(text[pos] if pos < end else ""):
-                m = rexmatch(text, pos)
-                if m:
-                    if action is not None:
-                        if type(action) is _TokenType:
-                            yield pos, action, m.group()
-                        else:
-                            yield from action(lexer, m)
-                    pos = m.end()
-                    if new_state is not None:
-                        if isinstance(new_state, tuple):
-                            for name in new_state:
-                                if name == "#pop":
-                                    if len(statestack) > 1:
-                                        statestack.pop()
-                                elif name == "#push":
-                                    statestack.append(statestack[-1])
-                                else:
-                                    statestack.append(name)
-                        elif isinstance(new_state, int):
-                            if abs(new_state) >= len(statestack):
-                                del statestack[1:]
-                            else:
-                                del statestack[new_state:]
-                        elif new_state == "#push":
-                            statestack.append(statestack[-1])
-                        else:
-                            raise AssertionError(f"wrong state def: {new_state!r}")
-                        state = states[statestack[-1]]
-                    break
-            else:
-                if pos >= end:
-                    break
-                if text[pos] == "\n":
-                    statestack = ["root"]
-                    state = states["root"]
-                    yield pos, Whitespace, "\n"
-                else:
-                    yield pos, Error, text[pos]
-                pos += 1
+        return _lex(lexer, states, text, stack)
 
     lexer.get_tokens_unprocessed = get_tokens_unprocessed  # type: ignore[method-assign]
     return lexer
+
+
+def _lex(
+    lexer: Lexer, states: dict[str, _State], text: str, stack: tuple[str, ...]
+) -> Iterator[tuple[int, Any, str]]:
+    """Pygments' RegexLexer loop, trying only the rules that could match at this character."""
+    pos = 0
+    end = len(text)
+    statestack = list(stack)
+    state = states[statestack[-1]]
+    while True:
+        for rexmatch, action, new_state in state.candidates(text[pos] if pos < end else ""):
+            m = rexmatch(text, pos)
+            if m:
+                if action is not None:
+                    if type(action) is _TokenType:
+                        yield pos, action, m.group()
+                    else:
+                        yield from action(lexer, m)
+                pos = m.end()
+                if new_state is not None:
+                    _change_state(statestack, new_state)
+                    state = states[statestack[-1]]
+                break
+        else:
+            if pos >= end:
+                break
+            if text[pos] == "\n":
+                statestack = ["root"]
+                state = states["root"]
+                yield pos, Whitespace, "\n"
+            else:
+                yield pos, Error, text[pos]
+            pos += 1
+
+
+def _change_state(statestack: list[str], new_state: Any) -> None:
+    """A matched rule's state change applied to the stack, as Pygments applies it."""
+    if isinstance(new_state, tuple):
+        for name in new_state:
+            if name == "#pop":
+                if len(statestack) > 1:
+                    statestack.pop()
+            elif name == "#push":
+                statestack.append(statestack[-1])
+            else:
+                statestack.append(name)
+    elif isinstance(new_state, int):
+        if abs(new_state) >= len(statestack):
+            del statestack[1:]
+        else:
+            del statestack[new_state:]
+    elif new_state == "#push":
+        statestack.append(statestack[-1])
+    else:
+        raise AssertionError(f"wrong state def: {new_state!r}")

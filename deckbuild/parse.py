@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -19,7 +20,7 @@ from .options import (
     ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, is_foreign_note_id,
     normalise_tags, normalise_topic, read_card_options, read_front_matter, read_lint_option,
 )
-from .records import DEFAULT_VALUE, CardMeta, CardSource, MediaFile, ParsedFile, SourceFile
+from .records import DEFAULT_VALUE, CardMeta, CardSource, MediaFile, OptionSource, ParsedFile, SourceFile
 from .references import split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
@@ -199,6 +200,116 @@ def _cards_of(builder: CardBuilder, source: SourceFile, diagnostics: Diagnostics
     return [builder]
 
 
+def _first_line(token: Token) -> int:
+    """The 1-based line a block token starts at (markdown-it gives every block token its lines)."""
+    assert token.map is not None
+    return token.map[0] + 1
+
+
+class _Outline:
+    """A file's blocks by where they stand: its front matter, its title, each card's heading with
+    the blocks under it, the introduction before the first card and the blocks on no card after it."""
+
+    def __init__(self, source: SourceFile, diagnostics: Diagnostics):
+        self.source = source
+        self.diagnostics = diagnostics
+        self.front: dict[str, Any] = {}
+        self.front_lines: dict[str, SourceLocation] = {}
+        self.title: str | None = None
+        self.builders: list[CardBuilder] = []
+        self.current: CardBuilder | None = None
+        self.outside: list[Token] = []  # after the first card, blocks that belong to none (under a level-1 heading)
+        self.introduction: list[list[Token]] = [[]]  # before the first card: the blocks above the title, then below it
+
+    def read(self, tokens: list[Token]) -> None:
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            if token.type == "front_matter":
+                self.front, self.front_lines = read_front_matter(token, self.source, self.diagnostics)
+            elif token.type == "heading_open" and token.level == 0 and token.tag in ("h1", "h2"):
+                if token.tag == "h1":
+                    self._title(token, tokens[index + 1])
+                else:
+                    self._card_heading(token, tokens[index + 1])
+                index += 3  # heading_open, inline, heading_close
+                continue
+            else:
+                self._block(token)
+            index += 1
+
+    def _title(self, token: Token, inline: Token) -> None:
+        self.current = None
+        if self.title is None:
+            self.title = _inline_text(inline.children or []) or None
+            location = SourceLocation(self.source.path, _first_line(token))
+            if self.title and not check_title(self.title, location, self.diagnostics):
+                self.title = None
+            self.introduction.append([])
+        elif self.builders:
+            self.outside.append(token)  # a second title: its words are on no card
+        else:
+            self.introduction[-1].append(token)  # a second title before the first card: on no card either
+
+    def _card_heading(self, token: Token, inline: Token) -> None:
+        if token.markup == "-":
+            self.diagnostics.warning(
+                SourceLocation(self.source.path, _first_line(token)),
+                "a line of text directly above --- makes a heading and so a new card; "
+                "if you meant a break, leave a blank line before ---",
+                kind="setext-heading",
+            )
+        self.current = CardBuilder(token, inline)
+        self.builders.append(self.current)
+
+    def _block(self, token: Token) -> None:
+        if self.current is not None:
+            self.current.body.append(token)
+        elif self.builders and token.level == 0:
+            self.outside.append(token)
+        elif token.level == 0:
+            _warn_html_heading(token, None, self.source, self.diagnostics)  # the file's introduction
+            self.introduction[-1].append(token)
+
+    def cards(self) -> list[CardBuilder]:
+        """The cards, after a warning for each run of blocks that is on none."""
+        if self.builders:  # a file without a card is left out whole, with a warning of its own
+            _warn_introduction(self.introduction, self.source, self.diagnostics)
+        _warn_outside(self.outside, self.source, self.diagnostics)
+        return [card for builder in self.builders for card in _cards_of(builder, self.source, self.diagnostics)]
+
+
+@dataclass(frozen=True)
+class _FileSettings:
+    """What the front matter (or the file's name) sets for every card of the file."""
+
+    topic: str
+    difficulty: str | None
+    tags: tuple[str, ...]
+    value: int
+    title: str | None  # the front matter's title, which wins over a # heading
+
+
+def _file_settings(
+    front: dict[str, Any], front_lines: dict[str, SourceLocation], source: SourceFile, diagnostics: Diagnostics
+) -> _FileSettings:
+    file_location = SourceLocation(source.path, 1)
+    topic = default_topic(source)
+    if front.get("topic") not in (None, ""):
+        topic = normalise_topic(front["topic"], front_lines.get("topic", file_location), diagnostics) or topic
+    else:
+        topic = normalise_topic(topic, file_location, diagnostics, "the topic from the file name") or "topic"
+    difficulty = check_difficulty(front.get("difficulty"), front_lines.get("difficulty", file_location), diagnostics)
+    tags = normalise_tags(front.get("tags"), front_lines.get("tags", file_location), diagnostics)
+    value = check_value(front.get("value"), front_lines.get("value", file_location), diagnostics) or DEFAULT_VALUE
+    title = None
+    if isinstance(front.get("title"), (str, int, float)) and str(front["title"]).strip():
+        front_title = str(front["title"]).strip()
+        if check_title(front_title, front_lines.get("title", file_location), diagnostics):
+            title = front_title
+    return _FileSettings(topic, difficulty, tags, value, title)
+
+
 def parse_source(
     source: SourceFile,
     diagnostics: Diagnostics,
@@ -222,169 +333,132 @@ def parse_source(
     _check_math(tokens, source, diagnostics)
     _warn_digit_dollars(tokens, env, source, diagnostics)
 
-    front: dict[str, Any] = {}
-    front_lines: dict[str, SourceLocation] = {}
-    title: str | None = None
-    builders: list[CardBuilder] = []
-    current: CardBuilder | None = None
-    outside: list[Token] = []  # after the first card, blocks that belong to none (under a level-1 heading)
-    introduction: list[list[Token]] = [[]]  # before the first card: the blocks above the title, then below it
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        if token.type == "front_matter":
-            front, front_lines = read_front_matter(token, source, diagnostics)
-        elif token.type == "heading_open" and token.level == 0 and token.tag in ("h1", "h2"):
-            inline = tokens[index + 1]
-            if token.tag == "h1":
-                current = None
-                if title is None:
-                    title = _inline_text(inline.children or []) or None
-                    if title and not check_title(title, SourceLocation(source.path, token.map[0] + 1), diagnostics):
-                        title = None
-                    introduction.append([])
-                elif builders:
-                    outside.append(token)  # a second title: its words are on no card
-                else:
-                    introduction[-1].append(token)  # a second title before the first card: on no card either
-            else:
-                if token.markup == "-":
-                    diagnostics.warning(
-                        SourceLocation(source.path, token.map[0] + 1),
-                        "a line of text directly above --- makes a heading and so a new card; "
-                        "if you meant a break, leave a blank line before ---",
-                        kind="setext-heading",
-                    )
-                current = CardBuilder(token, inline)
-                builders.append(current)
-            index += 3  # heading_open, inline, heading_close
-            continue
-        elif current is not None:
-            current.body.append(token)
-        elif builders and token.level == 0:
-            outside.append(token)
-        elif token.level == 0:
-            _warn_html_heading(token, None, source, diagnostics)  # the file's introduction
-            introduction[-1].append(token)
-        index += 1
-    if builders:  # a file without a card is left out whole, with a warning of its own
-        _warn_introduction(introduction, source, diagnostics)
-    _warn_outside(outside, source, diagnostics)
-    builders = [card for builder in builders for card in _cards_of(builder, source, diagnostics)]
-
-    file_location = SourceLocation(source.path, 1)
-    topic = default_topic(source)
-    if front.get("topic") not in (None, ""):
-        topic = normalise_topic(front["topic"], front_lines.get("topic", file_location), diagnostics) or topic
-    else:
-        topic = normalise_topic(topic, file_location, diagnostics, "the topic from the file name") or "topic"
-    file_difficulty = check_difficulty(
-        front.get("difficulty"), front_lines.get("difficulty", file_location), diagnostics
-    )
-    file_tags = normalise_tags(front.get("tags"), front_lines.get("tags", file_location), diagnostics)
-    file_value = check_value(front.get("value"), front_lines.get("value", file_location), diagnostics) or DEFAULT_VALUE
-    if isinstance(front.get("title"), (str, int, float)) and str(front["title"]).strip():
-        front_title = str(front["title"]).strip()  # the front matter's title wins over a # heading
-        if check_title(front_title, front_lines.get("title", file_location), diagnostics):
-            title = front_title
+    outline = _Outline(source, diagnostics)
+    outline.read(tokens)
+    builders = outline.cards()
+    settings = _file_settings(outline.front, outline.front_lines, source, diagnostics)
     cards = [
         card
         for builder in builders
-        if (card := _finish_card(
-            builder, source, diagnostics, topic, file_difficulty, file_tags, env, media, file_value, keep_broken
-        ))
+        if (card := _finish_card(builder, source, diagnostics, settings, env, media, keep_broken))
     ]
-    return ParsedFile(source=source, topic=topic, title=title, cards=tuple(cards))
+    return ParsedFile(source=source, topic=settings.topic, title=settings.title or outline.title, cards=tuple(cards))
 
 
-def _finish_card(
-    builder: CardBuilder,
-    source: SourceFile,
-    diagnostics: Diagnostics,
-    topic: str,
-    file_difficulty: str | None,
-    file_tags: tuple[str, ...],
-    env: dict[str, Any],
-    media: MediaResolver | None,
-    file_value: int = DEFAULT_VALUE,
-    keep_broken: bool = False,
-) -> CardSource | None:
-    heading_line = builder.heading.map[0] + 1
-    location = SourceLocation(source.path, heading_line)
-    question_text = _inline_text(builder.inline.children or [])
-    ok = True
-    if not question_text:
-        diagnostics.error(location, "heading has no text: a card's heading is its question")
-        ok = False
-
+def _card_options(
+    builder: CardBuilder, source: SourceFile, diagnostics: Diagnostics, keep_broken: bool
+) -> tuple[dict[str, Any], int | None, list[Token]] | None:
+    """The card's options comment read (with its line), and the blocks under it; None for
+    `add-ids` when the options cannot be read."""
     body = builder.body
-    options: dict[str, Any] = {}
-    options_line: int | None = None
     if builder.has_options:
-        options_line = body[0].map[0] + 1
         known = len(diagnostics)
         options = read_card_options(body[0], source, diagnostics)
         if keep_broken and len(diagnostics) > known:
             return None  # add-ids writes an id only into options that can be read
-        body = body[1:]
-    elif builder.foreign_note_id is not None:
+        return options, _first_line(body[0]), body[1:]
+    if builder.foreign_note_id is not None:
         diagnostics.warning(
-            SourceLocation(source.path, body[0].map[0] + 1),
+            SourceLocation(source.path, _first_line(body[0])),
             f"{body[0].content.strip()} is another tool's Anki note id (Obsidian_to_Anki's), which this build "
             "does not use: it is ignored (`convert --from obsidian` reports it as not carried over)",
             kind="foreign-note-id",
         )
-        body = body[1:]
+        return {}, None, body[1:]
+    return {}, None, body
+
+
+def _drop_closing_break(body: list[Token], source: SourceFile, diagnostics: Diagnostics) -> list[Token]:
+    """The body without a last `---` that nothing follows: a divider between this card and the
+    next, not the card's break."""
     last_break = next((i for i in range(len(body) - 1, -1, -1) if body[i].type == "hr" and body[i].level == 0), None)
-    if last_break is not None and not _has_content(body[last_break + 1:]):
-        # nothing after it: a divider between this card and the next, not the card's break
-        diagnostics.warning(
-            SourceLocation(source.path, body[last_break].map[0] + 1),
-            "nothing follows this --- in its card, so it is read as a divider and the card's answer is what "
-            "stands above it; write the answer after it, or remove it",
-            kind="empty-break",
-        )
-        body = body[:last_break] + body[last_break + 1:]
-    body, references = split_references(body, source.path, diagnostics)
+    if last_break is None or _has_content(body[last_break + 1:]):
+        return body
+    diagnostics.warning(
+        SourceLocation(source.path, _first_line(body[last_break])),
+        "nothing follows this --- in its card, so it is read as a divider and the card's answer is what "
+        "stands above it; write the answer after it, or remove it",
+        kind="empty-break",
+    )
+    return body[:last_break] + body[last_break + 1:]
 
-    options_location = SourceLocation(source.path, options_line or heading_line)
+
+def _card_id(
+    options: dict[str, Any], question_text: str, location: SourceLocation, diagnostics: Diagnostics
+) -> tuple[str, bool, bool]:
+    """(the card's id, whether it is derived from the question, whether it is valid)."""
     card_id = options.get("id")
-    id_is_derived = card_id is None
     if card_id is None:
-        card_id = slugify(question_text)
-    elif not isinstance(card_id, SCALAR) or isinstance(card_id, bool):
-        diagnostics.error(options_location, "id must be one word in lowercase kebab-case, for example: id: my-card")
-        ok = False
-    else:
-        card_id = str(card_id)
-        if not ID_PATTERN.match(card_id):
-            diagnostics.error(
-                options_location,
-                f"id '{card_id}' is not lowercase kebab-case (letters a-z, digits and single hyphens)",
-            )
-            ok = False
+        return slugify(question_text), True, True
+    if not isinstance(card_id, SCALAR) or isinstance(card_id, bool):
+        diagnostics.error(location, "id must be one word in lowercase kebab-case, for example: id: my-card")
+        return str(card_id), False, False
+    card_id = str(card_id)
+    if not ID_PATTERN.match(card_id):
+        diagnostics.error(
+            location, f"id '{card_id}' is not lowercase kebab-case (letters a-z, digits and single hyphens)"
+        )
+        return card_id, False, False
+    return card_id, False, True
 
-    difficulty = file_difficulty
+
+@dataclass(frozen=True)
+class _CardSettings:
+    """A card's own options, checked, over its file's settings."""
+
+    topic: str
+    difficulty: str | None
+    tags: tuple[str, ...]
+    value: int
+    retired: bool
+    shuffle: bool
+    lint_ignore: tuple[str, ...]
+    guid: str
+    ok: bool  # False: an option is wrong in a way that leaves the card out
+
+
+def _card_settings(
+    options: dict[str, Any], file: _FileSettings, location: SourceLocation, diagnostics: Diagnostics
+) -> _CardSettings:
+    difficulty = file.difficulty
     if "difficulty" in options:
-        difficulty = check_difficulty(options["difficulty"], options_location, diagnostics)
-    value = file_value
+        difficulty = check_difficulty(options["difficulty"], location, diagnostics)
+    value = file.value
     if "value" in options:
-        value = check_value(options["value"], options_location, diagnostics) or file_value
-    card_topic = topic
+        value = check_value(options["value"], location, diagnostics) or file.value
+    topic = file.topic
     if options.get("topic") not in (None, ""):
-        card_topic = normalise_topic(options["topic"], options_location, diagnostics) or topic
-    tags = file_tags + normalise_tags(options.get("tags"), options_location, diagnostics)
+        topic = normalise_topic(options["topic"], location, diagnostics) or file.topic
+    tags = file.tags + normalise_tags(options.get("tags"), location, diagnostics)
+    ok = True
     retired = options.get("retired", False)
     if not isinstance(retired, bool):
-        diagnostics.error(options_location, "retired must be true or false (without quotes)")
+        diagnostics.error(location, "retired must be true or false (without quotes)")
         retired, ok = False, False
     shuffle = options.get("shuffle", True)
     if not isinstance(shuffle, bool):
-        diagnostics.error(options_location, f"shuffle must be true or false, not '{shuffle}'")
+        diagnostics.error(location, f"shuffle must be true or false, not '{shuffle}'")
         shuffle = True
-    lint_ignore = read_lint_option(options["lint"], options_location, diagnostics) if "lint" in options else ()
-    guid = check_guid(options["guid"], options_location, diagnostics) if "guid" in options else ""
+    lint_ignore = read_lint_option(options["lint"], location, diagnostics) if "lint" in options else ()
+    guid = check_guid(options["guid"], location, diagnostics) if "guid" in options else ""
+    return _CardSettings(topic, difficulty, tags, value, retired, shuffle, lint_ignore, guid, ok)
 
+
+@dataclass(frozen=True)
+class _CardParts:
+    """A card's blocks split at its `---` break: what the front shows besides the question, the
+    answer, a multiple-choice card's options and a cloze card's numbers."""
+
+    context: list[Token]
+    answer: list[Token]
+    choices: tuple[OptionSource, ...]
+    cloze_numbers: set[int]
+    has_break: bool
+
+
+def _card_parts(
+    builder: CardBuilder, body: list[Token], location: SourceLocation, source: SourceFile, diagnostics: Diagnostics
+) -> _CardParts:
     split = next((i for i, t in enumerate(body) if t.type == "hr" and t.level == 0), None)
     context, answer = ([], body) if split is None else (body[:split], body[split + 1:])
     whole_answer = answer
@@ -400,11 +474,46 @@ def _finish_card(
     cloze_numbers = check_clozes(builder.heading, builder.inline, cloze_text, after_break, source, diagnostics)
     # what the front shows besides the question: the part before the break, or a cloze's whole text
     forbid_ticked_boxes(context if split is not None else whole_answer if cloze_numbers else [], source, diagnostics)
+    return _CardParts(context, answer, choices, cloze_numbers, split is not None)
+
+
+def _finish_card(
+    builder: CardBuilder,
+    source: SourceFile,
+    diagnostics: Diagnostics,
+    file: _FileSettings,
+    env: dict[str, Any],
+    media: MediaResolver | None,
+    keep_broken: bool = False,
+) -> CardSource | None:
+    assert builder.heading.map is not None
+    heading_line = builder.heading.map[0] + 1
+    location = SourceLocation(source.path, heading_line)
+    question_text = _inline_text(builder.inline.children or [])
+    ok = True
+    if not question_text:
+        diagnostics.error(location, "heading has no text: a card's heading is its question")
+        ok = False
+
+    read = _card_options(builder, source, diagnostics, keep_broken)
+    if read is None:
+        return None
+    options, options_line, body = read
+    body = _drop_closing_break(body, source, diagnostics)
+    body, references = split_references(body, source.path, diagnostics)
+
+    options_location = SourceLocation(source.path, options_line or heading_line)
+    card_id, id_is_derived, id_ok = _card_id(options, question_text, options_location, diagnostics)
+    settings = _card_settings(options, file, options_location, diagnostics)
+    ok = ok and id_ok and settings.ok
+
+    parts = _card_parts(builder, body, location, source, diagnostics)
+    context, answer, choices, cloze_numbers = parts.context, parts.answer, parts.choices, parts.cloze_numbers
     if cloze_numbers and choices:
         diagnostics.error(location, "a card is either a cloze or a multiple-choice card, not both")
         ok = False
-    if not retired and not choices and not cloze_numbers and not _has_content(answer):
-        where = "after the --- break" if split is not None else "under the heading"
+    if not settings.retired and not choices and not cloze_numbers and not _has_content(answer):
+        where = "after the --- break" if parts.has_break else "under the heading"
         diagnostics.error(location, f"card has no answer: write the answer {where}")
         ok = False
     images = _resolve_images(
@@ -416,17 +525,17 @@ def _finish_card(
         location=location,
         id=card_id,
         id_is_derived=id_is_derived,
-        topic=card_topic,
-        difficulty=difficulty,
-        tags=tags,
+        topic=settings.topic,
+        difficulty=settings.difficulty,
+        tags=settings.tags,
         question_text=question_text,
-        retired=retired,
+        retired=settings.retired,
         cloze_numbers=tuple(sorted(cloze_numbers)),
         media=images,
-        shuffle_options=shuffle,
-        lint_ignore=lint_ignore,
-        value=value,
-        guid=guid,
+        shuffle_options=settings.shuffle,
+        lint_ignore=settings.lint_ignore,
+        value=settings.value,
+        guid=settings.guid,
     )
     return CardSource(
         meta=meta,

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import genanki
 import pytest
-
-from conftest import FIXTURES, AnkiCollection
+from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.consts import CARD_TYPE_REV, QUEUE_TYPE_REV
+from click.testing import Result
+from conftest import FIXTURES, AnkiCollection, ImportedNote
 from helpers import run_cli, tree_snapshot
 
 EXAMPLES = FIXTURES / "convert"
@@ -25,7 +27,7 @@ EXPECTED = {
 }
 
 
-def _convert(tool: str, tmp_path: Path) -> tuple[Path, object]:
+def _convert(tool: str, tmp_path: Path) -> tuple[Path, Result]:
     source = tmp_path / "src" / tool
     shutil.copytree(EXAMPLES / tool, source)
     before = tree_snapshot(source)
@@ -36,7 +38,7 @@ def _convert(tool: str, tmp_path: Path) -> tuple[Path, object]:
     return out, result
 
 
-def _import(out: Path, tmp_path: Path, anki: AnkiCollection) -> dict:
+def _import(out: Path, tmp_path: Path, anki: AnkiCollection) -> dict[str, ImportedNote]:
     built = run_cli("build", "--content", out, "--out", tmp_path / "dist")
     assert built.exit_code == 0, built.output
     (deck,) = (tmp_path / "dist").glob("*.apkg")
@@ -50,7 +52,8 @@ def test_every_example_converts_builds_and_imports(tool: str, tmp_path: Path, an
     notes_expected, cards_expected, lost_expected = EXPECTED[tool]
     lost = [line for line in result.stderr.splitlines() if ": not carried: " in line]
     assert len(lost) == lost_expected, result.stderr
-    assert f"{notes_expected} notes in" in result.stdout and f"{lost_expected} construct(s) not carried" in result.stdout
+    assert f"{notes_expected} notes in" in result.stdout
+    assert f"{lost_expected} construct(s) not carried" in result.stdout
     notes = _import(out, tmp_path, anki)
     assert len(notes) == notes_expected
     assert sum(len(note.cards) for note in notes.values()) == cards_expected
@@ -165,17 +168,18 @@ def _peer_package(path: Path, guids_and_fields: list[tuple[str, list[str]]], clo
 
 
 def test_a_deck_the_peer_built_is_updated_not_duplicated(tmp_path: Path, anki: AnkiCollection) -> None:
-    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
-
     out, _ = _convert("ankdown", tmp_path)
-    digest = lambda index: str(int(hashlib.md5(f"geography/capitals.md{index}".encode()).hexdigest(), 16) % (1 << 63))  # noqa: E731,S324
+    def digest(index: int) -> str:
+        return str(int(hashlib.md5(f"geography/capitals.md{index}".encode()).hexdigest(), 16) % (1 << 63))  # noqa: S324
+
     peer = _peer_package(tmp_path / "peer.apkg", [(digest(0), ["What is the capital of Peru?", "Lima"]),
                                                    (digest(1), ["Which flag?", "Peru's"])])
     anki.import_package(peer)
     (first, *_) = anki.col.find_cards("")
     card = anki.col.get_card(first)
-    card.ivl, card.type, card.queue, card.due = 30, 2, 2, 100  # a learner's review history
+    card.ivl, card.type, card.queue, card.due = 30, CARD_TYPE_REV, QUEUE_TYPE_REV, 100  # a learner's review history
     anki.col.update_card(card)
+    assert anki.col.db is not None
     anki.col.db.execute("UPDATE notes SET mod = 1600000000")  # imported long before the conversion
     before = {note.guid: note.id for note in anki.notes_by_guid()}
     built = run_cli("build", "--content", out, "--out", tmp_path / "dist")

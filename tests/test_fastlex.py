@@ -5,22 +5,20 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT
 from hypothesis import given
 from hypothesis import strategies as st
-from pygments.lexer import RegexLexer
+from pygments.lexer import DelegatingLexer, Lexer, RegexLexer
 from pygments.lexers import find_lexer_class_by_name, get_all_lexers, get_lexer_by_name
 
-from deckbuild import highlight
+from deckbuild import fastlex, highlight
+from deckbuild.dialect import make_markdown
 from deckbuild.fastlex import accelerate, start_info, start_test
-from deckbuild.parse import make_markdown
-
-from conftest import FIXTURES, ROOT
 
 
-def stock_and_fast(language: str):
+def stock_and_fast(language: str) -> tuple[Lexer, Lexer]:
     stock = get_lexer_by_name(language, stripnl=False, ensurenl=False)
     fast = accelerate(get_lexer_by_name(language, stripnl=False, ensurenl=False))
     return stock, fast
@@ -54,8 +52,8 @@ def test_the_lexers_the_build_uses_are_accelerated() -> None:
     python = highlight.find_lexer("python")
     assert "get_tokens_unprocessed" in vars(python)
     console = highlight.find_lexer("pycon")
-    inner = console.language_lexer
-    assert "get_tokens_unprocessed" in vars(inner.root_lexer)  # the Python code after >>> prompts
+    assert isinstance(console, DelegatingLexer) and isinstance(console.language_lexer, DelegatingLexer)
+    assert "get_tokens_unprocessed" in vars(console.language_lexer.root_lexer)  # the Python code after >>> prompts
 
 
 SAMPLE = r'''#!/usr/bin/env python3
@@ -155,7 +153,8 @@ def test_a_back_reference_before_the_first_character_makes_a_rule_a_candidate_ev
     assert not nullable and test("'") and not test("z")
 
 
-WIDE_CHARACTERS = "\u00a0é\u00df\u0130\u0131\u017f\u03a3\u0663\u2028\u212a日\U00020000\U0010fffd"  # incl. case partners of i, s, k
+# including the case partners of i, s and k
+WIDE_CHARACTERS = "\u00a0é\u00df\u0130\u0131\u017f\u03a3\u0663\u2028\u212a日\U00020000\U0010fffd"
 
 
 def test_a_rule_that_can_start_with_a_non_ascii_character_is_a_candidate_for_every_one() -> None:
@@ -167,7 +166,7 @@ def test_a_rule_that_can_start_with_a_non_ascii_character_is_a_candidate_for_eve
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             lexer = cls()
-        for rules in lexer._tokens.values():
+        for rules in fastlex._rules(lexer).values():
             for rule in rules:
                 pattern = getattr(rule[0], "__self__", None)
                 if pattern is None:
@@ -195,10 +194,12 @@ def test_text_of_many_distinct_characters_keeps_the_candidate_table_small() -> N
     # The table once grew by one list per distinct character, computed with every rule's test: 200,000
     # distinct characters took five times as long as in Pygments.
     python = accelerate(get_lexer_by_name("python", stripnl=False, ensurenl=False))
-    text = "x = '" + "".join(chr(0x20000 + i) for i in range(20_000)) + "'  # " + "".join(map(chr, range(0x4E00, 0x6000)))
+    text = ("x = '" + "".join(chr(0x20000 + i) for i in range(20_000)) + "'  # "
+            + "".join(map(chr, range(0x4E00, 0x6000))))
     stock = get_lexer_by_name("python", stripnl=False, ensurenl=False)
     assert list(python.get_tokens(text)) == list(stock.get_tokens(text))
     states = python.get_tokens_unprocessed.__closure__
+    assert states is not None
     tables = [cell.cell_contents for cell in states if isinstance(cell.cell_contents, dict)]
     sizes = [len(state.by_char) for table in tables for state in table.values()]
     assert sizes and max(sizes) <= 129  # the ASCII characters and the end of the text
@@ -206,7 +207,5 @@ def test_text_of_many_distinct_characters_keeps_the_candidate_table_small() -> N
 
 def test_no_character_beyond_the_basic_plane_folds_to_ascii() -> None:
     # fastlex scans only the Basic Multilingual Plane for case partners of ASCII characters.
-    from deckbuild.fastlex import _ascii_with_wide_partners
-
-    bmp = _ascii_with_wide_partners()
-    assert _ascii_with_wide_partners(sys.maxunicode) == bmp and {"k", "s"} <= bmp  # the Kelvin sign, long s
+    bmp = fastlex._ascii_with_wide_partners()
+    assert fastlex._ascii_with_wide_partners(sys.maxunicode) == bmp and {"k", "s"} <= bmp  # the Kelvin sign, long s

@@ -6,16 +6,18 @@ from __future__ import annotations
 import difflib
 import re
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from conftest import AnkiCollection
+from helpers import run_cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.strategies import DrawFn
 
-from conftest import AnkiCollection
-from deckbuild.errors import Severity
+from deckbuild.errors import Diagnostic, Severity
 from deckbuild.records import SourceFile
 from deckbuild.render import render_file
-from helpers import run_cli
 
 
 def _write(folder: Path, files: dict[str, str]) -> Path:
@@ -33,7 +35,8 @@ NOTES = {
         "## inspect(object)\n## inspect(object, options)\n\nShows an object.\n\n"  # two headings in a row
         "## Release checklist\n\n- [ ] tests pass\n- [ ] tag pushed\n\n"  # nothing ticked
         "## A comment\n\nVisible text.\n\n<!-- {{c1::draft}} and {{c3::more}} -->\n\n"
-        "## Subdeck: Space\n\n### Which planet is closest to the Sun?\n\nMercury.\n\n### Which is largest?\n\nJupiter.\n"
+        "## Subdeck: Space\n\n### Which planet is closest to the Sun?\n\nMercury.\n\n"
+        "### Which is largest?\n\nJupiter.\n"
     ),
     "other.md": "## Usage\n\nRun the other tool.\n\n## Installation\n\n`pip install other`\n",
 }
@@ -46,10 +49,12 @@ def test_ordinary_markdown_builds_with_warnings_and_strict_refuses_it(tmp_path: 
     tool = f"{notes / 'tool.md'}"
     for expected in (
         f"{tool}:11: warning: duplicate question: the card at {tool}:5 asks the same; both are built",
-        f"{tool}:15: warning: the heading 'inspect(object)' has nothing under it before the next heading, so it is not a card",
+        f"{tool}:15: warning: the heading 'inspect(object)' has nothing under it before the next heading, "
+        "so it is not a card",
         f"{tool}:22: warning: a task list with no ticked box is shown as a list",
         f"{tool}:31: warning: the heading 'Subdeck: Space' has no text of its own, only ### headings: it is not a card",
-        f"{tool}:5: warning: the id 'usage' derived from this question is also derived by the card at {notes / 'other.md'}:1: "
+        f"{tool}:5: warning: the id 'usage' derived from this question is also derived by the card at "
+        f"{notes / 'other.md'}:1: "
         "this card gets 'tool-usage', the id `add-ids` writes for it",
     ):
         assert expected in result.stderr
@@ -81,7 +86,8 @@ def test_the_build_gives_repeated_questions_the_ids_add_ids_writes(tmp_path: Pat
         changed = [line for line in difflib.ndiff(text.splitlines(), after.splitlines()) if line[:1] in "+-"]
         assert all(re.fullmatch(r"\+ <!-- id: [a-z0-9-]+ -->", line) for line in changed), changed
     rebuilt = run_cli("build", "--content", notes, "--out", tmp_path / "after")
-    assert rebuilt.exit_code == 0 and "derived from this question" not in rebuilt.stderr and "has no id" not in rebuilt.stderr
+    assert rebuilt.exit_code == 0
+    assert "derived from this question" not in rebuilt.stderr and "has no id" not in rebuilt.stderr
     guids = []
     for folder in ("before", "after"):
         collection = AnkiCollection(tmp_path / f"anki-{folder}")
@@ -123,7 +129,8 @@ def test_add_ids_writes_every_id_it_can_whatever_else_is_wrong(tmp_path: Path) -
 def test_backslash_delimiters_are_math_everywhere_dollars_are(tmp_path: Path, anki: AnkiCollection) -> None:
     notes = _write(tmp_path / "notes", {"m.md": (
         "---\ndifficulty: beginner\n---\n\n"
-        "## What is the derivative of \\(x^2\\)?\n<!-- id: derivative -->\n\n\\(2x\\), and displayed: \\[\\frac{d}{dx}x^2 = 2x\\]\n\n"
+        "## What is the derivative of \\(x^2\\)?\n<!-- id: derivative -->\n\n"
+        "\\(2x\\), and displayed: \\[\\frac{d}{dx}x^2 = 2x\\]\n\n"
         "## Which is \\(\\pi\\)?\n<!-- id: pi -->\n\n- [x] \\(\\pi \\approx 3.14\\)\n- [ ] \\(e\\)\n\n"
         "## The mean\n<!-- id: mean -->\n\nThe mean is {{c1::\\(\\frac{1}{n}\\sum x_i\\)}}.\n\n"
         "## Escaped\n<!-- id: escaped -->\n\nA sound stays text: \\[sound:x.mp3]\n"
@@ -141,19 +148,25 @@ def test_backslash_delimiters_are_math_everywhere_dollars_are(tmp_path: Path, an
 
 
 def test_backslash_math_gets_the_checks_of_dollar_math(tmp_path: Path) -> None:
-    for formula, written in (("\\(\\href{javascript:alert(1)}{x}\\)", "\\("), ("$\\href{javascript:alert(1)}{x}$", "$")):
+    unsafe = (("\\(\\href{javascript:alert(1)}{x}\\)", "\\("), ("$\\href{javascript:alert(1)}{x}$", "$"))
+    for formula, written in unsafe:
         notes = _write(tmp_path / f"notes{len(written)}", {"m.md": f"## Q\n<!-- id: q -->\n\nText\n{formula}\n"})
         result = run_cli("check", "--content", notes)
         assert result.exit_code == 1
-        assert f"{notes / 'm.md'}:5: error: math may not use \\href: it is not on the allow-list of TeX commands" in result.stderr
+        message = "math may not use \\href: it is not on the allow-list of TeX commands"
+        assert f"{notes / 'm.md'}:5: error: {message}" in result.stderr
     cloze = _write(tmp_path / "cloze", {"m.md": "## Q\n<!-- id: q -->\n\n{{c1::a}} and \\({{c2::x}}\\)\n"})
     result = run_cli("check", "--content", cloze)
     assert result.exit_code == 1 and "'{{' inside a formula of a cloze card" in result.stderr
 
 
-def test_every_warning_kind_is_summarised_and_common_info_strings_are_highlighted(tmp_path: Path, anki: AnkiCollection) -> None:
-    blocks = "".join(f"```{lang}\nx = {n}\n```\n\n" for n, lang in enumerate(["{note}", "{warning}", "foo", "bar", "baz"] * 2))
-    known = "".join(f"```{lang}\nconst x = 1;\n```\n\n" for lang in ("mjs", "cjs", "jsx", "tsx", "{=cpp}", "{code-block} python"))
+def test_every_warning_kind_is_summarised_and_common_info_strings_are_highlighted(
+    tmp_path: Path, anki: AnkiCollection
+) -> None:
+    unknown = ["{note}", "{warning}", "foo", "bar", "baz"] * 2
+    blocks = "".join(f"```{lang}\nx = {n}\n```\n\n" for n, lang in enumerate(unknown))
+    known = "".join(f"```{lang}\nconst x = 1;\n```\n\n"
+                    for lang in ("mjs", "cjs", "jsx", "tsx", "{=cpp}", "{code-block} python"))
     known += "```console\n$ ls\n```\n\n```shell-session\n$ ls\n```\n\n"
     setext = "".join(f"Line {n}\n---\n\nAnswer {n}.\n\n" for n in range(5))
     notes = _write(tmp_path / "notes", {"a.md": "## Code\n<!-- id: code, difficulty: beginner -->\n\n" + blocks + known,
@@ -174,7 +187,8 @@ def test_every_warning_kind_is_summarised_and_common_info_strings_are_highlighte
 
 
 def test_a_message_repeated_with_other_quoted_words_is_summarised_too(tmp_path: Path) -> None:
-    cards = "".join(f"## Q{n}\n<!-- id: q{n}, difficulty: beginner -->\n\nAnswer.\n\n<h2 data-question>HTML {n}</h2>\n\n"
+    cards = "".join(f"## Q{n}\n<!-- id: q{n}, difficulty: beginner -->\n\n"
+                    f"Answer.\n\n<h2 data-question>HTML {n}</h2>\n\n"
                     for n in range(6))
     notes = _write(tmp_path / "notes", {"a.md": cards})
     lines = run_cli("check", "--content", notes).stderr.splitlines()
@@ -186,7 +200,8 @@ def test_an_introduction_is_on_no_card_and_says_so_at_its_first_line(tmp_path: P
     card = "## Q\n<!-- id: q{n}, difficulty: beginner -->\n\nAn answer.\n"
     notes = _write(tmp_path / "notes", {
         "a.md": "---\ntopic: a\n---\n\n# Title\n\nWhat this file is\nabout.\n\n- one\n- two\n\n" + card.format(n=0),
-        "b.md": "Above the title.\n\n# Title\n\n<!-- notes for authors:\n\nnot text -->\n\n\n---\n\n" + card.format(n=1),
+        "b.md": "Above the title.\n\n# Title\n\n<!-- notes for authors:\n\nnot text -->\n\n\n---\n\n"
+        + card.format(n=1),
         "c.md": "# Title\n\n# A second title\n\n" + card.format(n=2),
         "d.md": "Intro.\n\n" + card.format(n=3),
         "e.md": "Intro.\n\n" + card.format(n=4),
@@ -195,21 +210,26 @@ def test_an_introduction_is_on_no_card_and_says_so_at_its_first_line(tmp_path: P
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
     message = "on no card (the file's introduction): make {} a card, or an HTML comment if they are notes for authors"
-    assert f"{notes / 'a.md'}:7: warning: lines 7-11 come before the first card and are " + message.format("them") in lines
+    before = "lines 7-11 come before the first card and are "
+    assert f"{notes / 'a.md'}:7: warning: {before}" + message.format("them") in lines
     assert f"{notes / 'b.md'}:1: warning: line 1 comes before the first card and is " + message.format("it") in lines
     assert sum("the file's introduction" in line for line in lines) == 3  # summarised: comments and --- are no text
-    assert "... and 2 more introductions (text before a file's first card, on no card) (5 in all; --verbose shows every one)" in lines
+    assert ("... and 2 more introductions (text before a file's first card, on no card) "
+            "(5 in all; --verbose shows every one)") in lines
     verbose = run_cli("check", "--content", notes, "--verbose").stderr
     assert f"{notes / 'b.md'}:5:" not in verbose and f"{notes / 'c.md'}:3: warning: line 3 comes before" in verbose
     strict = run_cli("check", "--content", notes, "--strict")
     assert strict.exit_code == 1 and "failed under --strict" in strict.stderr
     for name in ("a.md", "b.md", "c.md", "d.md", "e.md"):
         (notes / name).unlink()
-    _write(notes, {"f.md": "---\ntopic: f\n---\n\n# Title\n\n<!-- The introduction,\nfor authors. -->\n\n" + card.format(n=5)})
+    _write(notes, {"f.md": "---\ntopic: f\n---\n\n# Title\n\n<!-- The introduction,\nfor authors. -->\n\n"
+                           + card.format(n=5)})
     assert "introduction" not in run_cli("check", "--content", notes).stderr
 
 
-def test_obsidian_to_ankis_note_id_under_a_heading_is_ignored_with_a_warning(tmp_path: Path, anki: AnkiCollection) -> None:
+def test_obsidian_to_ankis_note_id_under_a_heading_is_ignored_with_a_warning(
+    tmp_path: Path, anki: AnkiCollection
+) -> None:
     notes = _write(tmp_path / "notes", {"a.md": (
         "---\ndifficulty: beginner\n---\n\n"
         "## What is 2 + 2?\n<!--ID: 1712345678901-->\n\nFour.\n\n"
@@ -220,7 +240,8 @@ def test_obsidian_to_ankis_note_id_under_a_heading_is_ignored_with_a_warning(tmp
     assert result.exit_code == 1
     path = notes / "a.md"
     assert (f"{path}:6: warning: <!--ID: 1712345678901--> is another tool's Anki note id (Obsidian_to_Anki's), which "
-            "this build does not use: it is ignored (`convert --from obsidian` reports it as not carried over)") in result.stderr
+            "this build does not use: it is ignored (`convert --from obsidian` reports it as not carried over)"
+            ) in result.stderr
     assert f"{path}:6: error" not in result.stderr
     assert f"{path}:11: error: unknown card option 'ID'" in result.stderr  # not a note id: still an error
     assert f"{path}:16: error: unknown card option 'Id'" in result.stderr
@@ -230,7 +251,8 @@ def test_obsidian_to_ankis_note_id_under_a_heading_is_ignored_with_a_warning(tmp
     assert anki.notes()["what-is-2-2"].fields["Answer"] == "<p>Four.</p>"
     assert run_cli("add-ids", "--content", notes).exit_code == 0
     assert "## What is 2 + 2?\n<!-- id: what-is-2-2 -->\n<!--ID: 1712345678901-->\n" in path.read_text(encoding="utf-8")
-    assert run_cli("check", "--content", notes, "--strict").exit_code == 0  # below the options, a comment like any other
+    # below the options, a comment like any other
+    assert run_cli("check", "--content", notes, "--strict").exit_code == 0
 
 
 def test_a_formula_starting_with_a_digit_stays_text_with_a_warning(tmp_path: Path, anki: AnkiCollection) -> None:
@@ -257,88 +279,110 @@ def test_a_formula_starting_with_a_digit_stays_text_with_a_warning(tmp_path: Pat
 # Nothing is lost without a word: every word of a file's prose reaches a card's field or a warning
 # at its line, the file's introduction (text before its first card) included.
 
-@st.composite
-def foreign_markdown(draw) -> tuple[str, list[tuple[str, int]]]:
-    """A file of ordinary Markdown, and each unique word in it with its line."""
-    counter = iter(range(10**6))
-    lines: list[str] = []
-    words: list[tuple[str, int]] = []
+class _Writer:
+    """A Markdown file written line by line, keeping each unique word with the line it is on."""
 
-    def say(n: int = 2) -> str:
-        said = [f"w{next(counter)}q" for _ in range(n)]
-        words.extend((word, len(lines) + 1) for word in said)
+    def __init__(self) -> None:
+        self.counter = iter(range(10**6))
+        self.lines: list[str] = []
+        self.words: list[tuple[str, int]] = []
+
+    def say(self, n: int = 2) -> str:
+        said = [f"w{next(self.counter)}q" for _ in range(n)]
+        self.words.extend((word, len(self.lines) + 1) for word in said)
         return " ".join(said)
 
-    def add(*new: str) -> None:
-        lines.extend(new)
+    def add(self, *new: str) -> None:
+        self.lines.extend(new)
 
+
+def _introduction_block(draw: DrawFn, out: _Writer) -> None:
+    """One block before the first card."""
+    kind = draw(st.sampled_from(["title", "title", "text", "list", "quote", "comment", "code", "divider"]))
+    if kind == "title":
+        out.add(f"# {out.say()}")  # the first is the file's title, a second one is on no card
+    elif kind == "text":
+        out.add(out.say(3), out.say(2))
+    elif kind == "list":
+        out.add(f"- {out.say(1)}", f"- {out.say(2)}")
+    elif kind == "quote":
+        out.add("> " + out.say(2))
+    elif kind == "comment":
+        out.add("<!-- notes for authors,", "not prose -->")
+    elif kind == "code":
+        out.add("```", out.say(2), "```")
+    elif out.lines:  # at the top of the file, --- would open front matter
+        out.add("---")
+
+
+def _text(draw: DrawFn, out: _Writer) -> None:
+    out.add(out.say(3))
+    if draw(st.booleans()):
+        out.add(out.say(2))  # a paragraph of two lines
+
+
+def _math(draw: DrawFn, out: _Writer) -> None:
+    formula = draw(st.sampled_from(["\\(a+b\\)", "\\[x^2\\]", "$y$"]))
+    out.add(f"{out.say(1)} {formula} {out.say(1)}")
+
+
+def _tasks(draw: DrawFn, out: _Writer) -> None:
+    for tick in draw(st.lists(st.booleans(), min_size=2, max_size=6)):
+        out.add(f"- [{'x' if tick else ' '}] {out.say(1)}")
+
+
+def _code(draw: DrawFn, out: _Writer) -> None:
+    out.add("```" + draw(st.sampled_from(["mjs", "python", "{note}", ""])))
+    out.add(out.say(2))  # its words are on the line after the fence
+    out.add("```")
+
+
+# The blocks after the first card's heading, each written by one function; a kind listed twice in
+# BODY_KINDS is drawn twice as often.
+BODY_BLOCKS: dict[str, Callable[[DrawFn, _Writer], None]] = {
+    "h2": lambda draw, out: out.add(f"## {out.say()}"),
+    "h3": lambda draw, out: out.add(f"### {out.say()}"),
+    "h1": lambda draw, out: out.add(f"# {out.say()}"),
+    "text": _text,
+    "math": _math,
+    "divider": lambda draw, out: out.add("---"),
+    "tasks": _tasks,
+    "comment": lambda draw, out: out.add("<!-- not prose: a note to the author -->"),
+    "html-heading": lambda draw, out: out.add(f"<h2 data-question>{out.say(1)}</h2>"),
+    "setext": lambda draw, out: out.add(out.say(1), "---"),
+    "repeat": lambda draw, out: out.add("## Usage"),
+    "quote": lambda draw, out: out.add("> " + out.say(2)),
+    "code": _code,
+}
+BODY_KINDS = [
+    "h2", "h2", "h3", "h1", "text", "text", "math", "divider", "tasks", "comment", "html-heading",
+    "setext", "repeat", "quote", "code",
+]
+
+
+@st.composite
+def foreign_markdown(draw: DrawFn) -> tuple[str, list[tuple[str, int]]]:
+    """A file of ordinary Markdown, and each unique word in it with its line."""
+    out = _Writer()
     for _ in range(draw(st.integers(0, 4))):  # the introduction: blocks before the first card
-        kind = draw(st.sampled_from(["title", "title", "text", "list", "quote", "comment", "code", "divider"]))
-        if kind == "title":
-            add(f"# {say()}")  # the first is the file's title, a second one is on no card
-        elif kind == "text":
-            add(say(3), say(2))
-        elif kind == "list":
-            add(f"- {say(1)}", f"- {say(2)}")
-        elif kind == "quote":
-            add("> " + say(2))
-        elif kind == "comment":
-            add("<!-- notes for authors,", "not prose -->")
-        elif kind == "code":
-            add("```", say(2), "```")
-        elif lines:  # at the top of the file, --- would open front matter
-            add("---")
-        add("")
-    add(f"## {say()}")
+        _introduction_block(draw, out)
+        out.add("")
+    out.add(f"## {out.say()}")
     for _ in range(draw(st.integers(1, 12))):
-        kind = draw(st.sampled_from([
-            "h2", "h2", "h3", "h1", "text", "text", "math", "divider", "tasks", "comment", "html-heading",
-            "setext", "repeat", "quote", "code",
-        ]))
-        if kind == "h2":
-            add(f"## {say()}")
-        elif kind == "h3":
-            add(f"### {say()}")
-        elif kind == "h1":
-            add(f"# {say()}")
-        elif kind == "text":
-            add(say(3))
-            if draw(st.booleans()):
-                add(say(2))  # a paragraph of two lines
-        elif kind == "math":
-            formula = draw(st.sampled_from(["\\(a+b\\)", "\\[x^2\\]", "$y$"]))
-            add(f"{say(1)} {formula} {say(1)}")
-        elif kind == "divider":
-            add("---")
-        elif kind == "tasks":
-            ticks = draw(st.lists(st.booleans(), min_size=2, max_size=6))
-            for tick in ticks:
-                add(f"- [{'x' if tick else ' '}] {say(1)}")
-        elif kind == "comment":
-            add("<!-- not prose: a note to the author -->")
-        elif kind == "html-heading":
-            add(f"<h2 data-question>{say(1)}</h2>")
-        elif kind == "setext":
-            add(say(1))
-            add("---")
-        elif kind == "repeat":
-            add("## Usage")
-        elif kind == "quote":
-            add("> " + say(2))
-        else:
-            add("```" + draw(st.sampled_from(["mjs", "python", "{note}", ""])))
-            add(say(2))
-            add("```")
-        add("")
-    return "\n".join(lines) + "\n", words
+        BODY_BLOCKS[draw(st.sampled_from(BODY_KINDS))](draw, out)
+        out.add("")
+    return "\n".join(out.lines) + "\n", out.words
 
 
-def _covered(line: int, diagnostics: list) -> bool:
+def _covered(line: int, diagnostics: Sequence[Diagnostic]) -> bool:
     for diagnostic in diagnostics:
         if diagnostic.severity is not Severity.WARNING:
             continue
         span = re.match(r"lines? (\d+)(?:-(\d+))?", diagnostic.message)
-        first, last = (int(span.group(1)), int(span.group(2) or span.group(1))) if span else (diagnostic.location.line,) * 2
+        if span:
+            first, last = int(span.group(1)), int(span.group(2) or span.group(1))
+        else:
+            first = last = diagnostic.location.line
         if first <= line <= last:
             return True
     return False

@@ -376,7 +376,9 @@ def _manifest(out: Path) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     files = data.get("files") if isinstance(data, dict) else None
-    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(files, dict) else {}
+    if not isinstance(files, dict):
+        return {}
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def write_conversion(conversion: Conversion, out_dir: Path, tool: str) -> tuple[int, int]:
@@ -430,7 +432,7 @@ def short_clozes(text: str, pattern: re.Pattern[str], parse) -> str:  # type: ig
         else:
             counter += 1
             chosen = counter
-        return "{{c%d::%s}}" % (chosen, body)
+        return f"{{{{c{chosen}::{body}}}}}"
 
     def rewrite(prose: str) -> str:
         out, last = [], 0

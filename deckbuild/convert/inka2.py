@@ -10,7 +10,14 @@ import re
 from pathlib import Path
 
 from .common import (
-    Conversion, ConvertedCard, ConvertedTopic, carry_media, dollar_math, markdown_files, read_text, short_clozes,
+    Conversion,
+    ConvertedCard,
+    ConvertedTopic,
+    carry_media,
+    dollar_math,
+    markdown_files,
+    read_text,
+    short_clozes,
     tag_list,
 )
 
@@ -54,7 +61,8 @@ def convert(source_root: Path) -> Conversion:
                 chunk = ID_LINE.sub("", chunk)
                 line = base_line + body[:start].count("\n")
                 chunk = re.sub(r"^\d+\.\s?", "", chunk, count=1)
-                question_lines, answer_lines = [], []
+                question_lines: list[str] = []
+                answer_lines: list[str] = []
                 for item in chunk.split("\n"):
                     if item.startswith(">") and (answer_lines or question_lines):
                         answer_lines.append(re.sub(r"^> ?", "", item))

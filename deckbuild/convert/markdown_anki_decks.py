@@ -8,12 +8,20 @@ import hashlib
 import html
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from ..package import note_guid
 from ..render import markdown
 from .common import (
-    Conversion, ConvertedCard, ConvertedTopic, carry_media, dollar_math, markdown_files, read_text,
+    Conversion,
+    ConvertedCard,
+    ConvertedTopic,
+    carry_media,
+    dollar_math,
+    markdown_files,
+    read_text,
 )
 
 H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -30,17 +38,17 @@ def integer_hash(text: str) -> int:
 def question_html(text: str) -> str:
     """The `<h2>` markdown-anki-decks hashes, as Python-Markdown writes it for the usual inline
     Markdown (text, code spans, emphasis, links): markdown-it renders it, quotes left unescaped."""
-    inline = markdown().renderInline(text).replace("&quot;", '"')
+    inline: str = markdown().renderInline(text).replace("&quot;", '"')
     return f"<h2>{inline}</h2>"
 
 
 def question_guid(text: str, deck_title: str) -> str:
-    import genanki
+    # genanki's guid_for, which note_guid is, joins the text of its values: the deck id as a number
+    # and as digits give the same guid
+    return note_guid(question_html(text), str(integer_hash(deck_title)))
 
-    return genanki.guid_for(question_html(text), integer_hash(deck_title))
 
-
-def _front_matter(text: str, path: Path, conversion: Conversion) -> tuple[dict, str, int]:
+def _front_matter(text: str, path: Path, conversion: Conversion) -> tuple[dict[str, Any], str, int]:
     if not text.startswith("---\n"):
         return {}, text, 0
     end = text.find("\n---", 4)

@@ -1,0 +1,57 @@
+"""The package stage on its own: a planned deck in, the notes the package holds out.
+
+Golden files: each `fixtures/package/<case>.md` is a one-file content folder. The stages before the
+package stage plan its deck; `write_package` writes it; a real Anki collection (the `anki` package)
+imports it, and what the collection then holds (decks, note types, each note's guid, fields by name
+and tags, each card's deck, and the media files) is compared with `fixtures/package/<case>.txt`
+beside it. Note ids and times are left out: they come from the build's clock. A new case is a new
+`.md` file. After a deliberate change, or for a new case, regenerate the text files with
+`pytest tests/test_package_stage.py --update-goldens` and read their diff before committing them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import AnkiCollection
+
+from deckbuild.build import plan_without_writing
+from deckbuild.config import load_config
+from deckbuild.package import write_package
+
+PACKAGE = Path(__file__).parent / "fixtures" / "package"
+CASES = sorted(PACKAGE.glob("*.md"))
+
+
+def collection_text(anki: AnkiCollection) -> str:
+    """What an Anki collection holds, as stable text: sorted, without ids or times."""
+    col = anki.col
+    lines = [f"deck: {name}" for name in sorted(d.name for d in col.decks.all_names_and_ids())]
+    notes = sorted((col.get_note(note_id) for note_id in col.find_notes("")), key=lambda note: note.guid)
+    for note in notes:
+        lines.append(f"== note {note.guid} type={note.note_type()['name']} tags={sorted(note.tags)}")  # type: ignore[index]
+        lines += [f"{name}: {value}" for name, value in note.items()]
+        lines += [f"card {card.ord}: deck={col.decks.name(card.did)}" for card in note.cards()]
+    lines += [f"media: {name}" for name in sorted(os.listdir(col.media.dir()))]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_package_matches_golden(case: Path, tmp_path: Path, anki: AnkiCollection, update_goldens: bool) -> None:
+    folder = tmp_path / "content"
+    folder.mkdir()
+    shutil.copy(case, folder / case.name)
+    _content, plans = plan_without_writing(load_config(folder, pyproject=folder / "none.toml"))
+    (plan,) = plans
+    package = tmp_path / "deck.apkg"
+    write_package(plan, package)
+    anki.import_package(package)
+    actual = collection_text(anki)
+    golden = case.with_suffix(".txt")
+    if update_goldens:
+        golden.write_text(actual, encoding="utf-8")
+    assert golden.exists(), f"no golden file for {case.name}: run pytest {__file__} --update-goldens"
+    assert actual == golden.read_text(encoding="utf-8")
