@@ -17,10 +17,21 @@ from .highlight import PLAIN_LANGUAGES, find_lexer, language_of
 from .ids import slugify
 from .media import MediaResolver, is_audio
 from .options import (
-    ID_PATTERN, SCALAR, check_difficulty, check_guid, check_title, check_value, is_comment, is_foreign_note_id,
-    normalise_tags, normalise_topic, read_card_options, read_front_matter, read_lint_option,
+    ID_PATTERN,
+    SCALAR,
+    check_difficulty,
+    check_guid,
+    check_title,
+    check_value,
+    is_comment,
+    is_foreign_note_id,
+    normalise_tags,
+    normalise_topic,
+    read_card_options,
+    read_front_matter,
+    read_lint_option,
 )
-from .records import DEFAULT_VALUE, CardMeta, CardSource, MediaFile, OptionSource, ParsedFile, SourceFile
+from .records import DEFAULT_VALUE, CardMeta, CardSource, MediaFile, OptionSource, ParsedFile, SourceFile, first_line
 from .references import split_references
 from .sanitize import raw_image_sources
 from .tex import math_problem
@@ -79,7 +90,8 @@ class CardBuilder:
     @property
     def _comment_below(self) -> Token | None:
         first = self.body[0] if self.body else None
-        below = first is not None and is_comment(first) and first.map is not None and first.map[0] == self.heading.map[1]
+        heading_end = self.heading.map[1] if self.heading.map else None
+        below = first is not None and is_comment(first) and first.map is not None and first.map[0] == heading_end
         return first if below else None
 
     @property
@@ -97,7 +109,7 @@ class CardBuilder:
 
 def _lines(tokens: list[Token]) -> tuple[int, int]:
     """The first and last line (1-based) of some block tokens."""
-    return tokens[0].map[0] + 1, max(t.map[1] for t in tokens if t.map is not None)
+    return first_line(tokens[0]), max(t.map[1] for t in tokens if t.map is not None)
 
 
 def _shown_lines(first: int, last: int) -> str:
@@ -111,7 +123,8 @@ def _warn_outside(tokens: list[Token], source: SourceFile, diagnostics: Diagnost
     for token in tokens:
         if token.map is None or is_comment(token) or token.type == "hr":
             continue
-        if runs and token.map[0] <= runs[-1][-1].map[1] + 1 and token.type != "heading_open":
+        previous = runs[-1][-1].map if runs else None
+        if previous and token.map[0] <= previous[1] + 1 and token.type != "heading_open":
             runs[-1].append(token)
         else:
             runs.append([token])
@@ -156,11 +169,11 @@ def _warn_html_heading(token: Token, card: CardBuilder | None, source: SourceFil
     if token.type != "html_block" or token.map is None or is_comment(token) or not _HTML_HEADING.search(token.content):
         return
     where = (
-        f"it stays in the answer of the card at line {card.heading.map[0] + 1}" if card is not None
+        f"it stays in the answer of the card at line {first_line(card.heading)}" if card is not None
         else "it is in the file's introduction, which is on no card"
     )
     diagnostics.warning(
-        SourceLocation(source.path, token.map[0] + 1),
+        SourceLocation(source.path, first_line(token)),
         f"a heading written in HTML is not a question: {where}; write the question as ## Question",
         kind="html-heading",
     )
@@ -170,7 +183,7 @@ def _cards_of(builder: CardBuilder, source: SourceFile, diagnostics: Diagnostics
     """The cards one `##` heading gives. A heading not written for build_deck (no options comment)
     with nothing under it is no card; one with only deeper headings under it (md2anki's
     `## Subdeck: X`) is a section, whose `###` headings are the cards."""
-    location = SourceLocation(source.path, builder.heading.map[0] + 1)
+    location = SourceLocation(source.path, first_line(builder.heading))
     question = _inline_text(builder.inline.children or [])
     if not builder.has_options and not _has_content(builder.body):
         diagnostics.warning(
@@ -182,9 +195,11 @@ def _cards_of(builder: CardBuilder, source: SourceFile, diagnostics: Diagnostics
         return []
     if not builder.has_options and builder.body[0].type == "heading_open":
         body, tag = builder.body, builder.body[0].tag
-        starts = [i for i, token in enumerate(body) if token.type == "heading_open" and token.tag == tag and token.level == 0]
+        starts = [
+            i for i, token in enumerate(body) if token.type == "heading_open" and token.tag == tag and token.level == 0
+        ]
         cards = []
-        for start, end in zip(starts, starts[1:] + [len(body)]):
+        for start, end in zip(starts, starts[1:] + [len(body)], strict=True):
             cards.append(CardBuilder(body[start], body[start + 1]))
             cards[-1].body = body[start + 3:end]  # after heading_open, inline, heading_close
         diagnostics.warning(
@@ -198,12 +213,6 @@ def _cards_of(builder: CardBuilder, source: SourceFile, diagnostics: Diagnostics
         if token.level == 0:
             _warn_html_heading(token, builder, source, diagnostics)
     return [builder]
-
-
-def _first_line(token: Token) -> int:
-    """The 1-based line a block token starts at (markdown-it gives every block token its lines)."""
-    assert token.map is not None
-    return token.map[0] + 1
 
 
 class _Outline:
@@ -242,7 +251,7 @@ class _Outline:
         self.current = None
         if self.title is None:
             self.title = _inline_text(inline.children or []) or None
-            location = SourceLocation(self.source.path, _first_line(token))
+            location = SourceLocation(self.source.path, first_line(token))
             if self.title and not check_title(self.title, location, self.diagnostics):
                 self.title = None
             self.introduction.append([])
@@ -254,7 +263,7 @@ class _Outline:
     def _card_heading(self, token: Token, inline: Token) -> None:
         if token.markup == "-":
             self.diagnostics.warning(
-                SourceLocation(self.source.path, _first_line(token)),
+                SourceLocation(self.source.path, first_line(token)),
                 "a line of text directly above --- makes a heading and so a new card; "
                 "if you meant a break, leave a blank line before ---",
                 kind="setext-heading",
@@ -356,10 +365,10 @@ def _card_options(
         options = read_card_options(body[0], source, diagnostics)
         if keep_broken and len(diagnostics) > known:
             return None  # add-ids writes an id only into options that can be read
-        return options, _first_line(body[0]), body[1:]
+        return options, first_line(body[0]), body[1:]
     if builder.foreign_note_id is not None:
         diagnostics.warning(
-            SourceLocation(source.path, _first_line(body[0])),
+            SourceLocation(source.path, first_line(body[0])),
             f"{body[0].content.strip()} is another tool's Anki note id (Obsidian_to_Anki's), which this build "
             "does not use: it is ignored (`convert --from obsidian` reports it as not carried over)",
             kind="foreign-note-id",
@@ -375,7 +384,7 @@ def _drop_closing_break(body: list[Token], source: SourceFile, diagnostics: Diag
     if last_break is None or _has_content(body[last_break + 1:]):
         return body
     diagnostics.warning(
-        SourceLocation(source.path, _first_line(body[last_break])),
+        SourceLocation(source.path, first_line(body[last_break])),
         "nothing follows this --- in its card, so it is read as a divider and the card's answer is what "
         "stands above it; write the answer after it, or remove it",
         kind="empty-break",
@@ -589,10 +598,10 @@ def _resolve_images(
             resolved = _resolve_image(str(child.attrGet("src") or ""), where, source, diagnostics, media)
             child.attrSet("src", resolved.name if resolved else "")
             found += [resolved] if resolved else []
-        for fragment, first_line in raw:
+        for fragment, fragment_line in raw:
             for src in raw_image_sources(fragment):
                 offset = fragment.find(src.strip())
-                where = first_line + (fragment.count("\n", 0, offset) if offset > 0 else 0)
+                where = fragment_line + (fragment.count("\n", 0, offset) if offset > 0 else 0)
                 resolved = _resolve_image(src, where, source, diagnostics, media)
                 if resolved is not None:
                     images[src] = resolved.name
@@ -608,7 +617,7 @@ def _mark_link_as_sound(inline: Token, link_open: Token, name: str) -> None:
     index = child_index(inline, link_open)
     if index is None:  # inside an image's description: find it among the tokens that hold it
         holder = next((t for t in walk(siblings) if any(c is link_open for c in t.children or ())), None)
-        siblings = holder.children if holder is not None else []
+        siblings = (holder.children or []) if holder is not None else []
         index = next((i for i, t in enumerate(siblings) if t is link_open), len(siblings))
     depth = 0
     for later in siblings[index + 1:]:
@@ -638,11 +647,11 @@ def _check_math(tokens: list[Token], source: SourceFile, diagnostics: Diagnostic
         math = [(token, line)] if token.type == "math_block" else []
         math += [(child, line + line_offset(token, child)) for child in token.children or []
                  if child.type in ("math_inline", "math_inline_double")]
-        for item, first_line in math:
+        for item, item_line in math:
             problem = math_problem(item.content)
             if problem is not None:
                 offset, message = problem
-                where = first_line + item.content.count("\n", 0, offset)
+                where = item_line + item.content.count("\n", 0, offset)
                 diagnostics.error(SourceLocation(source.path, where), message)
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT
-from deckbuild.cli import main
 from helpers import run_cli, tree_snapshot
+
+from deckbuild.cli import main
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
 CASES = sorted(p for p in BAD.iterdir() if p.suffix != ".expected")
@@ -244,8 +244,8 @@ def test_cloze_check_takes_linear_time_on_a_long_paragraph() -> None:
     """1 MB of `a` code spans in one paragraph took 77 s (newlines counted from the paragraph's start each time)."""
     from markdown_it.token import Token
 
-    from deckbuild.errors import Diagnostics
     from deckbuild.cloze_checks import check_clozes
+    from deckbuild.errors import Diagnostics
     from deckbuild.records import SourceFile
 
     heading = Token("heading_open", "h2", 1, map=[0, 1])

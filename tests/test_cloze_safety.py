@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cardcheck import build_cards, build_error, every_side, formulas, math_problems
 from conftest import ROOT, AnkiCollection
 from helpers import build_folder
@@ -258,9 +257,8 @@ def test_x9_long_names_stay_unique_in_anki_with_their_hash(tmp_path: Path, anki:
 def test_x7_release_notes_show_question_text_as_text(tmp_path: Path) -> None:
     """Repro release-notes-injection: entities in a heading gave the release body new lines, a
     heading, a link, an image and @mentions."""
-    from markdown_it import MarkdownIt
-
     from helpers import run_cli
+    from markdown_it import MarkdownIt
 
     content = tmp_path / "content"
     content.mkdir()

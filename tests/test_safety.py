@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, AnkiCollection
 from helpers import build_folder
+
 
 def _corpus(name: str) -> list[str]:
     lines = (FIXTURES / "injection" / name).read_text(encoding="utf-8").splitlines()
@@ -176,6 +176,7 @@ def test_genanki_leaves_no_temporary_database_behind(sample: Path, tmp_path: Pat
 @pytest.mark.parametrize("when", ["first deck", "lock file"])
 def test_interrupted_build_leaves_output_untouched(sample: Path, tmp_path: Path, monkeypatch, when: str) -> None:
     from helpers import run_cli, tree_snapshot
+
     import deckbuild.build
     import deckbuild.package
 
