@@ -16,7 +16,7 @@ from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_p
 from .lint import warn_in_check
 from .load import load_sources
 from .lock import LockError, ModificationLock, exclusive
-from .media import report_unused_media
+from .media import MediaResolver, report_unused_media
 from .package import (
     clean_stale_temporaries,
     make_temporary,
@@ -26,10 +26,25 @@ from .package import (
     stage_package,
     staged_outputs,
 )
+from .parse import parse_source
 from .plan import deck_cards, plan_decks
 from .records import BuildConfig, BuildReport, Card, Content, DeckPlan, DeckResult, FileResult, SourceFile
-from .render import render_file
+from .render import markdown, render_parsed
 from .workers import run_each
+
+
+def process_file(source: SourceFile, media_dir: Path, content_dir: Path | None = None) -> FileResult:
+    """One file through the parse and render stages: the unit of caching and of parallel work."""
+    diagnostics = Diagnostics()
+    md = markdown()
+    parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir, content_dir))
+    if not parsed.cards and source.text.strip():
+        diagnostics.warning(
+            SourceLocation(source.path, 1),
+            "no cards in this file: a card starts with a level-2 heading (## Question)",
+            kind="no-cards",
+        )
+    return render_parsed(source, parsed, diagnostics, md)
 
 
 def render_files(
@@ -46,7 +61,7 @@ def render_files(
     todo = [index for index, result in enumerate(results) if result is None]
     if progress:
         progress(len(sources) - len(todo))
-    work = functools.partial(render_file, media_dir=media_dir, content_dir=content_dir)
+    work = functools.partial(process_file, media_dir=media_dir, content_dir=content_dir)
     rendered = run_each(work, [sources[i] for i in todo], lambda source: len(source.text), jobs, progress)
     for index, result in zip(todo, rendered, strict=True):
         results[index] = result

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -18,9 +17,8 @@ from .dialect import ENV_KEY, deck_env, make_markdown, sound_of
 from .errors import Diagnostics, SourceLocation
 from .highlight import highlight_code, language_of
 from .lock import content_hash
-from .media import MediaResolver, is_audio
-from .parse import parse_source
-from .records import DEFAULT_VALUE, Card, CardSource, CodeBlock, FileResult, Option, SourceFile
+from .media import is_audio
+from .records import DEFAULT_VALUE, Card, CardSource, CodeBlock, FileResult, Option, ParsedFile, SourceFile
 from .sanitize import sanitize_html
 
 
@@ -195,17 +193,10 @@ def markdown() -> MarkdownIt:
     return _MARKDOWN
 
 
-def render_file(source: SourceFile, media_dir: Path, content_dir: Path | None = None) -> FileResult:
-    """Parse and render one file: the unit of caching and of parallel work."""
-    diagnostics = Diagnostics()
-    md = markdown()
-    parsed = parse_source(source, diagnostics, md, MediaResolver(media_dir, content_dir))
-    if not parsed.cards and source.text.strip():
-        diagnostics.warning(
-            SourceLocation(source.path, 1),
-            "no cards in this file: a card starts with a level-2 heading (## Question)",
-            kind="no-cards",
-        )
+def render_parsed(source: SourceFile, parsed: ParsedFile, diagnostics: Diagnostics, md: MarkdownIt) -> FileResult:
+    """One parsed file's cards rendered, with every message its parse and render gave (`diagnostics`).
+
+    `md` is the parser that made `parsed`: the tokens are rendered with the same configuration."""
     digests = source_digests(source, parsed.cards)
     cards = tuple(
         render_card(md, card, digest, diagnostics) for card, digest in zip(parsed.cards, digests, strict=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import json
+import shutil
 from pathlib import Path
 
 from helpers import build_folder, run_cli
@@ -162,8 +162,8 @@ def test_a_pickle_payload_in_the_cache_runs_no_code(sample: Path, tmp_path: Path
     import pickle
 
     from deckbuild.cache import RenderCache
-    from deckbuild.load import load_sources
     from deckbuild.errors import Diagnostics
+    from deckbuild.load import load_sources
 
     marker = tmp_path / "PWNED"
     cache = RenderCache(private_cache)
@@ -254,10 +254,10 @@ def test_an_entry_that_cannot_be_written_leaves_no_temporary_file(sample: Path, 
 def test_a_cached_result_comes_back_with_every_field(tmp_path: Path) -> None:
     """The cache stores plain data: every field of every card (and every diagnostic) must survive
     the round trip, or a cached build differs from a fresh one in what it drops."""
+    from deckbuild.build import process_file
     from deckbuild.cache import result_data, result_from_data
     from deckbuild.errors import Diagnostics
     from deckbuild.load import load_sources
-    from deckbuild.render import render_file
 
     folder = tmp_path / "notes"
     folder.mkdir()
@@ -269,7 +269,7 @@ def test_a_cached_result_comes_back_with_every_field(tmp_path: Path) -> None:
     )
     content = Path(__file__).resolve().parent.parent / "content"
     sources = load_sources(content, Diagnostics()) + load_sources(folder, Diagnostics())
-    results = [render_file(source, tmp_path) for source in sources]
+    results = [process_file(source, tmp_path) for source in sources]
     for result in results:
         assert result_from_data(json.loads(json.dumps(result_data(result)))) == result
     mine = results[-1]

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
+from deckbuild.build import process_file
 from deckbuild.errors import Diagnostic, Severity
 from deckbuild.records import SourceFile
-from deckbuild.render import render_file
 
 
 def _write(folder: Path, files: dict[str, str]) -> Path:
@@ -395,7 +395,7 @@ def test_every_word_reaches_a_card_or_a_warning(generated: tuple[str, list[tuple
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "notes.md"
         path.write_text(text, encoding="utf-8")
-        result = render_file(SourceFile(path=path, text=text), Path(scratch))
+        result = process_file(SourceFile(path=path, text=text), Path(scratch))
     assume(not any(d.severity is Severity.ERROR for d in result.diagnostics))
     shown = " ".join(
         [result.title or ""]

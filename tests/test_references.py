@@ -114,11 +114,11 @@ def test_bad_addresses_fail(url: str) -> None:
 
 
 def _fixture_cards() -> list:
+    from deckbuild.build import process_file
     from deckbuild.records import SourceFile
-    from deckbuild.render import render_file
 
     path = REFERENCES / "content" / "refs.md"
-    result = render_file(SourceFile(path, path.read_text(encoding="utf-8")), REFERENCES / "media")
+    result = process_file(SourceFile(path, path.read_text(encoding="utf-8")), REFERENCES / "media")
     return list(result.cards)
 
 
