@@ -4,6 +4,7 @@ each deck's notes and the new lock entries; fields filled by name from the note 
 from __future__ import annotations
 
 import copy
+import json
 from collections import defaultdict
 from fractions import Fraction
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from deckbuild.build import read_content
 from deckbuild.config import load_config
 from deckbuild.errors import SourceLocation
+from deckbuild.lock import LOCK_VERSION, MAX_TIME, lock_text
 from deckbuild.notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES
 from deckbuild.order import difficulty_rank, effective_value, value_order
 from deckbuild.plan import plan_decks
@@ -148,3 +150,24 @@ def test_the_value_order_is_the_scan_it_describes(
     assert [card.id for card in value_order(cards, rank, max_run)] == [
         card.id for card in _scanned_value_order(cards, rank, max_run)
     ]
+
+
+@given(
+    st.dictionaries(
+        st.text(max_size=12),
+        st.tuples(st.text(max_size=8), st.integers(0, MAX_TIME), st.text(max_size=8)),
+        max_size=6,
+    ),
+    st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+)
+def test_the_lock_text_is_the_indented_json_of_the_entries(
+    entries: dict[str, tuple[str, int, str]], tools: dict[str, str]
+) -> None:
+    """The planned entries reach the lock file as json.dumps(indent=1, sort_keys=True) would write them
+    (any text: quotes, control characters, non-ASCII, empty), so a lock is the same byte for byte."""
+    notes = {
+        key: {"hash": digest, "modified": modified, **({"source": source} if source else {})}
+        for key, (digest, modified, source) in entries.items()
+    }
+    data = {"version": LOCK_VERSION, "toolchain": tools, "notes": notes}
+    assert lock_text(entries, tools) == json.dumps(data, indent=1, sort_keys=True) + "\n"
