@@ -301,18 +301,15 @@ def _want(value: Any, kind: type | tuple[type, ...]) -> Any:
 
 
 def _text(data: Any, texts: Sequence[str]) -> str:
-    if type(data) is not int or data < 0:
+    if type(data) is not int or not 0 <= data < len(texts):
         raise _Invalid("a string is stored as the number of a text")
-    try:
-        return texts[data]
-    except IndexError:
-        raise _Invalid("the number of a text that is not there") from None
+    return texts[data]
 
 
 def _text_tuple(data: Any, texts: Sequence[str]) -> tuple[str, ...]:
     if type(data) is not list:
         raise _Invalid("expected a list of texts")
-    return tuple([_text(part, texts) for part in data])
+    return tuple([_text(part, texts) for part in data]) if data else ()
 
 
 def _path(data: Any, texts: Sequence[str]) -> Path:
@@ -360,7 +357,7 @@ def _decoder(hint: Any) -> _Decoder:
         def items(data: Any, texts: Sequence[str]) -> tuple[Any, ...]:
             if type(data) is not list:
                 raise _Invalid("expected a list")
-            return tuple([decode(part, texts) for part in data])
+            return tuple([decode(part, texts) for part in data]) if data else ()
 
         return items
     if dataclasses.is_dataclass(hint):
@@ -387,17 +384,36 @@ def _decoder(hint: Any) -> _Decoder:
 
 
 def _record_decoder(cls: type) -> _Decoder:
-    decoders: list[_Decoder] = []
-    for name, kind in _fields_of(cls):
-        decode = _decoder(kind)
+    texts_at: list[int] = []  # str fields: the number of a text
+    plain_at: list[tuple[int, type]] = []  # int and bool fields: JSON gives exactly these types
+    converted_at: list[tuple[int, _Decoder]] = []
+    fields = _fields_of(cls)
+    for index, (name, kind) in enumerate(fields):
         check = _FIELD_CHECKS.get((cls, name))
-        decoders.append(decode if check is None else functools.partial(_then, decode, check))
-    count = len(decoders)
+        if kind is str and check is None:
+            texts_at.append(index)
+        elif kind in (int, bool) and check is None:
+            plain_at.append((index, kind))
+        else:
+            decode = _decoder(kind)
+            converted_at.append((index, decode if check is None else functools.partial(_then, decode, check)))
+    count = len(fields)
 
     def record(data: Any, texts: Sequence[str]) -> Any:
         if type(data) is not list or len(data) != count:
             raise _Invalid(f"a {cls.__name__} with other fields than its own")
-        return cls(*[decode(part, texts) for decode, part in zip(decoders, data, strict=True)])
+        values = data.copy()
+        for index in texts_at:  # the commonest fields, read here rather than through _text
+            number = values[index]
+            if type(number) is not int or not 0 <= number < len(texts):
+                raise _Invalid(f"{cls.__name__}.{fields[index][0]} is not the number of a text")
+            values[index] = texts[number]
+        for index, kind in plain_at:
+            if type(values[index]) is not kind:  # so an int field refuses a bool, and the reverse
+                raise _Invalid(f"{cls.__name__}.{fields[index][0]} is not a {kind.__name__}")
+        for index, decode in converted_at:
+            values[index] = decode(values[index], texts)
+        return cls(*values)
 
     return record
 
