@@ -85,7 +85,8 @@ def bench_size(cards: int, repeat: int, work: Path) -> dict[str, list[tuple[floa
     os.environ["BUILD_DECK_CACHE_DIR"] = str(work / "cache")  # `check` reads the same cache
     check = [python, str(ROOT / "build_deck.py"), "check", "--content", str(content)]
     for round_number in range(repeat):
-        results["naive"].append(run_child([python, str(ROOT / "benchmarks" / "naive.py"), str(content), str(work / "naive.apkg")], work))
+        naive = [python, str(ROOT / "benchmarks" / "naive.py"), str(content), str(work / "naive.apkg")]
+        results["naive"].append(run_child(naive, work))
         shutil.rmtree(work / "cold", ignore_errors=True)
         results["cold"].append(run_child(ours + ["--out", str(work / "cold"), "--no-cache"], work))
         results["no change"].append(run_child(ours + ["--out", str(work / "warm")] + env_cache, work))

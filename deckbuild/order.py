@@ -131,6 +131,7 @@ def card_positions(
             if waiting and (following is None or waiting[0][0] <= place):
                 _, index, number = heapq.heappop(waiting)
             else:
+                assert following is not None  # the loop runs while a note is waiting or one follows
                 index, number = following, 0
                 following = next(pending, None)
             positions[index].append(next_position)
