@@ -7,8 +7,10 @@ For each size it generates a synthetic corpus (half the cards carry a 5-15 line 
 times, alternating in every repetition: the naive pipeline (naive.py), our cold build (--no-cache),
 our rebuild with nothing changed, our rebuild after one file changed, and `check` without and with
 `--lint` on the cached content (what the card-quality linter costs). Each run is a child
-process; its peak memory comes from the kernel's resource usage of that child. It prints medians,
-the ratios to the naive pipeline, and peak memory.
+process; its peak memory and CPU time (user + system, with the worker processes it waited for) come
+from the kernel's resource usage of that child. It prints medians of wall and CPU time, their ratios
+to the naive pipeline, and peak memory. On a machine shared with other work the wall times swing
+with the load; the CPU times much less (a cold build's CPU time counts every core it used).
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ def generate_corpus(folder: Path, cards: int, seed: int = 7) -> None:
         (folder / f"{file_number:04d}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run_child(args: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one child process."""
+def run_child(args: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak resident memory (MiB) and CPU seconds of one child process."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a child that warns a lot never blocks
         process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
@@ -63,7 +65,7 @@ def run_child(args: list[str], cwd: Path) -> tuple[float, float]:
         stderr = errors.read().decode(errors="replace")
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{stderr}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def touch_one_file(content: Path, round_number: int) -> None:
@@ -73,19 +75,20 @@ def touch_one_file(content: Path, round_number: int) -> None:
         stream.write(f"\nEdited in round {round_number}.\n")
 
 
-def bench_size(cards: int, repeat: int, work: Path) -> dict[str, list[tuple[float, float]]]:
+def bench_size(cards: int, repeat: int, work: Path) -> dict[str, list[tuple[float, float, float]]]:
     content = work / f"corpus-{cards}"
     generate_corpus(content, cards)
     python = sys.executable
     ours = [python, str(ROOT / "build_deck.py"), "build", "--content", str(content), "--lock", str(work / "lock.json")]
     env_cache = ["--cache-dir", str(work / "cache")]
     kinds = ("naive", "cold", "no change", "one file changed", "check", "check --lint")
-    results: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
+    results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in kinds}
     run_child(ours + ["--out", str(work / "warm")] + env_cache, work)  # prime the cache and the lock
     os.environ["BUILD_DECK_CACHE_DIR"] = str(work / "cache")  # `check` reads the same cache
     check = [python, str(ROOT / "build_deck.py"), "check", "--content", str(content)]
     for round_number in range(repeat):
-        results["naive"].append(run_child([python, str(ROOT / "benchmarks" / "naive.py"), str(content), str(work / "naive.apkg")], work))
+        naive = [python, str(ROOT / "benchmarks" / "naive.py"), str(content), str(work / "naive.apkg")]
+        results["naive"].append(run_child(naive, work))
         shutil.rmtree(work / "cold", ignore_errors=True)
         results["cold"].append(run_child(ours + ["--out", str(work / "cold"), "--no-cache"], work))
         results["no change"].append(run_child(ours + ["--out", str(work / "warm")] + env_cache, work))
@@ -106,16 +109,21 @@ def main(sizes: tuple[int, ...], repeat: int) -> None:
     click.echo(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                f"{platform.system()} {platform.release()}")
     click.echo(f"`build_deck.py --help`: median {statistics.median(help_times):.3f} s\n")
-    click.echo("| cards | run | median s | x naive | peak MiB |")
-    click.echo("|---:|---|---:|---:|---:|")
+    click.echo("| cards | run | median s | x naive | CPU s | CPU x naive | peak MiB |")
+    click.echo("|---:|---|---:|---:|---:|---:|---:|")
     for cards in sizes:
         with tempfile.TemporaryDirectory(prefix="deckbench-") as scratch:
             results = bench_size(cards, repeat, Path(scratch))
-        naive = statistics.median(t for t, _ in results["naive"])
+        naive = statistics.median(t for t, _, _ in results["naive"])
+        naive_cpu = statistics.median(c for _, _, c in results["naive"])
         for name, runs in results.items():
-            median = statistics.median(t for t, _ in runs)
-            peak = max(m for _, m in runs)
-            click.echo(f"| {cards:,} | {name} | {median:.2f} | {median / naive:.2f} | {peak:.0f} |")
+            median = statistics.median(t for t, _, _ in runs)
+            cpu = statistics.median(c for _, _, c in runs)
+            peak = max(m for _, m, _ in runs)
+            click.echo(
+                f"| {cards:,} | {name} | {median:.2f} | {median / naive:.2f} | {cpu:.2f} | {cpu / naive_cpu:.2f} "
+                f"| {peak:.0f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import hashlib
 import sys
 from pathlib import Path
 
-import genanki
+import genanki  # type: ignore[import-untyped]  # genanki ships no type information
 from markdown_it import MarkdownIt
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -25,7 +25,7 @@ def main(content: Path, out: Path) -> None:
     model = genanki.Model(
         1607392319, "Naive", fields=[{"name": "Question"}, {"name": "Answer"}],
         templates=[{"name": "Card 1", "qfmt": "{{Question}}", "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}"}],
-        css=HtmlFormatter().get_style_defs(".highlight"),
+        css=HtmlFormatter().get_style_defs(".highlight"),  # type: ignore[no-untyped-call]  # unannotated in Pygments
     )
     deck = genanki.Deck(2059400110, "Naive")
     for path in sorted(content.rglob("*.md")):

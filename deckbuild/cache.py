@@ -6,8 +6,9 @@ also records the size and modification time of each image its cards use, and is 
 of them changed. The cache lives in the user's cache folder (`$XDG_CACHE_HOME/build_deck`, or
 `BUILD_DECK_CACHE_DIR`), is safe to delete, and is ignored when unreadable or corrupt.
 
-Nothing read from the cache is trusted: an entry is plain JSON (never pickle, so reading it runs
-no code), signed with HMAC-SHA256 under a per-user key that lives outside the cache folder
+Nothing read from the cache is trusted: an entry is plain data, a line of JSON and the texts it
+numbers (never pickle, so reading it runs no code), signed with HMAC-SHA256 under a per-user key
+that lives outside the cache folder
 (`$XDG_STATE_HOME/build_deck/cache-key`, mode 0600 in a 0700 folder owned by the user). An entry
 whose signature, shape or types do not check out (damaged, or written by someone else: a shared
 cache, a CI cache restored from a pull request) is ignored, and the file is rendered again.
@@ -20,6 +21,7 @@ import enum
 import functools
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import secrets
@@ -27,14 +29,14 @@ import stat
 import tempfile
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 from .records import CardMeta, FileResult, SourceFile
 
-CACHE_FORMAT = 4  # 4: records stored as derived from their dataclasses
+CACHE_FORMAT = 5  # 4: records stored as derived from their dataclasses; 5: as lists, their texts after the JSON
 _LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML")
 _KEY_BYTES = 32
 
@@ -205,11 +207,14 @@ def _stamps_hold(stamps: list[list[Any]]) -> bool:
     return True
 
 
-# --- plain data: records <-> JSON, derived from the dataclasses, every type checked on the way back ---
+# --- plain data: records <-> JSON and text, derived from the dataclasses, every type checked on the way back ---
 #
-# Each record type gets an encoder and a decoder, built once from its fields' type hints: a dict per
-# record (exactly its fields), a list per tuple, a string per path or enumeration member. A field
-# added to a record is stored and checked without any change here.
+# Each record type gets an encoder and a decoder, built once from its fields' type hints: a list per
+# record (its fields in their declared order), a list per tuple, its value per enumeration member.
+# Strings and paths stay out of the JSON: each is added to a list of texts, stored after the JSON as
+# they are, and the JSON holds its number in that list. Cards are mostly HTML, full of quotes and line
+# breaks; escaped inside JSON strings, reading them back was most of the cost of a cached build. A
+# field added to a record is stored and checked without any change here.
 
 
 class _Invalid(ValueError):
@@ -225,7 +230,8 @@ def _card_value(value: int) -> int:
 # checks beyond a field's type, by (record, field)
 _FIELD_CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {(CardMeta, "value"): _card_value}
 
-_Codec = Callable[[Any], Any]
+_Encoder = Callable[[Any, list[str]], Any]  # (value, the texts so far, added to) -> JSON data
+_Decoder = Callable[[Any, Sequence[str]], Any]  # (JSON data, the entry's texts) -> value, or _Invalid
 
 
 def _fields_of(cls: type) -> list[tuple[str, Any]]:
@@ -244,28 +250,45 @@ def _optional(hint: Any) -> Any | None:
     return None
 
 
-def _same(value: Any) -> Any:
+def _same(value: Any, texts: list[str]) -> Any:
     return value
 
 
+def _text_number(value: str, texts: list[str]) -> int:
+    texts.append(value)
+    return len(texts) - 1
+
+
+def _path_number(value: Path, texts: list[str]) -> int:
+    return _text_number(str(value), texts)
+
+
+def _member_value(value: enum.Enum, texts: list[str]) -> Any:
+    return value.value
+
+
 @functools.cache
-def _encoder(hint: Any) -> _Codec:
-    """How a value of type `hint` becomes plain JSON data."""
+def _encoder(hint: Any) -> _Encoder:
+    """How a value of type `hint` becomes plain JSON data (its strings added to the texts)."""
     inner = _optional(hint)
     if inner is not None:
         encode = _encoder(inner)
-        return _same if encode is _same else lambda value: None if value is None else encode(value)
+        return lambda value, texts: None if value is None else encode(value, texts)
     if typing.get_origin(hint) is tuple:
         item = _encoder(typing.get_args(hint)[0])
-        return list if item is _same else lambda value: [item(part) for part in value]
+        if item is _same:
+            return lambda value, texts: list(value)
+        return lambda value, texts: [item(part, texts) for part in value]
     if dataclasses.is_dataclass(hint):
         fields = [(name, _encoder(kind)) for name, kind in _fields_of(hint)]  # type: ignore[arg-type]
-        return lambda value: {name: encode(getattr(value, name)) for name, encode in fields}
+        return lambda value, texts: [encode(getattr(value, name), texts) for name, encode in fields]
+    if hint is str:
+        return _text_number
     if hint is Path:
-        return str
+        return _path_number
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return lambda value: value.value
-    if hint in (str, int, bool, float):
+        return _member_value
+    if hint in (int, bool, float):
         return _same
     raise TypeError(f"the cache cannot store a {hint!r}")
 
@@ -277,39 +300,76 @@ def _want(value: Any, kind: type | tuple[type, ...]) -> Any:
     return value
 
 
-def _plain_tuple(kind: type, data: Any) -> tuple[Any, ...]:
+def _text(data: Any, texts: Sequence[str]) -> str:
+    if type(data) is not int or not 0 <= data < len(texts):
+        raise _Invalid("a string is stored as the number of a text")
+    return texts[data]
+
+
+def _text_tuple(data: Any, texts: Sequence[str]) -> tuple[str, ...]:
+    if type(data) is not list:
+        raise _Invalid("expected a list of texts")
+    return tuple([_text(part, texts) for part in data]) if data else ()
+
+
+def _path(data: Any, texts: Sequence[str]) -> Path:
+    return Path(_text(data, texts))
+
+
+def _plain(kind: type) -> _Decoder:
+    def plain(data: Any, texts: Sequence[str]) -> Any:
+        if type(data) is not kind:  # so an int field refuses a bool, and the reverse
+            raise _Invalid(f"expected a {kind.__name__}")
+        return data
+
+    return plain
+
+
+def _plain_tuple(kind: type, data: Any, texts: Sequence[str]) -> tuple[Any, ...]:
     if type(data) is not list or any(type(part) is not kind for part in data):
         raise _Invalid(f"expected a list of {kind.__name__}")
     return tuple(data)
 
 
-def _checked(kind: type) -> _Codec:
-    return lambda value: _want(value, kind)
+def _float(data: Any, texts: Sequence[str]) -> float:
+    if type(data) not in (int, float):
+        raise _Invalid("expected a number")
+    return float(data)
 
 
 @functools.cache
-def _decoder(hint: Any) -> _Codec:
-    """How plain JSON data becomes a value of type `hint`, or _Invalid for any other shape: a record
-    with a field missing or one it does not have is refused, never given a default."""
+def _decoder(hint: Any) -> _Decoder:
+    """How plain JSON data (and the entry's texts) becomes a value of type `hint`, or _Invalid for any
+    other shape: a record with a field missing or one it does not have is refused, never given a default."""
     inner = _optional(hint)
     if inner is not None:
         decode = _decoder(inner)
-        return lambda data: None if data is None else decode(data)
+        return lambda data, texts: None if data is None else decode(data, texts)
     if typing.get_origin(hint) is tuple:
         item, rest = typing.get_args(hint)
         assert rest is Ellipsis, f"the cache stores tuple[X, ...] only, not {hint!r}"
-        if item in (str, int, bool):
+        if item is str:
+            return _text_tuple
+        if item in (int, bool):
             return functools.partial(_plain_tuple, item)
         decode = _decoder(item)
-        return lambda data: tuple([decode(part) for part in _want(data, list)])
+
+        def items(data: Any, texts: Sequence[str]) -> tuple[Any, ...]:
+            if type(data) is not list:
+                raise _Invalid("expected a list")
+            return tuple([decode(part, texts) for part in data]) if data else ()
+
+        return items
     if dataclasses.is_dataclass(hint):
         return _record_decoder(hint)  # type: ignore[arg-type]
+    if hint is str:
+        return _text
     if hint is Path:
-        return lambda data: Path(_want(data, str))
+        return _path
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         members = {member.value: member for member in hint}
 
-        def member(data: Any) -> Any:
+        def member(data: Any, texts: Sequence[str]) -> Any:
             try:
                 return members[data]
             except (KeyError, TypeError):
@@ -317,52 +377,94 @@ def _decoder(hint: Any) -> _Codec:
 
         return member
     if hint is float:
-        return lambda data: float(_want(data, (int, float)))
-    if hint in (str, int, bool):
-        return _checked(hint)
+        return _float
+    if hint in (int, bool):
+        return _plain(hint)
     raise TypeError(f"the cache cannot read a {hint!r}")
 
 
-def _record_decoder(cls: type) -> _Codec:
-    plain: list[tuple[str, type]] = []  # str, int and bool fields: JSON gives exactly these types
-    converted: list[tuple[str, _Codec]] = []
-    for name, kind in _fields_of(cls):
+def _record_decoder(cls: type) -> _Decoder:
+    texts_at: list[int] = []  # str fields: the number of a text
+    plain_at: list[tuple[int, type]] = []  # int and bool fields: JSON gives exactly these types
+    converted_at: list[tuple[int, _Decoder]] = []
+    fields = _fields_of(cls)
+    for index, (name, kind) in enumerate(fields):
         check = _FIELD_CHECKS.get((cls, name))
-        if kind in (str, int, bool) and check is None:
-            plain.append((name, kind))
-            continue
-        decode = _decoder(kind)
-        if check is not None:
-            decode = functools.partial(_then, decode, check)
-        converted.append((name, decode))
-    names = {name for name, _ in plain} | {name for name, _ in converted}
+        if kind is str and check is None:
+            texts_at.append(index)
+        elif kind in (int, bool) and check is None:
+            plain_at.append((index, kind))
+        else:
+            decode = _decoder(kind)
+            converted_at.append((index, decode if check is None else functools.partial(_then, decode, check)))
+    count = len(fields)
 
-    def record(data: Any) -> Any:
-        if type(data) is not dict or data.keys() != names:
+    def record(data: Any, texts: Sequence[str]) -> Any:
+        if type(data) is not list or len(data) != count:
             raise _Invalid(f"a {cls.__name__} with other fields than its own")
-        for name, kind in plain:
-            if type(data[name]) is not kind:  # so an int field refuses a bool, and the reverse
-                raise _Invalid(f"{cls.__name__}.{name} is not a {kind.__name__}")
-        values = dict(data)
-        for name, decode in converted:
-            values[name] = decode(data[name])
-        return cls(**values)
+        values = data.copy()
+        for index in texts_at:  # the commonest fields, read here rather than through _text
+            number = values[index]
+            if type(number) is not int or not 0 <= number < len(texts):
+                raise _Invalid(f"{cls.__name__}.{fields[index][0]} is not the number of a text")
+            values[index] = texts[number]
+        for index, kind in plain_at:
+            if type(values[index]) is not kind:  # so an int field refuses a bool, and the reverse
+                raise _Invalid(f"{cls.__name__}.{fields[index][0]} is not a {kind.__name__}")
+        for index, decode in converted_at:
+            values[index] = decode(values[index], texts)
+        return cls(*values)
 
     return record
 
 
-def _then(decode: _Codec, check: _Codec, data: Any) -> Any:
-    return check(decode(data))
+def _then(decode: _Decoder, check: Callable[[Any], Any], data: Any, texts: Sequence[str]) -> Any:
+    return check(decode(data, texts))
 
 
-def result_data(result: FileResult) -> dict[str, Any]:
-    """A file's result as plain JSON data."""
-    return _encoder(FileResult)(result)  # type: ignore[no-any-return]
+def result_data(result: FileResult) -> tuple[Any, list[str]]:
+    """A file's result as plain JSON data, and the texts its numbers stand for."""
+    texts: list[str] = []
+    data = _encoder(FileResult)(result, texts)
+    return data, texts
 
 
-def result_from_data(value: Any) -> FileResult:
-    """A FileResult from plain data, or _Invalid when any field has the wrong shape or type."""
-    return _decoder(FileResult)(value)  # type: ignore[no-any-return]
+def result_from_data(data: Any, texts: Sequence[str]) -> FileResult:
+    """A FileResult from plain data and its texts, or _Invalid when any part has the wrong shape or type."""
+    return _decoder(FileResult)(data, texts)  # type: ignore[no-any-return]
+
+
+def entry_payload(result: FileResult, stamps: list[list[Any]]) -> bytes:
+    """A cache entry's bytes (before its signature): one line of JSON with the media stamps, the
+    result and the texts' lengths, then the texts, one after the other, as UTF-8."""
+    data, texts = result_data(result)
+    head = json.dumps(
+        {"stamps": stamps, "lengths": [len(text) for text in texts], "result": data},
+        ensure_ascii=True, separators=(",", ":"),
+    )
+    return head.encode("ascii") + b"\n" + "".join(texts).encode("utf-8", "surrogatepass")
+
+
+def entry_from_payload(payload: bytes) -> tuple[FileResult, list[list[Any]]]:
+    """The result and media stamps of a cache entry's bytes; ValueError (or _Invalid) for anything else."""
+    head, _, body = payload.partition(b"\n")
+    entry = _want(json.loads(head.decode("ascii")), dict)
+    if entry.keys() != {"stamps", "lengths", "result"}:
+        raise _Invalid("not a cache entry")
+    stamps = _want(entry["stamps"], list)
+    for stamp in stamps:
+        if len(_want(stamp, list)) != 3:
+            raise _Invalid("a media stamp is (path, size, time)")
+        _want(stamp[0], str), _want(stamp[1], int), _want(stamp[2], int)
+    lengths = _want(entry["lengths"], list)
+    if lengths and (set(map(type, lengths)) != {int} or min(lengths) < 0):
+        raise _Invalid("a text's length is a whole number")
+    text = body.decode("utf-8", "surrogatepass")
+    if sum(lengths) != len(text):
+        raise _Invalid("the texts are not as long as recorded")
+    ends = list(itertools.accumulate(lengths))
+    texts = [text[end - length:end] for end, length in zip(ends, lengths, strict=True)]
+    return result_from_data(entry["result"], texts), stamps
 
 
 def sign_record(data: Any, create: bool = True) -> str | None:
@@ -377,10 +479,11 @@ def sign_record(data: Any, create: bool = True) -> str | None:
 def read_signed_record(text: str) -> Any:
     """The data of a record `sign_record` wrote with this user's key; None for anything else."""
     secret = read_or_create_key(default_key_path(), create=False)
+    if secret is None:
+        return None
     signature, _, payload = text.partition("\n")
-    if secret is None or not hmac.compare_digest(
-        signature.encode("ascii", "replace"), hmac.new(secret, payload.encode("utf-8"), hashlib.sha256).hexdigest().encode()
-    ):
+    expected = hmac.new(secret, payload.encode("utf-8"), hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(signature.encode("ascii", "replace"), expected):
         return None
     try:
         return json.loads(payload)
@@ -431,15 +534,7 @@ class RenderCache:
             signature, _, payload = data.partition(b"\n")
             if not hmac.compare_digest(signature, self._mac(secret, key, payload).encode("ascii")):
                 return None  # damaged, or not written by this user's builds
-            entry = _want(json.loads(payload.decode("utf-8")), dict)
-            if set(entry) != {"stamps", "result"}:
-                return None
-            stamps = _want(entry["stamps"], list)
-            for stamp in stamps:
-                if len(_want(stamp, list)) != 3:
-                    return None
-                _want(stamp[0], str), _want(stamp[1], int), _want(stamp[2], int)
-            result = result_from_data(entry["result"])
+            result, stamps = entry_from_payload(payload)
         except (OSError, ValueError, UnicodeDecodeError):  # json and _Invalid are ValueErrors
             return None  # a corrupt entry is a miss, never an error
         return result if _stamps_hold(stamps) else None
@@ -451,10 +546,7 @@ class RenderCache:
         if secret is None:
             return
         try:
-            payload = json.dumps(
-                {"stamps": _media_stamps(result), "result": result_data(result)},
-                ensure_ascii=True, separators=(",", ":"),
-            ).encode("ascii")
+            payload = entry_payload(result, _media_stamps(result))
             path = self._path(key, create=True)
             if path is None:
                 return  # a cache folder others can write is not used

@@ -23,10 +23,10 @@ import os
 import re
 import stat
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
 
 from . import __version__
 from .command import command_name
@@ -172,7 +172,7 @@ class ModificationLock:
     original: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # the entries as read
 
     @classmethod
-    def read(cls, path: Path | None, now: int | None = None) -> "ModificationLock":
+    def read(cls, path: Path | None, now: int | None = None) -> ModificationLock:
         entries: dict[str, tuple[str, int, str]] = {}
         tools: dict[str, str] = {}
         text = None
@@ -228,11 +228,26 @@ class ModificationLock:
 
     def to_text(self) -> str:
         # Entries of vanished cards stay, so that `check` keeps reporting them until they are retired.
-        notes = {}
-        for key, (digest, modified, source) in sorted(self.entries.items()):
-            notes[key] = {"hash": digest, "modified": modified, **({"source": source} if source else {})}
-        data = {"version": LOCK_VERSION, "toolchain": toolchain(), "notes": notes}
-        return json.dumps(data, indent=1, sort_keys=True) + "\n"
+        return lock_text(self.entries, toolchain())
+
+
+def lock_text(entries: dict[str, LockEntry], tools: dict[str, str]) -> str:
+    """A lock file's text: `json.dumps(data, indent=1, sort_keys=True)` of {"notes": {key: {"hash",
+    "modified", "source" (when there is one)}}, "toolchain", "version"}, written out line by line here
+    because json's indenting encoder runs in Python (tests/test_plan.py compares the two)."""
+    quote = json.encoder.encode_basestring_ascii
+    notes = []
+    for key, (digest, modified, source) in sorted(entries.items()):
+        tail = f',\n   "source": {quote(source)}' if source else ""
+        notes.append(f'  {quote(key)}: {{\n   "hash": {quote(digest)},\n   "modified": {modified!r}{tail}\n  }}')
+    tool_lines = [f"  {quote(name)}: {quote(version)}" for name, version in sorted(tools.items())]
+    return (
+        "{\n"
+        + (' "notes": {\n' + ",\n".join(notes) + "\n },\n" if notes else ' "notes": {},\n')
+        + (' "toolchain": {\n' + ",\n".join(tool_lines) + "\n },\n" if tool_lines else ' "toolchain": {},\n')
+        + f' "version": {LOCK_VERSION}\n'
+        + "}\n"
+    )
 
 
 GUARD_SUFFIX = ".build_deck-guard"
@@ -250,9 +265,11 @@ def _open_guard(guard: Path) -> int:
     flags = os.O_RDONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         handle = os.open(guard, flags, 0o600)
-    except OSError as exc:
+    except OSError:
         if os.path.islink(guard):
-            raise LockError(guard, "the build's guard file is a symbolic link: remove it (a build never follows one)") from None
+            raise LockError(
+                guard, "the build's guard file is a symbolic link: remove it (a build never follows one)"
+            ) from None
         raise
     if not stat.S_ISREG(os.fstat(handle).st_mode):
         os.close(handle)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 from .records import DIFFICULTIES, Card
 
@@ -56,7 +56,12 @@ def topic_order(cards: Sequence[Card], topic_rank: dict[str, int]) -> list[Card]
 
 
 def value_order(cards: Sequence[Card], topic_rank: dict[str, int], max_run: int = MAX_RUN) -> list[Card]:
-    """Highest interview value first, topics interleaved within a value, beginner first within a topic."""
+    """Highest interview value first, topics interleaved within a value, beginner first within a topic.
+
+    Each step takes the next card of the topic whose head has the highest value and, among those, the
+    topic furthest behind through its cards of that value (then the lower topic rank, then the topic
+    met first). That choice depends on each topic's own state only, so the topics wait in a heap and
+    only the topic just taken from is ranked again: O(n log topics)."""
     queues: dict[str, list[Card]] = defaultdict(list)
     for card in cards:
         queues[card.meta.topic].append(card)
@@ -68,27 +73,31 @@ def value_order(cards: Sequence[Card], topic_rank: dict[str, int], max_run: int 
         for card in queue:
             band_size[topic, effective_value(card)] += 1
     taken: dict[tuple[str, int], int] = defaultdict(int)
+    met = {topic: number for number, topic in enumerate(queues)}
+
+    def ranked(topic: str) -> tuple[int, float, int, int, str]:
+        # How far the topic is through its cards of its head's value: the one furthest behind goes
+        # next. A float quotient orders these exactly like the fractions: division is correctly
+        # rounded, so equal fractions give equal floats, and two different ones with denominators
+        # below 2**26 differ by far more than a float's rounding.
+        value = effective_value(queues[topic][-1])
+        return -value, taken[topic, value] / band_size[topic, value], topic_rank[topic], met[topic], topic
+
+    waiting = [ranked(topic) for topic in queues]
+    heapq.heapify(waiting)
     order: list[Card] = []
     run_topic, run_length = None, 0
-    while queues:
-        heads = {topic: effective_value(queue[-1]) for topic, queue in queues.items()}
-        allowed = list(heads)
-        if run_length >= max_run and run_topic in heads and len(allowed) > 1:
-            allowed.remove(run_topic)  # another topic's card breaks the run, even one of lower value
-        best = max(heads[topic] for topic in allowed)
-
-        def share(topic: str) -> tuple[float, int]:
-            # How far the topic is through its cards of this value: the one furthest behind goes next.
-            # A float quotient orders these exactly like the fractions: division is correctly rounded,
-            # so equal fractions give equal floats, and two different ones with denominators below
-            # 2**26 differ by far more than a float's rounding.
-            return taken[topic, best] / band_size[topic, best], topic_rank[topic]
-
-        topic = min((t for t in allowed if heads[t] == best), key=share)
-        card = queues[topic].pop()
-        if not queues[topic]:
-            del queues[topic]
-        taken[topic, best] += 1
+    while waiting:
+        chosen = heapq.heappop(waiting)
+        if run_length >= max_run and chosen[-1] == run_topic and waiting:
+            # another topic's card breaks the run, even one of lower value
+            chosen = heapq.heapreplace(waiting, chosen)
+        topic = chosen[-1]
+        queue = queues[topic]
+        card = queue.pop()
+        taken[topic, -chosen[0]] += 1
+        if queue:
+            heapq.heappush(waiting, ranked(topic))
         order.append(card)
         run_topic, run_length = topic, (run_length + 1 if topic == run_topic else 1)
     return order
@@ -122,6 +131,7 @@ def card_positions(
             if waiting and (following is None or waiting[0][0] <= place):
                 _, index, number = heapq.heappop(waiting)
             else:
+                assert following is not None  # the loop runs while a note is waiting or one follows
                 index, number = following, 0
                 following = next(pending, None)
             positions[index].append(next_position)

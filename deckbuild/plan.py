@@ -11,9 +11,10 @@ import dataclasses
 import functools
 import hashlib
 import html
+import operator
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from . import __version__
@@ -67,6 +68,7 @@ def option_order(card_id: str, count: int) -> list[int]:
     return sorted(range(count), key=lambda i: hashlib.sha256(f"build_deck options {card_id} {i}".encode()).digest())
 
 
+@functools.lru_cache(maxsize=4096)
 def source_html(topic_title: str, path: str, url_template: str) -> str:
     """The Source field: the card's topic (shown small above the question) and its file, linked
     when the deck has a source link template. No line number: a note must not change when another
@@ -156,6 +158,39 @@ def _cloze_filtered(notetype: str) -> frozenset[str]:
     return frozenset(name.strip() for name in re.findall(r"\{\{cloze:([^{}]+)\}\}", templates))
 
 
+def _in_contract_order(contract: NoteTypeContract, by_name: dict[str, str]) -> tuple[str, ...]:
+    """`contract.ordered_fields(by_name)`, its check of the names made once per set of names."""
+    return _field_getter(contract, tuple(by_name))(by_name)
+
+
+@functools.cache
+def _field_getter(contract: NoteTypeContract, names: tuple[str, ...]) -> Callable[[dict[str, str]], tuple[str, ...]]:
+    contract.ordered_fields(dict.fromkeys(names, ""))  # a name missing or unknown: ValueError
+    return operator.itemgetter(*contract.field_names)
+
+
+class _Finisher:
+    """`finish_field` and `strip_control_characters` for one plan, each distinct text worked on once:
+    many repeat (empty fields, a file's Source, the tags, the deck's name). Both are pure functions."""
+
+    def __init__(self) -> None:
+        self._fields: dict[tuple[str, frozenset[str], bool], str] = {}
+        self._texts: dict[str, str] = {}
+
+    def field(self, text: str, sounds: frozenset[str], cloze: bool) -> str:
+        key = (text, sounds, cloze)
+        finished = self._fields.get(key)
+        if finished is None:
+            finished = self._fields[key] = finish_field(text, sounds, cloze=cloze)
+        return finished
+
+    def text(self, text: str) -> str:
+        stripped = self._texts.get(text)
+        if stripped is None:
+            stripped = self._texts[text] = strip_control_characters(text)
+        return stripped
+
+
 class _Stamps:
     """The lock entries while the decks are planned: the previous ones, each replaced when its
     note is planned (a key planned twice, as a note type is for every deck, is stamped once)."""
@@ -187,27 +222,28 @@ def _plan_deck(spec: DeckSpec, content: Content, config: BuildConfig, stamps: _S
     # New cards are shown in the order of their positions (deckbuild.order): by interview value with
     # the topics interleaved, or topic by topic; beginner before expert within a topic either way.
     cards = note_order([card for card in content.cards if spec.includes(card)], topic_rank, spec.order)
-    records = []
+    finish = _Finisher()
+    drafts = []
     for card in cards:
         topic_title = content.topic_titles.get(card.meta.topic, card.meta.topic)
         contract, by_name = _fields(card, config.content_dir, spec, topic_title)
         notetype = contract.key
         sounds = frozenset(media.name for media in card.meta.media if is_audio(media.name))
         cloze_fields = _cloze_filtered(notetype)
-        fields = contract.ordered_fields({  # the last step for every field
-            name: finish_field(field, sounds, cloze=name in cloze_fields) for name, field in by_name.items()
+        fields = _in_contract_order(contract, {  # the last step for every field
+            name: finish.field(field, sounds, name in cloze_fields) for name, field in by_name.items()
         })
-        tags = tuple(strip_control_characters(tag) for tag in _tags(spec, card))
-        deck_name = spec.name
-        if spec.subdecks:
-            deck_name = f"{spec.name}::{subdeck_names[card.meta.topic]}"
-        deck_name = strip_control_characters(deck_name)
+        tags = tuple(finish.text(tag) for tag in _tags(spec, card))
+        deck_name = finish.text(f"{spec.name}::{subdeck_names[card.meta.topic]}" if spec.subdecks else spec.name)
         key = f"{spec.namespace}/{card.meta.id}"
         modified = stamps.modified(key, content_hash(notetype, fields, tags), card.source_digest)
         ords = tuple(number - 1 for number in card.meta.cloze_numbers) or (0,)
-        records.append(NoteRecord(card.meta.guid, card.meta.id, notetype, fields, tags, deck_name, modified, ords))
-    positions = card_positions([(record.deck_name, record.card_count) for record in records])
-    notes = [dataclasses.replace(record, positions=place) for record, place in zip(records, positions, strict=True)]
+        drafts.append((card, notetype, fields, tags, deck_name, modified, ords))
+    positions = card_positions([(deck_name, len(ords)) for *_, deck_name, _, ords in drafts])
+    notes = [
+        NoteRecord(card.meta.guid, card.meta.id, notetype, fields, tags, deck_name, modified, ords, place)
+        for (card, notetype, fields, tags, deck_name, modified, ords), place in zip(drafts, positions, strict=True)
+    ]
     notetype_modified = {
         key: stamps.modified(f"notetype/{key}", content_hash(contract, card_css()))
         for key, contract in NOTETYPES.items()

@@ -114,12 +114,22 @@ def _entries(cache: Path) -> list[Path]:
 
 
 def _poison(payload: bytes) -> bytes:
+    """The entry with every card's answer replaced by a script (the old lengths made to fit it)."""
+    import dataclasses
     import json
 
-    entry = json.loads(payload)
-    for card in entry["result"]["cards"]:
-        card["answer_html"] = "<script>alert(document.cookie)</script><img src=x onerror=alert(1)>"
-    return json.dumps(entry).encode()
+    from deckbuild.records import Card, FileResult
+
+    head, _, body = payload.partition(b"\n")
+    entry = json.loads(head)
+    text = body.decode("utf-8", "surrogatepass")
+    ends = [sum(entry["lengths"][: i + 1]) for i in range(len(entry["lengths"]))]
+    texts = [text[end - length:end] for end, length in zip(ends, entry["lengths"], strict=True)]
+    answer = [field.name for field in dataclasses.fields(Card)].index("answer_html")
+    for card in entry["result"][[field.name for field in dataclasses.fields(FileResult)].index("cards")]:
+        texts[card[answer]] = "<script>alert(document.cookie)</script><img src=x onerror=alert(1)>"
+    entry["lengths"] = [len(part) for part in texts]
+    return json.dumps(entry).encode() + b"\n" + "".join(texts).encode()
 
 
 def test_an_entry_with_injected_html_has_no_effect(sample: Path, tmp_path: Path, private_cache: Path) -> None:
@@ -180,21 +190,25 @@ def test_a_pickle_payload_in_the_cache_runs_no_code(sample: Path, tmp_path: Path
 
 def test_a_signed_entry_with_wrong_types_is_ignored(sample: Path, tmp_path: Path, private_cache: Path) -> None:
     """B14: a well-formed, correctly signed entry whose fields have the wrong types is a miss."""
+    import dataclasses
     import json
 
     from deckbuild.cache import RenderCache
+    from deckbuild.records import FileResult
 
     lock = tmp_path / "lock"
     clean = _build(sample, tmp_path / "a", lock)
     cache = RenderCache(private_cache)
+    cards = [field.name for field in dataclasses.fields(FileResult)].index("cards")
     for entry in _entries(private_cache):
-        data = json.loads(entry.read_bytes().partition(b"\n")[2])
-        data["result"]["cards"] = None
-        payload = json.dumps(data).encode()
+        head, _, texts = entry.read_bytes().partition(b"\n")[2].partition(b"\n")
+        data = json.loads(head)
+        data["result"][cards] = None
+        payload = json.dumps(data).encode() + b"\n" + texts
         entry.write_bytes(cache._mac(cache._signing_key(), entry.stem, payload).encode() + b"\n" + payload)
     assert _build(sample, tmp_path / "b", lock) == clean
     for entry in _entries(private_cache):  # the mistyped entries were replaced by good ones
-        assert json.loads(entry.read_bytes().partition(b"\n")[2])["result"]["cards"] is not None
+        assert json.loads(entry.read_bytes().split(b"\n")[1])["result"][cards] is not None
 
 
 def test_the_signing_key_is_private_and_outside_the_cache(sample: Path, tmp_path: Path, private_cache: Path) -> None:
@@ -241,7 +255,9 @@ def test_a_forged_package_record_does_not_skip_the_write(sample: Path, tmp_path:
     assert (out / "sample.apkg").read_bytes() == good
 
 
-def test_an_entry_that_cannot_be_written_leaves_no_temporary_file(sample: Path, tmp_path: Path, private_cache: Path) -> None:
+def test_an_entry_that_cannot_be_written_leaves_no_temporary_file(
+    sample: Path, tmp_path: Path, private_cache: Path
+) -> None:
     lock = tmp_path / "lock"
     clean = _build(sample, tmp_path / "a", lock)
     for entry in _entries(private_cache):
@@ -271,7 +287,8 @@ def test_a_cached_result_comes_back_with_every_field(tmp_path: Path) -> None:
     sources = load_sources(content, Diagnostics()) + load_sources(folder, Diagnostics())
     results = [process_file(source, tmp_path) for source in sources]
     for result in results:
-        assert result_from_data(json.loads(json.dumps(result_data(result)))) == result
+        data, texts = result_data(result)
+        assert result_from_data(json.loads(json.dumps(data)), texts) == result
     mine = results[-1]
     assert mine.cards[0].meta.lint_ignore == ("yes-no",) and mine.cards[0].meta.shuffle_options is False
     assert mine.cards[1].code_blocks and all(card.source_digest for card in mine.cards)

@@ -1,5 +1,6 @@
 """The render cache's plain data is derived from the records: every field of every record survives
-the trip through JSON, and an entry with a field missing, an extra one or a wrong type is refused."""
+the trip through JSON and the entry's texts, and an entry with a field missing, an extra one, a wrong
+type or texts that do not add up is refused."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckbuild.cache import _Invalid, result_data, result_from_data
+from deckbuild.cache import _Invalid, entry_from_payload, entry_payload, result_data, result_from_data
+from deckbuild.errors import SourceLocation
 from deckbuild.records import Card, CardMeta, FileResult
 
 # the one field with a narrower range than its type
@@ -47,27 +49,65 @@ def _strategy(hint: Any) -> st.SearchStrategy[Any]:
 
 @given(_strategy(FileResult))
 def test_every_field_survives_the_round_trip(result: FileResult) -> None:
-    back = result_from_data(json.loads(json.dumps(result_data(result), ensure_ascii=True)))
+    data, texts = result_data(result)
+    back = result_from_data(json.loads(json.dumps(data, ensure_ascii=True)), texts)
     assert back == result
     assert repr(back) == repr(result)  # fields left out of == (a diagnostic's severity and kind) too
+    stamps = [["media/a.png", 3, 1_700_000_000_000_000_000]]
+    assert entry_from_payload(entry_payload(result, stamps)) == (result, stamps)  # and through the entry's bytes
 
 
-@pytest.mark.parametrize("change", ["missing", "extra", "mistyped", "bool for int", "value out of range"])
+def _at(record: type, name: str) -> int:
+    """Where a field is stored in its record's list."""
+    return [field.name for field in dataclasses.fields(record)].index(name)
+
+
+@pytest.mark.parametrize(
+    "change", ["missing", "extra", "mistyped", "bool for int", "value out of range", "no such text", "negative text"]
+)
 @settings(max_examples=25)
 @given(card=_strategy(Card))
 def test_an_entry_unlike_the_records_is_refused(change: str, card: Card) -> None:
-    data = result_data(FileResult(Path("a.md"), "topic", None, (card,), ()))
-    assert result_from_data(data) == FileResult(Path("a.md"), "topic", None, (card,), ())
-    entry = data["cards"][0]
+    data, texts = result_data(FileResult(Path("a.md"), "topic", None, (card,), ()))
+    assert result_from_data(data, texts) == FileResult(Path("a.md"), "topic", None, (card,), ())
+    entry = data[_at(FileResult, "cards")][0]
+    meta = entry[_at(Card, "meta")]
+    location = meta[_at(CardMeta, "location")]
     if change == "missing":
-        del entry["meta"]["guid"]  # never given its default
+        del meta[_at(CardMeta, "guid")]  # never given its default
     elif change == "extra":
-        entry["colour"] = "red"
+        entry.append(texts.index("a.md"))
     elif change == "mistyped":
-        entry["meta"]["location"]["line"] = "12"
+        location[_at(SourceLocation, "line")] = "12"
     elif change == "bool for int":
-        entry["meta"]["location"]["line"] = True
+        location[_at(SourceLocation, "line")] = True
+    elif change == "value out of range":
+        meta[_at(CardMeta, "value")] = 6
+    elif change == "no such text":
+        entry[_at(Card, "answer_html")] = len(texts)
     else:
-        entry["meta"]["value"] = 6
+        entry[_at(Card, "answer_html")] = -1  # never read from the end of the list
     with pytest.raises(_Invalid):
-        result_from_data(data)
+        result_from_data(data, texts)
+
+
+@pytest.mark.parametrize("change", ["longer", "shorter", "negative", "bool", "not UTF-8", "stamp"])
+def test_an_entry_whose_texts_do_not_add_up_is_refused(change: str) -> None:
+    result = FileResult(Path("a.md"), "topic", "Title", (), ())
+    head, _, body = entry_payload(result, []).partition(b"\n")
+    entry = json.loads(head)
+    assert entry_from_payload(head + b"\n" + body) == (result, [])
+    if change == "longer":
+        body += b"x"
+    elif change == "shorter":
+        body = body[:-1]
+    elif change == "negative":
+        entry["lengths"][:2] = [entry["lengths"][0] + 1, -1]
+    elif change == "bool":
+        entry["lengths"].append(False)
+    elif change == "not UTF-8":
+        body = b"\xff" + body[1:]
+    else:
+        entry["stamps"] = [["a.png", 1]]
+    with pytest.raises(ValueError):  # _Invalid and UnicodeDecodeError are ValueErrors: a miss
+        entry_from_payload(json.dumps(entry).encode() + b"\n" + body)

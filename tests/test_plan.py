@@ -4,14 +4,23 @@ each deck's notes and the new lock entries; fields filled by name from the note 
 from __future__ import annotations
 
 import copy
+import json
+from collections import defaultdict
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deckbuild.build import read_content
 from deckbuild.config import load_config
+from deckbuild.errors import SourceLocation
+from deckbuild.lock import LOCK_VERSION, MAX_TIME, lock_text
 from deckbuild.notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES
+from deckbuild.order import difficulty_rank, effective_value, value_order
 from deckbuild.plan import plan_decks
+from deckbuild.records import DIFFICULTIES, Card, CardMeta
 from deckbuild.sanitize import finish_field
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -86,3 +95,82 @@ def test_the_contract_orders_fields_and_refuses_a_missing_or_unknown_one() -> No
         BASIC.ordered_fields({name: "" for name in names if name != "Answer"})
     with pytest.raises(ValueError, match="unknown \\['Answr'\\]"):
         BASIC.ordered_fields({**{name: "" for name in names}, "Answr": ""})
+
+
+def _scanned_value_order(cards: list[Card], topic_rank: dict[str, int], max_run: int) -> list[Card]:
+    """The value order as its description reads, one scan of every topic per card, with exact
+    fractions: what the planner's heap must give."""
+    queues: dict[str, list[Card]] = defaultdict(list)
+    for card in cards:
+        queues[card.meta.topic].append(card)
+    size: dict[tuple[str, int], int] = defaultdict(int)
+    for topic, queue in queues.items():
+        queue.sort(key=lambda card: (-effective_value(card), difficulty_rank(card)))  # stable: source order
+        queue.reverse()  # popped from the end
+        for card in queue:
+            size[topic, effective_value(card)] += 1
+    taken: dict[tuple[str, int], int] = defaultdict(int)
+    order: list[Card] = []
+    run_topic, run = None, 0
+    while queues:
+        allowed = [topic for topic in queues if not (run >= max_run and topic == run_topic and len(queues) > 1)]
+        best = max(effective_value(queues[topic][-1]) for topic in allowed)
+        topic = min(
+            (topic for topic in allowed if effective_value(queues[topic][-1]) == best),
+            key=lambda topic: (Fraction(taken[topic, best], size[topic, best]), topic_rank[topic]),
+        )
+        order.append(queues[topic].pop())
+        if not queues[topic]:
+            del queues[topic]
+        taken[topic, best] += 1
+        run_topic, run = topic, (run + 1 if topic == run_topic else 1)
+    return order
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d", "e"]), st.integers(1, 5), st.sampled_from([*DIFFICULTIES, None]),
+            st.booleans(),
+        ),
+        max_size=150,
+    ),
+    st.lists(st.integers(0, 2), min_size=5, max_size=5),
+    st.sampled_from([1, 2, 3, 20]),
+)
+def test_the_value_order_is_the_scan_it_describes(
+    drawn: list[tuple[str, int, str | None, bool]], ranks: list[int], max_run: int
+) -> None:
+    cards = [
+        Card(
+            CardMeta(SourceLocation(Path(f"{topic}.md"), n + 1), f"{topic}-{n}", False, topic, difficulty, (), "",
+                     retired=retired and n % 7 == 0, value=value),
+            "", "", "",
+        )
+        for n, (topic, value, difficulty, retired) in enumerate(drawn)
+    ]
+    rank = dict(zip("abcde", ranks, strict=True))  # equal ranks too: then the topic met first goes
+    assert [card.meta.id for card in value_order(cards, rank, max_run)] == [
+        card.meta.id for card in _scanned_value_order(cards, rank, max_run)
+    ]
+
+
+@given(
+    st.dictionaries(
+        st.text(max_size=12),
+        st.tuples(st.text(max_size=8), st.integers(0, MAX_TIME), st.text(max_size=8)),
+        max_size=6,
+    ),
+    st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+)
+def test_the_lock_text_is_the_indented_json_of_the_entries(
+    entries: dict[str, tuple[str, int, str]], tools: dict[str, str]
+) -> None:
+    """The planned entries reach the lock file as json.dumps(indent=1, sort_keys=True) would write them
+    (any text: quotes, control characters, non-ASCII, empty), so a lock is the same byte for byte."""
+    notes = {
+        key: {"hash": digest, "modified": modified, **({"source": source} if source else {})}
+        for key, (digest, modified, source) in entries.items()
+    }
+    data = {"version": LOCK_VERSION, "toolchain": tools, "notes": notes}
+    assert lock_text(entries, tools) == json.dumps(data, indent=1, sort_keys=True) + "\n"
