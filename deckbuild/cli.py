@@ -473,25 +473,11 @@ def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Pat
     With --push, every good build is imported into Anki desktop (AnkiConnect), seconds after a save.
     """
     def action() -> int:
-        from watchfiles import watch as watch_changes
-
         from .config import load_config
-        from .watch import stop_on_terminate
+        from .watch import watch_and_rebuild
 
-        config = load_config(content, media, out)
-        _rebuild(config, preview, push_to)
-        folders = [str(p) for p in (config.content_dir, config.media_dir) if p.is_dir()]
-        announced = False
-        # yield_on_timeout: the first (empty) batch comes once the watcher is really listening, so
-        # "watching" is never printed before a change can be seen. Ctrl-C or SIGTERM ends the loop.
-        with stop_on_terminate() as stop:
-            for changes in watch_changes(*folders, stop_event=stop, raise_interrupt=False,
-                                         yield_on_timeout=True, rust_timeout=500):
-                if not announced:
-                    click.echo(f"watching {', '.join(folders)} (Ctrl-C to stop)", err=True)
-                    announced = True
-                if changes:
-                    _rebuild(config, preview, push_to)
+        watch_and_rebuild(load_config(content, media, out), _cache, preview, push_to,
+                          say=lambda line: click.echo(line, err=True), show=_print_diagnostics)
         return EXIT_OK
 
     _run(ctx, action)
@@ -530,14 +516,6 @@ def _plan_everything(
     config = load_config(content, media)
     content_read, plans = plan_without_writing(config, _cache())
     return config, content_read, plans
-
-
-def _rebuild(config: BuildConfig, preview: bool, push_to: str | None = None) -> None:
-    """One build for `watch`: content errors are printed, and watching goes on."""
-    from .watch import rebuild
-
-    rebuild(config, _cache(), preview, push_to, say=lambda line: click.echo(line, err=True),
-            show=_print_diagnostics)
 
 
 @main.command("push")
