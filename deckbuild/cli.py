@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .addids import FileOutcome
     from .cache import RenderCache
     from .errors import Diagnostic
-    from .records import BuildConfig, Content, DeckPlan
+    from .records import BuildConfig, Content, DeckPlan, DeckResult
 
 class _Folder(click.Path):
     """A folder option: an empty value is refused (it would silently mean the current folder)."""
@@ -442,13 +442,10 @@ def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
     def action() -> int:
         import json as json_module
 
-        from .build import read_content
         from .config import load_config
-        from .stats import count_cards, format_table
+        from .stats import content_stats, format_table
 
-        config = load_config(content)
-        result = read_content(config, cache=_cache(writable=False))
-        counts = count_cards(result.cards)
+        counts = content_stats(load_config(content), _cache(writable=False))
         click.echo(json_module.dumps(counts, indent=2) if as_json else format_table(counts))
         return EXIT_OK
 
@@ -533,21 +530,18 @@ def push_command(ctx: click.Context, content: Path | None, media: Path | None, o
     exactly as File > Import does: notes are matched by identity, never duplicated.
     """
     def action() -> int:
-        from .build import build as run_build
         from .config import load_config
         from .errors import display_path
-        from .push import PushError, push_package
+        from .push import build_and_push
 
-        config = load_config(content, media, out)
-        report = run_build(config, cache=_cache())
-        _print_diagnostics(report.diagnostics)
-        for deck in report.decks:
-            try:
-                push_package(deck.path, url)
-            except PushError as exc:
-                click.echo(f"push: error: {exc}", err=True)
-                return EXIT_CONTENT
+        def say_pushed(deck: DeckResult) -> None:
             click.echo(f"{display_path(deck.path)}: {deck.notes} notes imported into Anki")
+
+        error = build_and_push(load_config(content, media, out), _cache(), url, show=_print_diagnostics,
+                               on_pushed=say_pushed)
+        if error is not None:
+            click.echo(f"push: error: {error}", err=True)
+            return EXIT_CONTENT
         return EXIT_OK
 
     _run(ctx, action)
