@@ -3,15 +3,21 @@ A command above the pipeline: it reads what parse made and rewrites source files
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import tempfile
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .errors import Diagnostic, Diagnostics, Severity
 from .ids import distinct_derived_ids
+from .load import load_sources
 from .options import _load_yaml
-from .records import CardSource, ParsedFile
+from .parse import parse_source
+from .records import BuildConfig, CardSource, ParsedFile
+from .render import markdown
 
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
@@ -91,3 +97,65 @@ def add_ids(path: Path, cards: list[CardSource], parsed_text: str | None = None)
     updated = insert_ids(text, missing)
     write_atomically(path, (b"\xef\xbb\xbf" if bom else b"") + updated.encode("utf-8"))
     return len(missing)
+
+
+class FileStatus(enum.Enum):
+    WRITTEN = "written"  # ids added (or none needed: count 0)
+    SYMLINK = "symlink"  # cards without ids, in a symbolic link: not changed
+    CHANGED_MEANWHILE = "changed-meanwhile"  # saved while add-ids ran: not changed
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: Path
+    status: FileStatus
+    added: int = 0
+
+
+@dataclass(frozen=True)
+class AddIdsOutcome:
+    """What add-ids did: each file in the order it was handled, and the problems the content has."""
+
+    files: tuple[FileOutcome, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def added(self) -> int:
+        return sum(file.added for file in self.files)
+
+    @property
+    def skipped(self) -> int:
+        """Files that changed while add-ids ran, so got no ids."""
+        return sum(1 for file in self.files if file.status is FileStatus.CHANGED_MEANWHILE)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
+
+
+def _add_ids_to_file(file: ParsedFile) -> FileOutcome:
+    path = file.source.path
+    if path.is_symlink() and any(card.meta.id_is_derived for card in file.cards):
+        # writing would replace the link by a copy: the ids go into the file it points to
+        return FileOutcome(path, FileStatus.SYMLINK)
+    try:
+        return FileOutcome(path, FileStatus.WRITTEN, add_ids(path, list(file.cards), file.source.text))
+    except ChangedMeanwhile:
+        return FileOutcome(path, FileStatus.CHANGED_MEANWHILE)
+
+
+def add_missing_ids(config: BuildConfig, on_file: Callable[[FileOutcome], None] | None = None) -> AddIdsOutcome:
+    """Give every card of the content that has no id the one its question gives now, file by file.
+    Problems elsewhere in the content never stop it: a card that has a heading (and options that can
+    be read) gets its id. `on_file` is told each file's outcome as soon as it is known."""
+    diagnostics = Diagnostics()
+    md = markdown()
+    sources = load_sources(config.content_dir, diagnostics)
+    parsed = distinct_ids([parse_source(source, diagnostics, md, keep_broken=True) for source in sources])
+    outcomes: list[FileOutcome] = []
+    for file in parsed:
+        outcome = _add_ids_to_file(file)
+        outcomes.append(outcome)
+        if on_file is not None:
+            on_file(outcome)
+    return AddIdsOutcome(tuple(outcomes), tuple(diagnostics.items))

@@ -15,9 +15,11 @@ import click
 
 from . import __version__
 
-EXIT_CONTENT = 1
+EXIT_OK = 0
+EXIT_CONTENT = 1  # the content (or the machine: a full disk) stops the command
 EXIT_USAGE = 2  # as click: wrong usage, or a Python without the dependencies
 EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports a process ended by SIGINT (128 + 2)
 BUG_REPORT = (
     "internal error in deckbuild {version}: {error}. Please report it as a bug (rerun with --debug for the traceback)."
 )
@@ -27,9 +29,10 @@ F = TypeVar("F", bound=Callable[..., object])
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from .addids import FileOutcome
     from .cache import RenderCache
     from .errors import Diagnostic
-    from .records import BuildConfig, Content, DeckPlan
+    from .records import BuildConfig, Content, DeckPlan, DeckResult
 
 class _Folder(click.Path):
     """A folder option: an empty value is refused (it would silently mean the current folder)."""
@@ -212,7 +215,7 @@ def _run(ctx: click.Context, action: Callable[[], int], writes: bool = True) -> 
         ctx.exit(EXIT_CONTENT)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written" if writes else "interrupted", err=True)
-        ctx.exit(130)
+        ctx.exit(EXIT_INTERRUPTED)
     except OSError as exc:  # the machine, not the content: a folder that cannot be written, a full disk
         where = exc.filename or "?"
         click.echo(f"{where}: error: {exc.strerror or exc}{tail}", err=True)
@@ -323,7 +326,7 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
             click.echo(f"{_printable(display_path(deck.path))}: {deck.notes} notes, {deck.cards} cards{note}")
         total = sum(deck.cards for deck in report.decks)
         click.echo(f"built {len(report.decks)} deck(s), {total} cards in {report.seconds:.2f} s")
-        return 0
+        return EXIT_OK
 
     _run(ctx, action)
 
@@ -360,14 +363,14 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
         cards = sum(len(card.meta.cloze_numbers) or 1 for card in result.cards)
         click.echo(f"ok: {notes} notes ({cards} cards) in {len(result.files)} file(s)", err=True)
         if not run_lint:
-            return 0
+            return EXIT_OK
         from .lint import lint_cards
 
         report = lint_cards(result.cards, config.lint, deck_cards(config, result.cards))
         for finding in report.findings:
             click.echo(str(finding))
         click.echo(report.summary())
-        return 1 if strict and report.findings else 0
+        return EXIT_CONTENT if strict and report.findings else EXIT_OK
 
     _run(ctx, action, writes=False)
 
@@ -385,42 +388,16 @@ def add_ids_command(ctx: click.Context, content: Path | None) -> None:
     that can be read) gets its id, and the problems are listed after.
     """
     def action() -> int:
-        from .addids import ChangedMeanwhile, add_ids, distinct_ids
+        from .addids import add_missing_ids
         from .config import load_config
-        from .errors import Diagnostics, shown_path
-        from .load import load_sources
-        from .parse import parse_source
-        from .render import markdown
 
-        config = load_config(content)
-        diagnostics = Diagnostics()
-        md = markdown()
-        sources = load_sources(config.content_dir, diagnostics)
-        parsed = distinct_ids([parse_source(source, diagnostics, md, keep_broken=True) for source in sources])
-        added, skipped = 0, 0  # skipped: files that changed meanwhile
-        for file in parsed:
-            if file.source.path.is_symlink() and any(card.meta.id_is_derived for card in file.cards):
-                # writing would replace the link by a copy: the ids go into the file it points to
-                click.echo(f"{shown_path(file.source.path)}: warning: a symbolic link: not changed (add ids in "
-                           "the file it points to)", err=True)
-                continue
-            try:
-                count = add_ids(file.source.path, list(file.cards), file.source.text)
-            except ChangedMeanwhile:
-                click.echo(f"{shown_path(file.source.path)}: error: the file changed while add-ids ran; nothing was "
-                           "written to it: run add-ids again", err=True)
-                skipped += 1
-                continue
-            if count:
-                click.echo(f"{shown_path(file.source.path)}: added {count} id(s)")
-            added += count
-        _print_diagnostics(diagnostics.items)
-        errors = sum(1 for d in diagnostics.items if d.severity.value == "error")
-        click.echo(f"added {added} id(s)")
-        if errors:
-            click.echo(f"{errors} error(s) above are still to fix (the ids were written all the same); "
+        outcome = add_missing_ids(load_config(content), on_file=_say_file_outcome)
+        _print_diagnostics(outcome.diagnostics)
+        click.echo(f"added {outcome.added} id(s)")
+        if outcome.errors:
+            click.echo(f"{outcome.errors} error(s) above are still to fix (the ids were written all the same); "
                        f"`{_command_name()} check` lists every problem", err=True)
-        return EXIT_CONTENT if skipped else 0
+        return EXIT_CONTENT if outcome.skipped else EXIT_OK
 
     _run(ctx, action)
 
@@ -451,7 +428,7 @@ def preview(ctx: click.Context, content: Path | None, media: Path | None, out: P
         _print_diagnostics(content_read.diagnostics)
         click.echo(f"lint: {len(report.findings)} finding(s) shown on the cards they concern", err=True)
         click.echo(f"{display_path(index)}: {total} cards in {len(plans)} deck(s)")
-        return 0
+        return EXIT_OK
 
     _run(ctx, action)
 
@@ -465,15 +442,12 @@ def stats(ctx: click.Context, content: Path | None, as_json: bool) -> None:
     def action() -> int:
         import json as json_module
 
-        from .build import read_content
         from .config import load_config
-        from .stats import count_cards, format_table
+        from .stats import content_stats, format_table
 
-        config = load_config(content)
-        result = read_content(config, cache=_cache(writable=False))
-        counts = count_cards(result.cards)
+        counts = content_stats(load_config(content), _cache(writable=False))
         click.echo(json_module.dumps(counts, indent=2) if as_json else format_table(counts))
-        return 0
+        return EXIT_OK
 
     _run(ctx, action, writes=False)
 
@@ -496,26 +470,12 @@ def watch(ctx: click.Context, content: Path | None, media: Path | None, out: Pat
     With --push, every good build is imported into Anki desktop (AnkiConnect), seconds after a save.
     """
     def action() -> int:
-        from watchfiles import watch as watch_changes
-
         from .config import load_config
-        from .watch import stop_on_terminate
+        from .watch import watch_and_rebuild
 
-        config = load_config(content, media, out)
-        _rebuild(config, preview, push_to)
-        folders = [str(p) for p in (config.content_dir, config.media_dir) if p.is_dir()]
-        announced = False
-        # yield_on_timeout: the first (empty) batch comes once the watcher is really listening, so
-        # "watching" is never printed before a change can be seen. Ctrl-C or SIGTERM ends the loop.
-        with stop_on_terminate() as stop:
-            for changes in watch_changes(*folders, stop_event=stop, raise_interrupt=False,
-                                         yield_on_timeout=True, rust_timeout=500):
-                if not announced:
-                    click.echo(f"watching {', '.join(folders)} (Ctrl-C to stop)", err=True)
-                    announced = True
-                if changes:
-                    _rebuild(config, preview, push_to)
-        return 0
+        watch_and_rebuild(load_config(content, media, out), _cache, preview, push_to,
+                          say=lambda line: click.echo(line, err=True), show=_print_diagnostics)
+        return EXIT_OK
 
     _run(ctx, action)
 
@@ -528,6 +488,21 @@ def _cache(folder: Path | None = None, enabled: bool = True, writable: bool = Tr
     return RenderCache((folder or default_cache_dir()) if enabled else None, writable=writable)
 
 
+def _say_file_outcome(file: FileOutcome) -> None:
+    """One line of add-ids about one file, as soon as it is handled."""
+    from .addids import FileStatus
+    from .errors import shown_path
+
+    where = shown_path(file.path)
+    if file.status is FileStatus.SYMLINK:
+        click.echo(f"{where}: warning: a symbolic link: not changed (add ids in the file it points to)", err=True)
+    elif file.status is FileStatus.CHANGED_MEANWHILE:
+        click.echo(f"{where}: error: the file changed while add-ids ran; nothing was written to it: "
+                   "run add-ids again", err=True)
+    elif file.added:
+        click.echo(f"{where}: added {file.added} id(s)")
+
+
 def _plan_everything(
     content: Path | None, media: Path | None
 ) -> tuple[BuildConfig, Content, tuple[DeckPlan, ...]]:
@@ -538,14 +513,6 @@ def _plan_everything(
     config = load_config(content, media)
     content_read, plans = plan_without_writing(config, _cache())
     return config, content_read, plans
-
-
-def _rebuild(config: BuildConfig, preview: bool, push_to: str | None = None) -> None:
-    """One build for `watch`: content errors are printed, and watching goes on."""
-    from .watch import rebuild
-
-    rebuild(config, _cache(), preview, push_to, say=lambda line: click.echo(line, err=True),
-            show=_print_diagnostics)
 
 
 @main.command("push")
@@ -563,22 +530,19 @@ def push_command(ctx: click.Context, content: Path | None, media: Path | None, o
     exactly as File > Import does: notes are matched by identity, never duplicated.
     """
     def action() -> int:
-        from .build import build as run_build
         from .config import load_config
         from .errors import display_path
-        from .push import PushError, push_package
+        from .push import build_and_push
 
-        config = load_config(content, media, out)
-        report = run_build(config, cache=_cache())
-        _print_diagnostics(report.diagnostics)
-        for deck in report.decks:
-            try:
-                push_package(deck.path, url)
-            except PushError as exc:
-                click.echo(f"push: error: {exc}", err=True)
-                return EXIT_CONTENT
+        def say_pushed(deck: DeckResult) -> None:
             click.echo(f"{display_path(deck.path)}: {deck.notes} notes imported into Anki")
-        return 0
+
+        error = build_and_push(load_config(content, media, out), _cache(), url, show=_print_diagnostics,
+                               on_pushed=say_pushed)
+        if error is not None:
+            click.echo(f"push: error: {error}", err=True)
+            return EXIT_CONTENT
+        return EXIT_OK
 
     _run(ctx, action)
 
@@ -606,7 +570,7 @@ def init_command(ctx: click.Context, folder: Path, name: str | None) -> None:
         if where and command == "python build_deck.py" and started.name == "build_deck.py":
             command = f"python {started.resolve()}"  # this checkout's build_deck.py, from the new folder
         click.echo(f"next: {where}{command} build")
-        return 0
+        return EXIT_OK
 
     _run(ctx, action)
 
@@ -641,7 +605,7 @@ def convert_command(ctx: click.Context, tool: str, source: Path, out: Path, forc
                    f"converted from {tool}; {len(conversion.lost)} construct(s) not carried")
         if notes:
             click.echo(f"next: {_command_name()} check --content {display_path(out)}", err=True)
-        return 0
+        return EXIT_OK
 
     _run(ctx, action)
 
@@ -665,7 +629,7 @@ def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path,
         config = load_config(content)
         changes = compare_with(config, read_content(config), previous_lock)
         click.echo(format_notes(config.version, changes, config.decks, summary=summary))
-        return 0
+        return EXIT_OK
 
     _run(ctx, action, writes=False)
 

@@ -13,7 +13,13 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from .build import build
+from .cache import RenderCache
+from .errors import Diagnostic
+from .records import BuildConfig, DeckResult
 
 PROTOCOL_VERSION = 6
 TIMEOUT_SECONDS = 120  # a large deck takes Anki a while to import: the whole answer's deadline
@@ -91,3 +97,24 @@ def push_package(package: Path, url: str) -> None:
     result = _call(url, "importPackage", path=str(package.resolve()))
     if result is not True:
         raise PushError(f"AnkiConnect did not import {package.name} (it answered {shown(repr(result))})")
+
+
+def build_and_push(
+    config: BuildConfig,
+    cache: RenderCache,
+    url: str,
+    show: Callable[[Iterable[Diagnostic]], None],
+    on_pushed: Callable[[DeckResult], None],
+) -> str | None:
+    """Build every deck, `show` the build's diagnostics, then import the decks into Anki one by one,
+    telling `on_pushed` of each. Returns the error of the first import that failed (the decks after it
+    are not pushed), or None when every deck was imported."""
+    report = build(config, cache=cache)
+    show(report.diagnostics)
+    for deck in report.decks:
+        try:
+            push_package(deck.path, url)
+        except PushError as exc:
+            return str(exc)
+        on_pushed(deck)
+    return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .records import DIFFICULTIES, Card
+from .build import read_content
+from .cache import RenderCache
+from .records import DIFFICULTIES, BuildConfig, Card
 
 COLUMNS = (*DIFFICULTIES, "none")
 
@@ -25,6 +27,11 @@ def count_cards(cards: tuple[Card, ...] | list[Card]) -> dict[str, Any]:
     }
     by_level = {level: sum(row[level] for row in topics.values()) for level in COLUMNS}
     return {"topics": topics, "difficulties": by_level, "total": sum(by_level.values())}
+
+
+def content_stats(config: BuildConfig, cache: RenderCache) -> dict[str, Any]:
+    """Read the content (every card checked, as a build does) and count its cards (count_cards)."""
+    return count_cards(read_content(config, cache=cache).cards)
 
 
 def format_table(stats: dict[str, Any]) -> str:

@@ -1,5 +1,5 @@
-"""One rebuild of `watch`: build, refresh the preview, push to Anki; a content error is shown and
-watching goes on."""
+"""`watch`: rebuild whenever a source or media file changes. Each rebuild builds, refreshes the
+preview and pushes to Anki; a content error is shown and watching goes on."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
+from watchfiles import watch as watch_changes
+
 from .build import build
 from .cache import RenderCache
 from .errors import DeckError, Diagnostic, display_path
@@ -17,6 +19,31 @@ from .plan import deck_cards
 from .preview import write_preview
 from .push import PushError, push_package
 from .records import BuildConfig
+
+
+def watch_and_rebuild(
+    config: BuildConfig,
+    new_cache: Callable[[], RenderCache],
+    preview: bool,
+    push_to: str | None,
+    say: Callable[[str], None],
+    show: Callable[[Iterable[Diagnostic]], None],
+) -> None:
+    """Build once, then again after every change to the content or media folder, until Ctrl-C or
+    SIGTERM. `new_cache` gives each rebuild its render cache; `say` and `show` as for `rebuild`."""
+    rebuild(config, new_cache(), preview, push_to, say, show)
+    folders = [str(p) for p in (config.content_dir, config.media_dir) if p.is_dir()]
+    announced = False
+    # yield_on_timeout: the first (empty) batch comes once the watcher is really listening, so
+    # "watching" is never said before a change can be seen. Ctrl-C or SIGTERM ends the loop.
+    with stop_on_terminate() as stop:
+        for changes in watch_changes(*folders, stop_event=stop, raise_interrupt=False,
+                                     yield_on_timeout=True, rust_timeout=500):
+            if not announced:
+                say(f"watching {', '.join(folders)} (Ctrl-C to stop)")
+                announced = True
+            if changes:
+                rebuild(config, new_cache(), preview, push_to, say, show)
 
 
 def rebuild(

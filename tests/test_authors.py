@@ -9,6 +9,9 @@ from pathlib import Path
 
 from helpers import run_cli
 
+from deckbuild.addids import FileOutcome, FileStatus, add_missing_ids
+from deckbuild.config import load_config
+
 
 def _docs_folder(root: Path, files: int = 5) -> Path:
     """A folder like a package's docs: the same headings in every file, no ids, no difficulty."""
@@ -57,6 +60,20 @@ def test_add_ids_gives_repeated_headings_distinct_ids_and_changes_nothing_else(t
     assert len(ids) == len(set(ids)) == 10
     assert "tool-1-usage" in ids and "tool-2-usage" in ids
     assert run_cli("build", "--content", notes, "--out", tmp_path / "dist").exit_code == 0
+
+
+def test_add_missing_ids_returns_what_it_did_file_by_file_without_the_command_line(tmp_path: Path) -> None:
+    notes = _docs_folder(tmp_path, files=2)
+    (notes / "broken.md").write_text("## Broken\n<!-- difficulty: [ -->\n\nAnswer.\n", encoding="utf-8")
+    told: list[FileOutcome] = []
+    outcome = add_missing_ids(load_config(notes), on_file=told.append)
+    assert list(outcome.files) == told  # each file's outcome as soon as it is known, in the same order
+    by_name = {file.path.name: file for file in outcome.files}
+    assert by_name["tool-1.md"] == FileOutcome(notes / "tool-1.md", FileStatus.WRITTEN, 2)
+    assert outcome.added == 4 and outcome.skipped == 0
+    assert outcome.errors == 1 and "broken.md" in str(outcome.diagnostics[0].location)
+    again = add_missing_ids(load_config(notes))
+    assert again.added == 0 and all(file.status is FileStatus.WRITTEN for file in again.files)
 
 
 def test_a_question_may_repeat_in_another_topic_but_in_the_same_only_with_a_warning(tmp_path: Path) -> None:
