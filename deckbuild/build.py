@@ -9,13 +9,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import RenderCache
 from .checks import check_cards, with_distinct_ids
 from .command import command_name
 from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_path
-from .lint import warn_in_check
+from .lint import LintReport, lint_cards, warn_in_check
 from .load import load_sources
 from .lock import LockError, ModificationLock, exclusive
 from .media import MediaResolver, report_unused_media
@@ -30,6 +31,7 @@ from .package import (
 )
 from .parse import parse_source
 from .plan import deck_cards, plan_decks
+from .preview import write_preview
 from .records import BuildConfig, BuildReport, Card, Content, DeckPlan, DeckResult, FileResult, SourceFile
 from .render import markdown, render_parsed
 from .workers import run_each
@@ -133,6 +135,35 @@ def plan_without_writing(config: BuildConfig, cache: RenderCache | None = None) 
     lock = ModificationLock.read(config.lock_path)
     content = read_content(config, cache=cache, lock=lock)
     return content, plan_decks(content, config, lock.entries, lock.now).plans
+
+
+def check_content(
+    config: BuildConfig, strict: bool = False, cache: RenderCache | None = None, run_lint: bool = False
+) -> tuple[Content, LintReport | None]:
+    """What `check` does: every card read and checked as a build would, nothing written; with
+    `run_lint`, the card-quality report too."""
+    content = read_content(config, strict=strict, cache=cache)
+    if not run_lint:
+        return content, None
+    return content, lint_cards(content.cards, config.lint, deck_cards(config, content.cards))
+
+
+@dataclass(frozen=True)
+class PreviewOutcome:
+    content: Content
+    plans: tuple[DeckPlan, ...]
+    lint: LintReport
+    index: Path  # the site's first page
+    cards: int
+
+
+def build_preview(config: BuildConfig, target: Path, cache: RenderCache | None = None) -> PreviewOutcome:
+    """What `preview` does: the decks planned as a build would plan them (the lock only read) and
+    written as a static site in `target`, each card with its lint findings."""
+    content, plans = plan_without_writing(config, cache)
+    report = lint_cards(content.cards, config.lint, deck_cards(config, content.cards))
+    index, total = write_preview(list(plans), target, report.by_card())
+    return PreviewOutcome(content, plans, report, index, total)
 
 
 def check_vanished(

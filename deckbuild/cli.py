@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .addids import FileOutcome
     from .cache import RenderCache
     from .errors import Diagnostic
-    from .records import BuildConfig, Content, DeckPlan, DeckResult
+    from .records import DeckResult
 
 class _Folder(click.Path):
     """A folder option: an empty value is refused (it would silently mean the current folder)."""
@@ -351,22 +351,18 @@ def check(ctx: click.Context, content: Path | None, media: Path | None, strict: 
     <!-- id: ..., lint: {ignore: [rule], why: "reason"} -->.
     """
     def action() -> int:
-        from .build import read_content
+        from .build import check_content
         from .config import load_config
-        from .plan import deck_cards
 
         config = load_config(content, media)
-        result = read_content(config, strict=strict, cache=_cache(writable=False))
+        result, report = check_content(config, strict=strict, cache=_cache(writable=False), run_lint=run_lint)
         _print_diagnostics(result.diagnostics)
         notes = len(result.cards)
         # a cloze note makes one card per number
         cards = sum(len(card.meta.cloze_numbers) or 1 for card in result.cards)
         click.echo(f"ok: {notes} notes ({cards} cards) in {len(result.files)} file(s)", err=True)
-        if not run_lint:
+        if report is None:
             return EXIT_OK
-        from .lint import lint_cards
-
-        report = lint_cards(result.cards, config.lint, deck_cards(config, result.cards))
         for finding in report.findings:
             click.echo(str(finding))
         click.echo(report.summary())
@@ -415,19 +411,15 @@ def preview(ctx: click.Context, content: Path | None, media: Path | None, out: P
     findings (see `check --lint`), and a switch shows only the cards that have some.
     """
     def action() -> int:
+        from .build import build_preview
+        from .config import load_config
         from .errors import display_path
 
-        config, content_read, plans = _plan_everything(content, media)
-        from .lint import lint_cards
-        from .plan import deck_cards
-        from .preview import write_preview
-
-        target = out or config.out_dir / "preview"
-        report = lint_cards(content_read.cards, config.lint, deck_cards(config, content_read.cards))
-        index, total = write_preview(list(plans), target, report.by_card())
-        _print_diagnostics(content_read.diagnostics)
-        click.echo(f"lint: {len(report.findings)} finding(s) shown on the cards they concern", err=True)
-        click.echo(f"{display_path(index)}: {total} cards in {len(plans)} deck(s)")
+        config = load_config(content, media)
+        site = build_preview(config, out or config.out_dir / "preview", _cache())
+        _print_diagnostics(site.content.diagnostics)
+        click.echo(f"lint: {len(site.lint.findings)} finding(s) shown on the cards they concern", err=True)
+        click.echo(f"{display_path(site.index)}: {site.cards} cards in {len(site.plans)} deck(s)")
         return EXIT_OK
 
     _run(ctx, action)
@@ -501,18 +493,6 @@ def _say_file_outcome(file: FileOutcome) -> None:
                    "run add-ids again", err=True)
     elif file.added:
         click.echo(f"{where}: added {file.added} id(s)")
-
-
-def _plan_everything(
-    content: Path | None, media: Path | None
-) -> tuple[BuildConfig, Content, tuple[DeckPlan, ...]]:
-    """Read the content and plan its decks without writing anything (the lock is only read)."""
-    from .build import plan_without_writing
-    from .config import load_config
-
-    config = load_config(content, media)
-    content_read, plans = plan_without_writing(config, _cache())
-    return config, content_read, plans
 
 
 @main.command("push")
