@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import itertools
 import signal
 import threading
 import time
@@ -60,13 +61,18 @@ def lex(code: str, lexer: Lexer) -> Iterator[tuple[_TokenType, str]]:
     """The lexer's tokens for the code, raising LexBudgetExceeded past the block's budget."""
     max_tokens, seconds = lex_budget(code)
     deadline = time.monotonic() + seconds
-    for count, token in enumerate(lexer.get_tokens(code)):
-        if not count % 32:  # checked every 32 tokens: the checks cost less than the lexing
-            if count > max_tokens:
-                raise LexBudgetExceeded(f"gave more than {max_tokens:,} tokens for {len(code):,} characters")
-            if time.monotonic() > deadline:
-                raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
-        yield token
+    tokens = lexer.get_tokens(code)
+    count = 0
+    while True:  # checked every 32 tokens: the checks cost less than the lexing
+        if count > max_tokens:
+            raise LexBudgetExceeded(f"gave more than {max_tokens:,} tokens for {len(code):,} characters")
+        if time.monotonic() > deadline:
+            raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
+        chunk = list(itertools.islice(tokens, 32))
+        yield from chunk
+        if len(chunk) < 32:
+            return
+        count += 32
 
 
 @contextlib.contextmanager
@@ -150,6 +156,25 @@ def _line_element(runs: list[Run]) -> str:
     Its indentation goes into `<span class="indent">` elements (one per run it spans), which card.css
     does not let wrap: a phone then wraps the line at a space between its words, never right after
     its indentation, which would leave a blank row above the line's text."""
+    first = runs[0][1] if runs else ""
+    rest = first.lstrip(" \t")
+    if rest or len(runs) < 2:  # the indentation, if any, lies in the first run (most lines)
+        lead = first[: len(first) - len(rest)]
+        if not lead:
+            return f'<span class="line">{"".join([f"{o}{p}</span>" if o else p for o, p in runs])}\n</span>'
+        indent = min(len(lead.expandtabs(TAB_WIDTH)), MAX_INDENT_CLASS)
+        if indent <= MAX_HELD_INDENT:
+            first = f'<span class="indent">{lead}</span>{rest}'
+        opener = runs[0][0]
+        parts = [f"{opener}{first}</span>" if opener else first]
+        parts += [f"{o}{p}</span>" if o else p for o, p in runs[1:]]
+        return f'<span class="line i{indent}">{"".join(parts)}\n</span>'
+    return _spread_line_element(runs)
+
+
+def _spread_line_element(runs: list[Run]) -> str:
+    """_line_element of a line whose first run holds only indentation (the rest may go on in the
+    runs after it)."""
     text = "".join(piece for _, piece in runs)
     indent = min(len(text[: len(text) - len(text.lstrip(" \t"))].expandtabs(TAB_WIDTH)), MAX_INDENT_CLASS)
     held = indent and indent <= MAX_HELD_INDENT
@@ -189,6 +214,8 @@ def _cut_lines(runs: list[Run], line_break: str) -> list[list[Run]]:
     return lines
 
 
+ESCAPED_TOKENS = 4096  # distinct token texts whose escaped pieces LineFormatter keeps at a time
+
 if TYPE_CHECKING:
     _HtmlFormatter = HtmlFormatter[str]
 else:
@@ -203,6 +230,7 @@ class LineFormatter(_HtmlFormatter):
     def __init__(self) -> None:
         super().__init__(nowrap=True)
         self._openers: dict[_TokenType, str] = {}
+        self._escaped: dict[str, tuple[str, ...]] = {}
 
     def _opener(self, token_type: _TokenType) -> str:
         opener = self._openers.get(token_type)
@@ -215,19 +243,44 @@ class LineFormatter(_HtmlFormatter):
     def lines(self, tokensource: Iterable[tuple[_TokenType, str]]) -> list[list[Run]]:
         """The tokens as lines of runs: empty tokens left out, neighbours of one class joined."""
         lines: list[list[Run]] = [[]]
+        line = lines[0]
+        openers = self._openers
+        escaped = self._escaped
         for token_type, value in tokensource:
-            opener = self._opener(token_type)
-            for number, piece in enumerate(html.escape(value, quote=False).split("\n")):
-                if number:
-                    lines.append([])
+            opener = openers.get(token_type)
+            if opener is None:
+                opener = self._opener(token_type)
+            pieces = escaped.get(value)
+            if pieces is None:
+                pieces = self._escape(value)
+            if len(pieces) == 1:  # most tokens: no line break
+                piece = pieces[0]
                 if not piece:
                     continue
-                line = lines[-1]
                 if line and line[-1][0] == opener:
                     line[-1] = (opener, line[-1][1] + piece)
                 else:
                     line.append((opener, piece))
+                continue
+            for number, piece in enumerate(pieces):
+                if number:
+                    line = []
+                    lines.append(line)
+                if piece:
+                    if line and line[-1][0] == opener:
+                        line[-1] = (opener, line[-1][1] + piece)
+                    else:
+                        line.append((opener, piece))
         return lines
+
+    def _escape(self, value: str) -> tuple[str, ...]:
+        """A token's text HTML-escaped and cut at its line breaks; remembered for the next
+        ESCAPED_TOKENS distinct texts (names, operators and indentation repeat), then forgotten."""
+        pieces = tuple(html.escape(value, quote=False).split("\n"))
+        if len(self._escaped) >= ESCAPED_TOKENS:
+            self._escaped.clear()
+        self._escaped[value] = pieces
+        return pieces
 
     def format_unencoded(self, tokensource: Iterable[tuple[_TokenType, str]], outfile: SupportsWrite[str]) -> None:
         outfile.write(wrap_lines(self.lines(tokensource)))
