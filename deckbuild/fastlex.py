@@ -304,7 +304,8 @@ def _lex(
     statestack = list(stack)
     state = states[statestack[-1]]
     while True:
-        for rexmatch, action, new_state in state.candidates(text[pos] if pos < end else ""):
+        char = text[pos] if pos < end else ""
+        for rexmatch, action, new_state in state.by_char.get(char) or state.candidates(char):
             m = rexmatch(text, pos)
             if m:
                 if action is not None:

@@ -59,17 +59,23 @@ def lex_budget(code: str) -> tuple[int, float]:
 
 def lex(code: str, lexer: Lexer) -> Iterator[tuple[_TokenType, str]]:
     """The lexer's tokens for the code, raising LexBudgetExceeded past the block's budget."""
+    return itertools.chain.from_iterable(_budgeted_chunks(code, lexer))
+
+
+def _budgeted_chunks(code: str, lexer: Lexer) -> Iterator[list[tuple[_TokenType, str]]]:
+    """The lexer's tokens 32 at a time, the budget checked before each 32: the checks cost less
+    than the lexing, and no generator of ours stands between each token and its reader."""
     max_tokens, seconds = lex_budget(code)
     deadline = time.monotonic() + seconds
     tokens = lexer.get_tokens(code)
     count = 0
-    while True:  # checked every 32 tokens: the checks cost less than the lexing
+    while True:
         if count > max_tokens:
             raise LexBudgetExceeded(f"gave more than {max_tokens:,} tokens for {len(code):,} characters")
         if time.monotonic() > deadline:
             raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
         chunk = list(itertools.islice(tokens, 32))
-        yield from chunk
+        yield chunk
         if len(chunk) < 32:
             return
         count += 32
@@ -156,38 +162,31 @@ def _line_element(runs: list[Run]) -> str:
     Its indentation goes into `<span class="indent">` elements (one per run it spans), which card.css
     does not let wrap: a phone then wraps the line at a space between its words, never right after
     its indentation, which would leave a blank row above the line's text."""
-    first = runs[0][1] if runs else ""
-    rest = first.lstrip(" \t")
-    if rest or len(runs) < 2:  # the indentation, if any, lies in the first run (most lines)
-        lead = first[: len(first) - len(rest)]
-        if not lead:
-            return f'<span class="line">{"".join([f"{o}{p}</span>" if o else p for o, p in runs])}\n</span>'
-        indent = min(len(lead.expandtabs(TAB_WIDTH)), MAX_INDENT_CLASS)
-        if indent <= MAX_HELD_INDENT:
-            first = f'<span class="indent">{lead}</span>{rest}'
-        opener = runs[0][0]
-        parts = [f"{opener}{first}</span>" if opener else first]
-        parts += [f"{o}{p}</span>" if o else p for o, p in runs[1:]]
-        return f'<span class="line i{indent}">{"".join(parts)}\n</span>'
-    return _spread_line_element(runs)
+    held = 0  # the runs that hold nothing but indentation
+    for _, piece in runs:
+        if piece.lstrip(" \t"):
+            break
+        held += 1
+    indentation = "".join([piece for _, piece in runs[:held]])
+    if held < len(runs):
+        piece = runs[held][1]
+        indentation += piece[: len(piece) - len(piece.lstrip(" \t"))]
+    if not indentation:
+        return f'<span class="line">{_runs_html(runs)}\n</span>'
+    indent = min(len(indentation.expandtabs(TAB_WIDTH)), MAX_INDENT_CLASS)
+    if indent <= MAX_HELD_INDENT:
+        runs = [(opener, _held(piece)) for opener, piece in runs[: held + 1]] + runs[held + 1:]
+    return f'<span class="line i{indent}">{_runs_html(runs)}\n</span>'
 
 
-def _spread_line_element(runs: list[Run]) -> str:
-    """_line_element of a line whose first run holds only indentation (the rest may go on in the
-    runs after it)."""
-    text = "".join(piece for _, piece in runs)
-    indent = min(len(text[: len(text) - len(text.lstrip(" \t"))].expandtabs(TAB_WIDTH)), MAX_INDENT_CLASS)
-    held = indent and indent <= MAX_HELD_INDENT
-    parts = []
-    for opener, piece in runs:
-        if held and piece:
-            rest = piece.lstrip(" \t")
-            if len(rest) < len(piece):
-                piece = f'<span class="indent">{piece[: len(piece) - len(rest)]}</span>{rest}'
-            held = not rest
-        parts.append(f"{opener}{piece}</span>" if opener else piece)
-    classes = f"line i{indent}" if indent else "line"
-    return f'<span class="{classes}">{"".join(parts)}\n</span>'
+def _held(piece: str) -> str:
+    """A piece of a line with its leading indentation in a span that does not wrap."""
+    rest = piece.lstrip(" \t")
+    return f'<span class="indent">{piece[: len(piece) - len(rest)]}</span>{rest}' if len(rest) < len(piece) else piece
+
+
+def _runs_html(runs: list[Run]) -> str:
+    return "".join([f"{opener}{piece}</span>" if opener else piece for opener, piece in runs])
 
 
 def wrap_lines(lines: list[list[Run]]) -> str:
