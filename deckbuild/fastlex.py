@@ -35,6 +35,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from pygments.filter import apply_filters
 from pygments.lexer import DelegatingLexer, Lexer, RegexLexer
 from pygments.token import Error, Whitespace, _TokenType
 
@@ -277,29 +278,46 @@ def accelerate(lexer: Lexer) -> Lexer:
     states = {name: _State(rules) for name, rules in _rules(lexer).items()}
 
     def get_tokens_unprocessed(text: str, stack: tuple[str, ...] = ("root",)) -> Iterator[tuple[int, Any, str]]:
-        return _lex(lexer, states, text, stack)
+        return _lex(lexer, states, text, stack, True)
 
     lexer.get_tokens_unprocessed = get_tokens_unprocessed  # type: ignore[method-assign]
+    preprocess = getattr(lexer, "_preprocess_lexer_input", None)
+    if preprocess is not None and type(lexer).get_tokens is Lexer.get_tokens:
+
+        def get_tokens(text: str, unfiltered: bool = False) -> Iterator[tuple[Any, str]]:
+            # Pygments' own get_tokens (the same preprocessing and filters), minus its generator
+            # that drops each token's position: the loop gives (type, text) pairs itself
+            stream: Iterator[tuple[Any, str]] = _lex(lexer, states, preprocess(text), ("root",), False)
+            return stream if unfiltered else apply_filters(stream, lexer.filters, lexer)
+
+        lexer.get_tokens = get_tokens  # type: ignore[method-assign, assignment]
     return lexer
 
 
 def _lex(
-    lexer: Lexer, states: dict[str, _State], text: str, stack: tuple[str, ...]
-) -> Iterator[tuple[int, Any, str]]:
-    """Pygments' RegexLexer loop, trying only the rules that could match at this character."""
+    lexer: Lexer, states: dict[str, _State], text: str, stack: tuple[str, ...], positions: bool
+) -> Iterator[Any]:
+    """Pygments' RegexLexer loop, trying only the rules that could match at this character: tokens
+    as (position, type, text) or, without `positions`, (type, text)."""
     pos = 0
     end = len(text)
     statestack = list(stack)
     state = states[statestack[-1]]
     while True:
-        for rexmatch, action, new_state in state.candidates(text[pos] if pos < end else ""):
+        char = text[pos] if pos < end else ""
+        for rexmatch, action, new_state in state.by_char.get(char) or state.candidates(char):
             m = rexmatch(text, pos)
             if m:
                 if action is not None:
-                    if type(action) is _TokenType:
+                    if type(action) is not _TokenType:
+                        if positions:
+                            yield from action(lexer, m)
+                        else:
+                            yield from _without_positions(action(lexer, m))
+                    elif positions:
                         yield pos, action, m.group()
                     else:
-                        yield from action(lexer, m)
+                        yield action, m.group()
                 pos = m.end()
                 if new_state is not None:
                     _change_state(statestack, new_state)
@@ -311,10 +329,16 @@ def _lex(
             if text[pos] == "\n":
                 statestack = ["root"]
                 state = states["root"]
-                yield pos, Whitespace, "\n"
+                yield (pos, Whitespace, "\n") if positions else (Whitespace, "\n")
             else:
-                yield pos, Error, text[pos]
+                yield (pos, Error, text[pos]) if positions else (Error, text[pos])
             pos += 1
+
+
+def _without_positions(tokens: Iterator[tuple[int, Any, str]]) -> Iterator[tuple[Any, str]]:
+    """A callback rule's tokens (Pygments' `bygroups`, `using`) without their positions."""
+    for _pos, token_type, value in tokens:
+        yield token_type, value
 
 
 def _change_state(statestack: list[str], new_state: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import itertools
 import signal
 import threading
 import time
@@ -58,15 +59,26 @@ def lex_budget(code: str) -> tuple[int, float]:
 
 def lex(code: str, lexer: Lexer) -> Iterator[tuple[_TokenType, str]]:
     """The lexer's tokens for the code, raising LexBudgetExceeded past the block's budget."""
+    return itertools.chain.from_iterable(_budgeted_chunks(code, lexer))
+
+
+def _budgeted_chunks(code: str, lexer: Lexer) -> Iterator[list[tuple[_TokenType, str]]]:
+    """The lexer's tokens 32 at a time, the budget checked before each 32: the checks cost less
+    than the lexing, and no generator of ours stands between each token and its reader."""
     max_tokens, seconds = lex_budget(code)
     deadline = time.monotonic() + seconds
-    for count, token in enumerate(lexer.get_tokens(code)):
-        if not count % 32:  # checked every 32 tokens: the checks cost less than the lexing
-            if count > max_tokens:
-                raise LexBudgetExceeded(f"gave more than {max_tokens:,} tokens for {len(code):,} characters")
-            if time.monotonic() > deadline:
-                raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
-        yield token
+    tokens = lexer.get_tokens(code)
+    count = 0
+    while True:
+        if count > max_tokens:
+            raise LexBudgetExceeded(f"gave more than {max_tokens:,} tokens for {len(code):,} characters")
+        if time.monotonic() > deadline:
+            raise LexBudgetExceeded(f"took more than {seconds:.1f} s")
+        chunk = list(itertools.islice(tokens, 32))
+        yield chunk
+        if len(chunk) < 32:
+            return
+        count += 32
 
 
 @contextlib.contextmanager
@@ -150,19 +162,31 @@ def _line_element(runs: list[Run]) -> str:
     Its indentation goes into `<span class="indent">` elements (one per run it spans), which card.css
     does not let wrap: a phone then wraps the line at a space between its words, never right after
     its indentation, which would leave a blank row above the line's text."""
-    text = "".join(piece for _, piece in runs)
-    indent = min(len(text[: len(text) - len(text.lstrip(" \t"))].expandtabs(TAB_WIDTH)), MAX_INDENT_CLASS)
-    held = indent and indent <= MAX_HELD_INDENT
-    parts = []
-    for opener, piece in runs:
-        if held and piece:
-            rest = piece.lstrip(" \t")
-            if len(rest) < len(piece):
-                piece = f'<span class="indent">{piece[: len(piece) - len(rest)]}</span>{rest}'
-            held = not rest
-        parts.append(f"{opener}{piece}</span>" if opener else piece)
-    classes = f"line i{indent}" if indent else "line"
-    return f'<span class="{classes}">{"".join(parts)}\n</span>'
+    held = 0  # the runs that hold nothing but indentation
+    for _, piece in runs:
+        if piece.lstrip(" \t"):
+            break
+        held += 1
+    indentation = "".join([piece for _, piece in runs[:held]])
+    if held < len(runs):
+        piece = runs[held][1]
+        indentation += piece[: len(piece) - len(piece.lstrip(" \t"))]
+    if not indentation:
+        return f'<span class="line">{_runs_html(runs)}\n</span>'
+    indent = min(len(indentation.expandtabs(TAB_WIDTH)), MAX_INDENT_CLASS)
+    if indent <= MAX_HELD_INDENT:
+        runs = [(opener, _held(piece)) for opener, piece in runs[: held + 1]] + runs[held + 1:]
+    return f'<span class="line i{indent}">{_runs_html(runs)}\n</span>'
+
+
+def _held(piece: str) -> str:
+    """A piece of a line with its leading indentation in a span that does not wrap."""
+    rest = piece.lstrip(" \t")
+    return f'<span class="indent">{piece[: len(piece) - len(rest)]}</span>{rest}' if len(rest) < len(piece) else piece
+
+
+def _runs_html(runs: list[Run]) -> str:
+    return "".join([f"{opener}{piece}</span>" if opener else piece for opener, piece in runs])
 
 
 def wrap_lines(lines: list[list[Run]]) -> str:
@@ -189,6 +213,8 @@ def _cut_lines(runs: list[Run], line_break: str) -> list[list[Run]]:
     return lines
 
 
+ESCAPED_TOKENS = 4096  # distinct token texts whose escaped pieces LineFormatter keeps at a time
+
 if TYPE_CHECKING:
     _HtmlFormatter = HtmlFormatter[str]
 else:
@@ -203,6 +229,7 @@ class LineFormatter(_HtmlFormatter):
     def __init__(self) -> None:
         super().__init__(nowrap=True)
         self._openers: dict[_TokenType, str] = {}
+        self._escaped: dict[str, tuple[str, ...]] = {}
 
     def _opener(self, token_type: _TokenType) -> str:
         opener = self._openers.get(token_type)
@@ -215,19 +242,44 @@ class LineFormatter(_HtmlFormatter):
     def lines(self, tokensource: Iterable[tuple[_TokenType, str]]) -> list[list[Run]]:
         """The tokens as lines of runs: empty tokens left out, neighbours of one class joined."""
         lines: list[list[Run]] = [[]]
+        line = lines[0]
+        openers = self._openers
+        escaped = self._escaped
         for token_type, value in tokensource:
-            opener = self._opener(token_type)
-            for number, piece in enumerate(html.escape(value, quote=False).split("\n")):
-                if number:
-                    lines.append([])
+            opener = openers.get(token_type)
+            if opener is None:
+                opener = self._opener(token_type)
+            pieces = escaped.get(value)
+            if pieces is None:
+                pieces = self._escape(value)
+            if len(pieces) == 1:  # most tokens: no line break
+                piece = pieces[0]
                 if not piece:
                     continue
-                line = lines[-1]
                 if line and line[-1][0] == opener:
                     line[-1] = (opener, line[-1][1] + piece)
                 else:
                     line.append((opener, piece))
+                continue
+            for number, piece in enumerate(pieces):
+                if number:
+                    line = []
+                    lines.append(line)
+                if piece:
+                    if line and line[-1][0] == opener:
+                        line[-1] = (opener, line[-1][1] + piece)
+                    else:
+                        line.append((opener, piece))
         return lines
+
+    def _escape(self, value: str) -> tuple[str, ...]:
+        """A token's text HTML-escaped and cut at its line breaks; remembered for the next
+        ESCAPED_TOKENS distinct texts (names, operators and indentation repeat), then forgotten."""
+        pieces = tuple(html.escape(value, quote=False).split("\n"))
+        if len(self._escaped) >= ESCAPED_TOKENS:
+            self._escaped.clear()
+        self._escaped[value] = pieces
+        return pieces
 
     def format_unencoded(self, tokensource: Iterable[tuple[_TokenType, str]], outfile: SupportsWrite[str]) -> None:
         outfile.write(wrap_lines(self.lines(tokensource)))

@@ -1,4 +1,6 @@
-"""Package stage: notes -> .apkg files. The only module that imports genanki.
+"""Package stage: notes -> .apkg files. The only module that imports genanki, and only in the
+functions that use it: a rebuild that writes no package (nothing changed) never loads it and its
+dependencies (asyncio among them), a twentieth of such a rebuild's time.
 
 genanki stamps every note, card and zip entry with the wall clock and leaves its temporary
 database behind; here each note gets its own modification time, ids come from the build's own
@@ -24,8 +26,7 @@ import sqlite3
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-
-import genanki
+from typing import Any
 
 from .cache import (
     read_private_file,
@@ -44,6 +45,8 @@ ZIP_LEVEL = 6
 
 def note_guid(namespace: str, card_id: str) -> str:
     """A note's identity: the deck's namespace and the card's id, never its text."""
+    import genanki
+
     return str(genanki.guid_for(namespace, card_id))
 
 
@@ -61,7 +64,10 @@ def deck_id(name: str) -> int:
     return (1 << 40) + int.from_bytes(digest[:6], "big")
 
 
-def _model(contract: NoteTypeContract) -> genanki.Model:
+def _model(contract: NoteTypeContract) -> Any:
+    """The note type as genanki describes it (a genanki.Model)."""
+    import genanki
+
     return genanki.Model(
         model_id=contract.id,
         name=contract.name,
@@ -79,12 +85,15 @@ def _model(contract: NoteTypeContract) -> genanki.Model:
 def _build_database(plan: DeckPlan, database: Path) -> None:
     """genanki writes the collection, note types and decks; notes and cards go in by executemany,
     which is several times faster than genanki's note-by-note loop for large decks."""
+    import genanki
+
     models = {key: _model(contract) for key, contract in NOTETYPES.items()}
     top = genanki.Deck(deck_id(plan.spec.name), plan.spec.name, plan.description)
     decks = {plan.spec.name: top}
     for record in plan.notes:
         if record.deck_name not in decks:
             decks[record.deck_name] = genanki.Deck(deck_id(record.deck_name), record.deck_name)
+    deck_ids = {name: deck_id(name) for name in decks}
     for model in models.values():
         top.add_model(model)  # every note type travels, so a deck of one kind still updates the others
 
@@ -103,7 +112,7 @@ def _build_database(plan: DeckPlan, database: Path) -> None:
         dues = record.positions or (position,) * record.card_count
         for ordinal, due in zip(record.card_ords, dues, strict=True):
             cards.append((
-                first_id + len(plan.notes) + len(cards), note_id, deck_id(record.deck_name), ordinal,
+                first_id + len(plan.notes) + len(cards), note_id, deck_ids[record.deck_name], ordinal,
                 record.modified, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, "",
             ))
     connection = sqlite3.connect(database)

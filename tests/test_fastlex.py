@@ -105,6 +105,8 @@ def test_every_pygments_regex_lexer_gives_its_own_tokens_on_a_mixed_sample() -> 
             continue  # a lexer with its own loop is left to Pygments
         expected = list(stock.get_tokens(SAMPLE))
         assert list(fast.get_tokens(SAMPLE)) == expected, alias
+        text = stock._preprocess_lexer_input(SAMPLE)
+        assert list(fast.get_tokens_unprocessed(text)) == list(stock.get_tokens_unprocessed(text)), alias
         compared += 1
     assert compared > 400  # Pygments 2.20 has about 500 plain regex lexers
 

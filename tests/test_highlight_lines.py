@@ -84,3 +84,25 @@ def test_plain_code_is_escaped_line_by_line() -> None:
         '<pre class="highlight"><code><span class="line">a&lt;b\n</span>'
         '<span class="line i2"><span class="indent">  </span>&#x27;c&#x27;\n</span></code></pre>\n'
     )
+
+
+def test_the_remembered_token_texts_never_change_the_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LineFormatter keeps the escaped pieces of at most ESCAPED_TOKENS token texts; forgetting them
+    (here after every 3) gives the same lines as remembering them all."""
+    lexer = highlight.find_lexer("python")
+    expected = pygments.highlight(SAMPLE, lexer, highlight.LineFormatter())
+    monkeypatch.setattr(highlight, "ESCAPED_TOKENS", 3)
+    formatter = highlight.LineFormatter()
+    assert pygments.highlight(SAMPLE, lexer, formatter) == expected
+    assert pygments.highlight(SAMPLE, lexer, formatter) == expected  # the second time from memory
+    assert len(formatter._escaped) <= 3
+
+
+def test_indentation_spread_over_runs_is_held_across_them() -> None:
+    runs = [('<span class="w">', "  "), ("", "\t"), ('<span class="n">', "  x")]
+    assert highlight._line_element(runs) == (
+        '<span class="line i6"><span class="w"><span class="indent">  </span></span><span class="indent">\t</span>'
+        '<span class="n"><span class="indent">  </span>x</span>\n</span>'
+    )
+    assert highlight._line_element([("", "  ")]) == '<span class="line i2"><span class="indent">  </span>\n</span>'
+    assert highlight._line_element([("", "")]) == '<span class="line">\n</span>'

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,22 @@ def test_package_matches_golden(case: Path, tmp_path: Path, anki: AnkiCollection
         golden.write_text(actual, encoding="utf-8")
     assert golden.exists(), f"no golden file for {case.name}: run pytest {__file__} --update-goldens"
     assert actual == golden.read_text(encoding="utf-8")
+
+
+def test_a_rebuild_that_writes_no_package_never_imports_genanki(sample: Path, tmp_path: Path) -> None:
+    """genanki (with asyncio, which it imports) is loaded only to write a package."""
+    script = Path(__file__).resolve().parent.parent / "build_deck.py"
+    command = [
+        sys.executable, "-X", "importtime", str(script), "build", "--content", str(sample),
+        "--out", str(tmp_path / "dist"), "--lock", str(tmp_path / "lock.json"), "--cache-dir", str(tmp_path / "cache"),
+    ]
+
+    def imported(run: subprocess.CompletedProcess[str]) -> set[str]:
+        lines = [line for line in run.stderr.splitlines() if line.startswith("import time:")]
+        return {line.rsplit("|", 1)[1].strip() for line in lines}
+
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+    second = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "genanki" in imported(first)  # the first build writes the deck
+    assert "(unchanged)" in second.stdout + second.stderr
+    assert "genanki" not in imported(second)

@@ -21,7 +21,7 @@ from deckbuild.notetypes import BASIC, CLOZE, MULTIPLE_CHOICE, NOTETYPES
 from deckbuild.order import difficulty_rank, effective_value, value_order
 from deckbuild.plan import plan_decks
 from deckbuild.records import DIFFICULTIES, Card, CardMeta
-from deckbuild.sanitize import finish_field
+from deckbuild.sanitize import finish_field, strip_control_characters
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = 1_800_000_000
@@ -174,3 +174,12 @@ def test_the_lock_text_is_the_indented_json_of_the_entries(
     }
     data = {"version": LOCK_VERSION, "toolchain": tools, "notes": notes}
     assert lock_text(entries, tools) == json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+@given(st.text(alphabet=st.sampled_from("a<[\t\n\r\x00\x01\x08\x0b\x0c\x0e\x1f\x7f\x80é\u2028"), max_size=12))
+def test_control_characters_go_and_nothing_else_does(text: str) -> None:
+    """strip_control_characters removes C0 controls but tab, line feed and carriage return, and DEL,
+    whether the text is ASCII (checked with bytes.translate first) or not."""
+    kept = "".join(c for c in text if not (ord(c) < 0x20 and c not in "\t\n\r") and c != "\x7f")
+    assert strip_control_characters(text) == kept
+    assert strip_control_characters(text + "é") == kept + "é"
