@@ -313,7 +313,13 @@ def _text_tuple(data: Any, texts: Sequence[str]) -> tuple[str, ...]:
 
 
 def _path(data: Any, texts: Sequence[str]) -> Path:
-    return Path(_text(data, texts))
+    return _path_of(_text(data, texts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_of(text: str) -> Path:
+    """One Path for the many cards of a file (a Path is immutable; building one is not cheap)."""
+    return Path(text)
 
 
 def _plain(kind: type) -> _Decoder:
