@@ -51,11 +51,12 @@ def note_guid(namespace: str, card_id: str) -> str:
 
 
 _TAG = re.compile(r"<[^>]*>")
+_SORT_INDEX = {key: contract.sort_index for key, contract in NOTETYPES.items()}  # worked out once, not per note
 
 
 def sort_text(record: NoteRecord) -> str:
     """What Anki's browser sorts and shows in its first column: the sort field as plain text."""
-    value = record.fields[NOTETYPES[record.notetype].sort_index]
+    value = record.fields[_SORT_INDEX[record.notetype]]
     return html.unescape(_TAG.sub("", value)).strip()
 
 
