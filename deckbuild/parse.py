@@ -559,6 +559,10 @@ def _finish_card(
     )
 
 
+# The inline tokens that can name an image or a sound (raw HTML, `[sound:]`, a link, an image).
+_MAY_HOLD_MEDIA = frozenset({"html_inline", "anki_sound", "link_open", "image"})
+
+
 def _resolve_images(
     tokens: list[Token],
     source: SourceFile,
@@ -578,6 +582,8 @@ def _resolve_images(
             line = token.map[0] + 1
         raw = [(token.content, line)] if token.type == "html_block" else []
         for child in walk(token.children or []):
+            if child.type not in _MAY_HOLD_MEDIA:
+                continue
             where = line + line_offset(token, child)
             if child.type == "html_inline":
                 raw.append((child.content, where))
