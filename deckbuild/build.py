@@ -8,7 +8,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,9 +161,18 @@ def build_preview(config: BuildConfig, target: Path, cache: RenderCache | None =
     """What `preview` does: the decks planned as a build would plan them (the lock only read) and
     written as a static site in `target`, each card with its lint findings."""
     content, plans = plan_without_writing(config, cache)
-    report = lint_cards(content.cards, config.lint, deck_cards(config, content.cards))
-    index, total = write_preview(list(plans), target, report.by_card())
+    report, index, total = write_site(config, content.cards, plans, target)
     return PreviewOutcome(content, plans, report, index, total)
+
+
+def write_site(
+    config: BuildConfig, cards: list[Card] | tuple[Card, ...], plans: Sequence[DeckPlan], target: Path
+) -> tuple[LintReport, Path, int]:
+    """The preview site of decks already planned, each card with its lint findings: the report, the
+    site's first page and the number of cards shown (`preview`, and `watch` after each build)."""
+    report = lint_cards(cards, config.lint, deck_cards(config, cards))
+    index, total = write_preview(list(plans), target, report.by_card())
+    return report, index, total
 
 
 def check_vanished(

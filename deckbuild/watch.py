@@ -11,12 +11,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 from watchfiles import watch as watch_changes
 
-from .build import build
+from .build import build, write_site
 from .cache import RenderCache
 from .errors import DeckError, Diagnostic, display_path
-from .lint import lint_cards
-from .plan import deck_cards
-from .preview import write_preview
 from .push import PushError, push_package
 from .records import BuildConfig
 
@@ -97,8 +94,7 @@ def _build_and_show(
     cards = sum(deck.cards for deck in report.decks)
     say(f"[{started}] built {len(report.decks)} deck(s), {cards} cards in {report.seconds:.2f} s")
     if preview:
-        findings = lint_cards(report.cards, config.lint, deck_cards(config, report.cards)).by_card()
-        index, _ = write_preview(list(report.plans), config.out_dir / "preview", findings)
+        _, index, _ = write_site(config, report.cards, report.plans, config.out_dir / "preview")
         say(f"[{started}] preview: {display_path(index)}")
     if push_to:
         try:

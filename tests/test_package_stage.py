@@ -11,6 +11,7 @@ beside it. Note ids and times are left out: they come from the build's clock. A 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -22,7 +23,8 @@ from conftest import AnkiCollection
 
 from deckbuild.build import plan_without_writing
 from deckbuild.config import load_config
-from deckbuild.package import write_package
+from deckbuild.package import plan_digest, write_package
+from deckbuild.records import DeckPlan
 
 PACKAGE = Path(__file__).parent / "fixtures" / "package"
 CASES = sorted(PACKAGE.glob("*.md"))
@@ -76,3 +78,28 @@ def test_a_rebuild_that_writes_no_package_never_imports_genanki(sample: Path, tm
     assert "genanki" in imported(first)  # the first build writes the deck
     assert "(unchanged)" in second.stdout + second.stderr
     assert "genanki" not in imported(second)
+
+
+def test_the_plan_digest_changes_with_anything_the_package_holds(tmp_path: Path) -> None:
+    """A build skips writing a deck whose plan digest it recorded: so an edit to a field's text, a
+    text moved from one field to the next, a tag or a note's place must each give another digest."""
+    folder = tmp_path / "content"
+    folder.mkdir()
+    shutil.copy(CASES[0], folder / CASES[0].name)
+    _content, (plan,) = plan_without_writing(load_config(folder, pyproject=folder / "none.toml"))
+    note = plan.notes[0]
+    assert len(note.fields) >= 2 and note.fields[0]
+
+    def with_note(**changes: object) -> DeckPlan:
+        return dataclasses.replace(plan, notes=(dataclasses.replace(note, **changes), *plan.notes[1:]))
+
+    first, second, *rest = note.fields
+    variants = [
+        with_note(fields=(first + "x", second, *rest)),
+        with_note(fields=(first[:-1], first[-1] + second, *rest)),  # the same text, split elsewhere
+        with_note(tags=(*note.tags, "extra")),
+        with_note(positions=(99,)),
+    ]
+    digests = {plan_digest(plan), *(plan_digest(variant) for variant in variants)}
+    assert len(digests) == 1 + len(variants)
+    assert plan_digest(plan) == plan_digest(dataclasses.replace(plan))  # and it is stable
