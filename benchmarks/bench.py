@@ -5,7 +5,9 @@
 
 For each size it generates a synthetic corpus (half the cards carry a 5-15 line Python block), then
 times, alternating in every repetition: the naive pipeline (naive.py), our cold build (--no-cache),
-our rebuild with nothing changed, our rebuild after one file changed, and `check` without and with
+our rebuild with nothing changed (answered by the up-to-date check), our rebuild when the content
+folder changed but no card did (a new hidden file: every card is read from the cache and planned,
+and the deck is found current), our rebuild after one file changed, and `check` without and with
 `--lint` on the cached content (what the card-quality linter costs). Each run is a child
 process; its peak memory and CPU time (user + system, with the worker processes it waited for) come
 from the kernel's resource usage of that child. It prints medians of wall and CPU time, their ratios
@@ -82,7 +84,7 @@ def bench_size(cards: int, repeat: int, work: Path) -> dict[str, list[tuple[floa
     python = sys.executable
     ours = [python, str(ROOT / "build_deck.py"), "build", "--content", str(content), "--lock", str(work / "lock.json")]
     env_cache = ["--cache-dir", str(work / "cache")]
-    kinds = ("naive", "cold", "no change", "one file changed", "check", "check --lint")
+    kinds = ("naive", "cold", "no change", "no card changed", "one file changed", "check", "check --lint")
     results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in kinds}
     run_child(ours + ["--out", str(work / "warm")] + env_cache, work)  # prime the cache and the lock
     os.environ["BUILD_DECK_CACHE_DIR"] = str(work / "cache")  # `check` reads the same cache
@@ -93,6 +95,8 @@ def bench_size(cards: int, repeat: int, work: Path) -> dict[str, list[tuple[floa
         shutil.rmtree(work / "cold", ignore_errors=True)
         results["cold"].append(run_child(ours + ["--out", str(work / "cold"), "--no-cache"], work))
         results["no change"].append(run_child(ours + ["--out", str(work / "warm")] + env_cache, work))
+        (content / f".unrelated-{round_number}").write_text("not a card\n", encoding="utf-8")
+        results["no card changed"].append(run_child(ours + ["--out", str(work / "warm")] + env_cache, work))
         touch_one_file(content, round_number)
         results["one file changed"].append(run_child(ours + ["--out", str(work / "warm")] + env_cache, work))
         # what linting adds to a check, side by side on the same cached content

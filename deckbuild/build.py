@@ -34,6 +34,7 @@ from .plan import deck_cards, plan_decks
 from .preview import write_preview
 from .records import BuildConfig, BuildReport, Card, Content, DeckPlan, DeckResult, FileResult, SourceFile
 from .render import markdown, render_parsed
+from .uptodate import remember, unchanged
 from .workers import run_each
 
 
@@ -127,7 +128,7 @@ def read_content(
     for result in files:
         if result.title:
             titles.setdefault(result.topic, result.title)
-    return Content(tuple(files), tuple(cards), titles, tuple(diagnostics.items))
+    return Content(tuple(files), tuple(cards), titles, tuple(diagnostics.items), tuple(sources))
 
 
 def plan_without_writing(config: BuildConfig, cache: RenderCache | None = None) -> tuple[Content, tuple[DeckPlan, ...]]:
@@ -201,13 +202,20 @@ def build(
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     frozen: bool = False,
+    reuse: bool = False,
 ) -> BuildReport:
     """Build every deck. With `frozen`, a build that would change the lock fails and writes nothing
-    (a release must never stamp notes that the author did not see change)."""
+    (a release must never stamp notes that the author did not see change). With `reuse`, a build
+    on exactly the files the last one left (deckbuild.uptodate) returns that build's report at once;
+    its report then holds no plans and no cards."""
     started = time.perf_counter()
     cache = cache or RenderCache(None)
     _check_lock_path(config)
     with exclusive(config.lock_path, _say_waiting):
+        others = [config.lock_path] if config.lock_path else []
+        if reuse and (report := unchanged(config, (strict, frozen), cache.folder, started)):
+            clean_stale_temporaries(config.out_dir, others)
+            return report
         lock = ModificationLock.read(config.lock_path)
         content = read_content(config, strict, cache, jobs, progress, lock)
         with paused_collector():
@@ -217,7 +225,7 @@ def build(
         lock_text = new_lock.to_text()
         if frozen:
             _check_frozen(config, new_lock, lock_text)
-        clean_stale_temporaries(config.out_dir, [config.lock_path] if config.lock_path else [])
+        clean_stale_temporaries(config.out_dir, others)
         results = []
         try:
             with staged_outputs(config.out_dir) as staged:
@@ -231,13 +239,16 @@ def build(
             if exc.filename is None:  # a full disk names no file: name the folder being written
                 exc.filename = display_path(config.out_dir)
             raise
+        report = BuildReport(
+            tuple(results), content.diagnostics + _namespace_notes(config), time.perf_counter() - started,
+            tuple(plans), new_lock.toolchain_change(), content.cards,
+        )
+        packaged = [media.path for plan in plans for media in plan.media]
+        remember(config, (strict, frozen), cache.folder, content.sources, packaged, report)
     for plan, result in zip(plans, results, strict=True):
         if result.written:
             record_package(plan, result.path, cache.folder)
-    return BuildReport(
-        tuple(results), content.diagnostics + _namespace_notes(config), time.perf_counter() - started, tuple(plans),
-        new_lock.toolchain_change(), content.cards,
-    )
+    return report
 
 
 def _namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:

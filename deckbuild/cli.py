@@ -317,7 +317,7 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
             click.echo(f"note: --jobs {jobs} is more than the {cores} cores available: "
                        f"rendering uses at most {cores} processes", err=True)
         with _progress(len(find_markdown_files(config.content_dir)) if config.content_dir.is_dir() else 0) as step:
-            report = run_build(config, strict=strict, cache=cache, jobs=jobs, progress=step, frozen=frozen)
+            report = run_build(config, strict=strict, cache=cache, jobs=jobs, progress=step, frozen=frozen, reuse=True)
         _print_diagnostics(report.diagnostics)
         if report.toolchain_change and config.lock_path is not None:  # a change is told from the lock
             click.echo(f"{display_path(config.lock_path)}: note: {report.toolchain_change}", err=True)

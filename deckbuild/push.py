@@ -109,7 +109,7 @@ def build_and_push(
     """Build every deck, `show` the build's diagnostics, then import the decks into Anki one by one,
     telling `on_pushed` of each. Returns the error of the first import that failed (the decks after it
     are not pushed), or None when every deck was imported."""
-    report = build(config, cache=cache)
+    report = build(config, cache=cache, reuse=True)
     show(report.diagnostics)
     for deck in report.decks:
         try:

@@ -243,6 +243,7 @@ class Content:
     cards: tuple[Card, ...]
     topic_titles: dict[str, str]
     diagnostics: tuple[Diagnostic, ...]
+    sources: tuple[SourceFile, ...] = ()  # the files as read (deckbuild.uptodate digests them)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("render",),
     ("checks", "lint"),  # across all cards, once rendered
     ("plan",),
-    ("package", "preview"),
+    ("package", "preview", "uptodate"),
     ("build",),
     # commands around the build
     ("addids", "convert", "init", "push", "release", "stats", "watch"),
