@@ -70,12 +70,16 @@ def run_each(
         workers = 1
     results: list[Result] = []
     if workers > 1:
+        # the largest items first, one at a time: the last to finish is then a small one, and no
+        # core waits long for another at the end (the results come back in the items' order)
+        order = sorted(range(len(items)), key=lambda index: -size(items[index]))
+        by_index: dict[int, Result] = {}
         with ProcessPoolExecutor(max_workers=min(workers, len(items)), initializer=die_with_parent) as pool:
-            for result in pool.map(work, items, chunksize=4):
-                results.append(result)
+            for index, result in zip(order, pool.map(work, [items[i] for i in order]), strict=True):
+                by_index[index] = result
                 if progress:
                     progress(1)
-        return results
+        return [by_index[index] for index in range(len(items))]
     for item in items:
         results.append(work(item))
         if progress:

@@ -103,3 +103,25 @@ def test_the_plan_digest_changes_with_anything_the_package_holds(tmp_path: Path)
     digests = {plan_digest(plan), *(plan_digest(variant) for variant in variants)}
     assert len(digests) == 1 + len(variants)
     assert plan_digest(plan) == plan_digest(dataclasses.replace(plan))  # and it is stable
+
+
+
+def test_note_guids_are_genankis_and_never_change() -> None:
+    """A note's guid is worked out by deckbuild itself, so that no upgrade can change it: the same
+    as genanki's guid_for for every kind of namespace and id, and fixed for notes already published."""
+    import random
+
+    import genanki
+
+    from deckbuild.package import note_guid
+
+    rng = random.Random(23)
+    alphabet = "abcxyz-_019 ./:\u00e9\u00df\u4e2d\U0001f600"
+    pairs = [("pyprep", ""), ("", ""), ("", "x")] + [
+        ("".join(rng.choices(alphabet, k=rng.randint(0, 12))), "".join(rng.choices(alphabet, k=rng.randint(0, 40))))
+        for _ in range(3000)
+    ]
+    assert [note_guid(a, b) for a, b in pairs] == [genanki.guid_for(a, b) for a, b in pairs]
+    # two notes of the published deck, as learners' collections hold them
+    assert note_guid("pyprep", "abstract-base-classes") == "O7-jIe#Lnr"
+    assert note_guid("pyprep", "abstract-base-classes-register") == "I:<u2}:i)A"
