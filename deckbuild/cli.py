@@ -602,13 +602,10 @@ def release_notes(ctx: click.Context, content: Path | None, previous_lock: Path,
     """Print Markdown release notes: the cards added, changed and retired since the previous release,
     then how learners download, import and update each deck."""
     def action() -> int:
-        from .build import read_content
         from .config import load_config
-        from .release import compare_with, format_notes
+        from .release import release_notes as notes
 
-        config = load_config(content)
-        changes = compare_with(config, read_content(config), previous_lock)
-        click.echo(format_notes(config.version, changes, config.decks, summary=summary))
+        click.echo(notes(load_config(content), previous_lock, summary=summary))
         return EXIT_OK
 
     _run(ctx, action, writes=False)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .build import read_content
 from .lock import ModificationLock
 from .plan import plan_decks
 from .records import BuildConfig, Content, DeckSpec
@@ -19,6 +20,13 @@ class DeckChanges:
     added: tuple[str, ...]
     changed: tuple[str, ...]
     retired: tuple[str, ...]
+
+
+def release_notes(config: BuildConfig, previous_lock: Path, summary: bool = False) -> str:
+    """What `release-notes` prints: the content read and checked as a build reads it, compared with
+    the previous release's lock, and the notes of that comparison (see format_notes)."""
+    changes = compare_with(config, read_content(config), previous_lock)
+    return format_notes(config.version, changes, config.decks, summary=summary)
 
 
 def compare_with(config: BuildConfig, content: Content, previous_lock: Path) -> list[DeckChanges]:
