@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -13,20 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import RenderCache
-from .checks import check_cards, with_distinct_ids
-from .command import command_name
-from .errors import Diagnostic, Diagnostics, Severity, SourceLocation, display_path
+from .checks import check_cards, check_vanished, with_distinct_ids
+from .config import namespace_notes
+from .errors import Diagnostics, Severity, SourceLocation, display_path
 from .lint import LintReport, lint_cards, warn_in_check
 from .load import load_sources
-from .lock import LockError, ModificationLock, exclusive
+from .lock import ModificationLock, check_frozen, check_lock_path, exclusive
 from .media import MediaResolver, report_unused_media
 from .package import (
     clean_stale_temporaries,
-    make_temporary,
     package_is_current,
-    public_mode,
     record_package,
     stage_package,
+    stage_text,
     staged_outputs,
 )
 from .parse import parse_source
@@ -176,25 +174,6 @@ def write_site(
     return report, index, total
 
 
-def check_vanished(
-    config: BuildConfig, lock: ModificationLock, cards: list[Card], diagnostics: Diagnostics
-) -> None:
-    """An id the previous build packaged must be retired, not deleted: Anki never deletes notes."""
-    if config.lock_path is None:  # no lock, so nothing was built before
-        return
-    present = {card.meta.id for card in cards}
-    previous = sorted(lock.previous_keys())
-    for spec in config.decks:
-        prefix = f"{spec.namespace}/"
-        for key in previous:
-            if key.startswith(prefix) and key[len(prefix):] not in present:
-                diagnostics.warning(
-                    SourceLocation(config.lock_path, 0),
-                    f"card '{key[len(prefix):]}' of deck '{spec.name}' was built before but is gone from the "
-                    "sources; keep it with `retired: true` in its options so that users' copies are marked",
-                )
-
-
 def build(
     config: BuildConfig,
     strict: bool = False,
@@ -210,7 +189,7 @@ def build(
     its report then holds no plans and no cards."""
     started = time.perf_counter()
     cache = cache or RenderCache(None)
-    _check_lock_path(config)
+    check_lock_path(config)
     with exclusive(config.lock_path, _say_waiting):
         others = [config.lock_path] if config.lock_path else []
         if reuse and (report := unchanged(config, (strict, frozen), cache.folder, started)):
@@ -224,7 +203,7 @@ def build(
         new_lock = lock.with_entries(planned.lock_entries, planned.changed_by_toolchain)
         lock_text = new_lock.to_text()
         if frozen:
-            _check_frozen(config, new_lock, lock_text)
+            check_frozen(config, new_lock, lock_text)
         clean_stale_temporaries(config.out_dir, others)
         results = []
         try:
@@ -234,13 +213,13 @@ def build(
                     path = current or stage_package(plan, config.out_dir, staged)
                     results.append(DeckResult(path, len(plan.notes), plan.card_count, written=current is None))
                 if config.lock_path is not None and lock.text != lock_text:
-                    _stage_text(config.lock_path, lock_text, staged)
+                    stage_text(config.lock_path, lock_text, staged)
         except OSError as exc:
             if exc.filename is None:  # a full disk names no file: name the folder being written
                 exc.filename = display_path(config.out_dir)
             raise
         report = BuildReport(
-            tuple(results), content.diagnostics + _namespace_notes(config), time.perf_counter() - started,
+            tuple(results), content.diagnostics + namespace_notes(config), time.perf_counter() - started,
             tuple(plans), new_lock.toolchain_change(), content.cards,
         )
         packaged = [media.path for plan in plans for media in plan.media]
@@ -251,78 +230,5 @@ def build(
     return report
 
 
-def _namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:
-    """A deck built without configuration is told, once, where its notes' identity comes from
-    (about the set-up, not the content: --strict does not make it an error)."""
-    notes = Diagnostics()
-    for spec in config.decks:
-        if spec.unconfigured:
-            notes.warning(
-                SourceLocation(config.content_dir, 0),
-                f"no configuration: the deck's namespace '{spec.namespace}' comes from the folder's name, so the "
-                "notes of another folder with that name and the same card ids would overwrite these in Anki",
-                kind="namespace",
-            )
-    return tuple(notes.items)
-
-
 def _say_waiting(guard: Path) -> None:
     print(f"{display_path(guard)}: note: another build is using this lock; waiting for it to finish", file=sys.stderr)
-
-
-def _check_lock_path(config: BuildConfig) -> None:
-    """The lock is written by every build: it must not be a deck, a source or a media file.
-    Paths are compared resolved (`dist/../dist/x.apkg` is `dist/x.apkg`, a link is its target)."""
-    if config.lock_path is None:
-        return
-    lock = Path(os.path.realpath(config.lock_path))
-    decks = {Path(os.path.realpath(config.out_dir / spec.file_name)) for spec in config.decks}
-    if lock in decks:
-        raise LockError(config.lock_path, "the lock path is also a deck's output file: give --lock another file")
-    for folder, what, suffixes in ((config.content_dir, "a source", {".md"}), (config.media_dir, "a media", None)):
-        if Path(os.path.realpath(folder)) in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
-            raise LockError(
-                config.lock_path,
-                f"the lock path would be {what} file in {display_path(folder)}, and a build never changes "
-                "those: give --lock a file outside it",
-            )
-    if lock.is_dir():
-        raise LockError(config.lock_path, "the lock path is a folder: give --lock a file")
-
-
-def _check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -> None:
-    path = config.lock_path
-    if path is None:
-        raise LockError("--frozen", "--frozen needs a lock file to compare with")
-    if lock.text == lock_text:
-        return
-    reason = "does not exist" if lock.text is None else "would change"
-    if lock.text is not None:
-        before = lock.original
-        changed = sorted(k for k in lock.entries if before.get(k, (None,))[0] != lock.entries[k][0])
-        if changed:
-            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-            reason += f": {len(changed)} note(s) changed ({shown})"
-        elif lock.toolchain_change():
-            reason += ": the toolchain differs"
-    raise LockError(
-        path,
-        f"--frozen: the lock {reason}; nothing was written. Run `{command_name()} build` and commit "
-        f"{display_path(path)}",
-    )
-
-
-def _stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:
-    """Stage the lock's new text beside it; a failure names the lock's folder (not the output's)
-    and leaves no temporary file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = make_temporary(path.parent, path)
-        staged[path] = temporary  # removed with the others if anything fails
-        with os.fdopen(os.open(temporary, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)), "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, public_mode())
-    except OSError as exc:
-        if exc.filename is None:
-            exc.filename = display_path(path.parent)
-        raise

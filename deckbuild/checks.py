@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from .errors import Diagnostics
+from .errors import Diagnostics, SourceLocation
 from .ids import distinct_derived_ids
-from .records import Card
+from .lock import ModificationLock
+from .records import BuildConfig, Card
 
 
 def with_distinct_ids(cards: list[Card], diagnostics: Diagnostics) -> list[Card]:
@@ -75,3 +76,22 @@ def check_cards(cards: list[Card], diagnostics: Diagnostics) -> None:
                 "card has no difficulty: set `difficulty:` in the front matter or the card's options",
                 kind="missing-difficulty",
             )
+
+
+def check_vanished(
+    config: BuildConfig, lock: ModificationLock, cards: list[Card], diagnostics: Diagnostics
+) -> None:
+    """An id the previous build packaged must be retired, not deleted: Anki never deletes notes."""
+    if config.lock_path is None:  # no lock, so nothing was built before
+        return
+    present = {card.meta.id for card in cards}
+    previous = sorted(lock.previous_keys())
+    for spec in config.decks:
+        prefix = f"{spec.namespace}/"
+        for key in previous:
+            if key.startswith(prefix) and key[len(prefix):] not in present:
+                diagnostics.warning(
+                    SourceLocation(config.lock_path, 0),
+                    f"card '{key[len(prefix):]}' of deck '{spec.name}' was built before but is gone from the "
+                    "sources; keep it with `retired: true` in its options so that users' copies are marked",
+                )

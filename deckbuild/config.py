@@ -256,3 +256,18 @@ def load_config(
 
 
 __all__ = ["load_config", "slug", "Diagnostics"]
+
+
+def namespace_notes(config: BuildConfig) -> tuple[Diagnostic, ...]:
+    """A deck built without configuration is told, once, where its notes' identity comes from
+    (about the set-up, not the content: --strict does not make it an error)."""
+    notes = Diagnostics()
+    for spec in config.decks:
+        if spec.unconfigured:
+            notes.warning(
+                SourceLocation(config.content_dir, 0),
+                f"no configuration: the deck's namespace '{spec.namespace}' comes from the folder's name, so the "
+                "notes of another folder with that name and the same card ids would overwrite these in Anki",
+                kind="namespace",
+            )
+    return tuple(notes.items)

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from . import __version__
 from .command import command_name
-from .errors import DeckError, Diagnostic, Severity, SourceLocation
+from .errors import DeckError, Diagnostic, Severity, SourceLocation, display_path
+from .records import BuildConfig
 
 LOCK_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1 had no toolchain and no source digests
@@ -347,3 +348,45 @@ def _make_folders(folder: Path) -> list[Path]:
             continue
         created.append(item)
     return created
+
+
+def check_lock_path(config: BuildConfig) -> None:
+    """The lock is written by every build: it must not be a deck, a source or a media file.
+    Paths are compared resolved (`dist/../dist/x.apkg` is `dist/x.apkg`, a link is its target)."""
+    if config.lock_path is None:
+        return
+    lock = Path(os.path.realpath(config.lock_path))
+    decks = {Path(os.path.realpath(config.out_dir / spec.file_name)) for spec in config.decks}
+    if lock in decks:
+        raise LockError(config.lock_path, "the lock path is also a deck's output file: give --lock another file")
+    for folder, what, suffixes in ((config.content_dir, "a source", {".md"}), (config.media_dir, "a media", None)):
+        if Path(os.path.realpath(folder)) in lock.parents and (suffixes is None or lock.suffix.lower() in suffixes):
+            raise LockError(
+                config.lock_path,
+                f"the lock path would be {what} file in {display_path(folder)}, and a build never changes "
+                "those: give --lock a file outside it",
+            )
+    if lock.is_dir():
+        raise LockError(config.lock_path, "the lock path is a folder: give --lock a file")
+
+
+def check_frozen(config: BuildConfig, lock: ModificationLock, lock_text: str) -> None:
+    path = config.lock_path
+    if path is None:
+        raise LockError("--frozen", "--frozen needs a lock file to compare with")
+    if lock.text == lock_text:
+        return
+    reason = "does not exist" if lock.text is None else "would change"
+    if lock.text is not None:
+        before = lock.original
+        changed = sorted(k for k in lock.entries if before.get(k, (None,))[0] != lock.entries[k][0])
+        if changed:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            reason += f": {len(changed)} note(s) changed ({shown})"
+        elif lock.toolchain_change():
+            reason += ": the toolchain differs"
+    raise LockError(
+        path,
+        f"--frozen: the lock {reason}; nothing was written. Run `{command_name()} build` and commit "
+        f"{display_path(path)}",
+    )

@@ -37,6 +37,7 @@ from .cache import (
     trusted_folder,
     write_private_file,
 )
+from .errors import display_path
 from .notetypes import NOTETYPES, NoteTypeContract, card_css
 from .records import DeckPlan, NoteRecord
 
@@ -351,3 +352,19 @@ def stage_package(plan: DeckPlan, out_dir: Path, staged: dict[Path, Path]) -> Pa
     os.chmod(temporary, public_mode())
     write_package(plan, temporary)
     return final
+
+
+def stage_text(path: Path, text: str, staged: dict[Path, Path]) -> None:
+    """Stage the lock's new text beside it; a failure names the lock's folder (not the output's)
+    and leaves no temporary file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = make_temporary(path.parent, path)
+        staged[path] = temporary  # removed with the others if anything fails
+        with os.fdopen(os.open(temporary, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)), "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, public_mode())
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = display_path(path.parent)
+        raise

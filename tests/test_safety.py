@@ -199,7 +199,7 @@ def test_interrupted_build_leaves_output_untouched(sample: Path, tmp_path: Path,
     if when == "first deck":
         monkeypatch.setattr(deckbuild.package, "write_package", interrupted_write)
     else:
-        monkeypatch.setattr(deckbuild.build, "_stage_text", interrupted_stage)
+        monkeypatch.setattr(deckbuild.build, "stage_text", interrupted_stage)
     result = run_cli("build", "--content", sample, "--out", out)
     assert result.exit_code == 130
     assert "interrupted: nothing was written" in result.stderr
