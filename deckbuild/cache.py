@@ -1,7 +1,8 @@
 """A content-addressed cache of rendered files, so a rebuild only renders what changed.
 
 An entry is keyed by the file's text and path, the media folder, and a fingerprint of the tool
-(its own code, its style sheet, and the versions of the libraries that shape the HTML). An entry
+(its own code, its style sheet, and the versions of the libraries that shape the HTML or write the
+package; the package records and the up-to-date check use the same fingerprint). An entry
 also records the size and modification time of each image its cards use, and is ignored when one
 of them changed. The cache lives in the user's cache folder (`$XDG_CACHE_HOME/build_deck`, or
 `BUILD_DECK_CACHE_DIR`), is safe to delete, and is ignored when unreadable or corrupt.
@@ -25,6 +26,7 @@ import itertools
 import json
 import os
 import secrets
+import sqlite3
 import stat
 import tempfile
 import types
@@ -37,7 +39,8 @@ from typing import Any
 from .records import CardMeta, FileResult, SourceFile
 
 CACHE_FORMAT = 5  # 4: records stored as derived from their dataclasses; 5: as lists, their texts after the JSON
-_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML")
+# the libraries that shape a card's HTML, and the ones that write the package (genanki, and SQLite below)
+_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "Pygments", "nh3", "PyYAML", "genanki")
 _KEY_BYTES = 32
 
 
@@ -185,6 +188,7 @@ def tool_fingerprint() -> str:
             digest.update(f"{library}={metadata.version(library)}".encode())
         except metadata.PackageNotFoundError:
             digest.update(library.encode())
+    digest.update(f"sqlite={sqlite3.sqlite_version}".encode())
     return digest.hexdigest()
 
 

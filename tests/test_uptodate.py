@@ -166,3 +166,27 @@ def test_the_command_says_the_same_on_the_quick_path(project: BuildConfig) -> No
     assert "(unchanged)" not in first.stdout and "(unchanged)" in second.stdout
     assert without_time(second.stdout) == without_time(third.stdout)
     assert second.stderr == third.stderr and "not read" in third.stderr
+
+
+def test_a_library_that_writes_the_package_is_part_of_the_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new genanki or SQLite may write other bytes: neither the up-to-date check nor the record
+    of an unchanged deck may then answer for the old one."""
+    import sqlite3
+
+    from deckbuild import cache
+
+    before = cache.tool_fingerprint()
+    real_version = cache.metadata.version
+    monkeypatch.setattr(cache.metadata, "version", lambda name: "0.0.1" if name == "genanki" else real_version(name))
+    cache.tool_fingerprint.cache_clear()
+    try:
+        assert cache.tool_fingerprint() != before
+        monkeypatch.setattr(cache.metadata, "version", real_version)
+        cache.tool_fingerprint.cache_clear()
+        assert cache.tool_fingerprint() == before
+        monkeypatch.setattr(sqlite3, "sqlite_version", "3.0.0")
+        cache.tool_fingerprint.cache_clear()
+        assert cache.tool_fingerprint() != before
+    finally:
+        monkeypatch.undo()
+        cache.tool_fingerprint.cache_clear()
