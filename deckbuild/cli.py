@@ -302,7 +302,9 @@ def build(ctx: click.Context, content: Path | None = None, media: Path | None = 
 
     Without configuration (or with --content pointing elsewhere) the folder becomes one deck.
     A failed build leaves the output folder exactly as it was. The lock records when each note
-    last changed and which versions rendered it; commit it with the content.
+    last changed and which versions rendered it; commit it with the content. A build started on
+    exactly the files the last build left prints that build's report again without reading a card
+    (--no-cache reads everything).
     """
     def action() -> int:
         from .build import build as run_build
