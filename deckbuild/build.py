@@ -98,13 +98,19 @@ def read_content(
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     lock: ModificationLock | None = None,
+    loaded: tuple[list[SourceFile], Diagnostics] | None = None,
 ) -> Content:
     """Load, parse, render and check every card; raise DeckError listing every problem found.
 
-    `lock` is the build's lock when the caller has read it already (otherwise it is read here).
+    `lock` is the build's lock and `loaded` the sources with the messages of loading them, when the
+    caller has read them already (otherwise they are read here).
     """
     diagnostics = Diagnostics()
-    sources = load_sources(config.content_dir, diagnostics)
+    if loaded is None:
+        sources = load_sources(config.content_dir, diagnostics)
+    else:
+        sources, load_messages = loaded
+        diagnostics.extend(load_messages)
     files = render_files(sources, config.media_dir, cache or RenderCache(None), jobs, progress, config.content_dir)
     for result in files:
         diagnostics.extend(result.diagnostics)
@@ -192,11 +198,16 @@ def build(
     check_lock_path(config)
     with exclusive(config.lock_path, _say_waiting):
         others = [config.lock_path] if config.lock_path else []
-        if reuse and (report := unchanged(config, (strict, frozen), cache.folder, started)):
+        load_messages = Diagnostics()
+        sources = load_sources(config.content_dir, load_messages)  # read once, for the check and the build
+        if (
+            reuse and not load_messages.has_errors()
+            and (report := unchanged(config, (strict, frozen), cache.folder, sources, started))
+        ):
             clean_stale_temporaries(config.out_dir, others)
             return report
         lock = ModificationLock.read(config.lock_path)
-        content = read_content(config, strict, cache, jobs, progress, lock)
+        content = read_content(config, strict, cache, jobs, progress, lock, (sources, load_messages))
         with paused_collector():
             planned = plan_decks(content, config, lock.entries, lock.now)
         plans = planned.plans

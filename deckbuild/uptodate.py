@@ -34,8 +34,7 @@ from .cache import (
     write_private_file,
 )
 from .command import command_name
-from .errors import Diagnostic, Diagnostics, Severity, SourceLocation
-from .load import load_sources
+from .errors import Diagnostic, Severity, SourceLocation
 from .lock import current_time
 from .records import BuildConfig, BuildReport, DeckResult, SourceFile
 
@@ -58,9 +57,11 @@ def remember(
     if cache_folder is None or config.lock_path is None or report.toolchain_change:
         return
     record = _record_path(config, cache_folder, create=True)
+    if record is None:
+        return
     media_paths = sorted({str(path) for path in media})
     state = _state(config, options, list(sources), media_paths, [deck.path for deck in report.decks])
-    if record is None or state is None:
+    if state is None:
         return
     data = {
         "state": state,
@@ -79,10 +80,12 @@ def remember(
 
 
 def unchanged(
-    config: BuildConfig, options: tuple[bool, ...], cache_folder: Path | None, started: float
+    config: BuildConfig, options: tuple[bool, ...], cache_folder: Path | None, sources: list[SourceFile],
+    started: float,
 ) -> BuildReport | None:
-    """The report of the last build when every file it left is as it left it (nothing is written
-    then; its seconds count from `started`, a `time.perf_counter()`); None when anything may differ."""
+    """The report of the last build when every file it left is as it left it (`sources`: the content
+    as loaded now, without errors); nothing is written then, and its seconds count from `started`, a
+    `time.perf_counter()`. None when anything may differ."""
     if cache_folder is None or config.lock_path is None:
         return None
     current_time()  # SOURCE_DATE_EPOCH is checked as a build checks it (an error is the build's error)
@@ -104,10 +107,6 @@ def unchanged(
             return None
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         return None  # a record of another shape (another version's) is no answer
-    loaded = Diagnostics()
-    sources = load_sources(config.content_dir, loaded)
-    if loaded.has_errors():
-        return None
     if _state(config, options, sources, media, [deck.path for deck in decks]) != recorded["state"]:
         return None
     return BuildReport(decks, diagnostics, time.perf_counter() - started)
